@@ -1,0 +1,9 @@
+"""The list of commands ``reconciler`` offers; each area keeps its commands in a ``*_cmd`` module."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli import emulator_cmd, plan_cmd, validate_cmd
+
+ALL: list[click.Command] = [*validate_cmd.COMMANDS, *plan_cmd.COMMANDS, *emulator_cmd.COMMANDS]

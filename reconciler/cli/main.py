@@ -1,0 +1,51 @@
+"""Entry point of ``reconciler``: builds the command group and maps errors to exit codes.
+
+Exit codes (DESIGN.md section 3): 0 success or nothing to do; 1 any error; 2 changes found by
+``plan --detailed-exitcode`` or ``drift``. Only ``ReconcilerError`` is caught; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from reconciler import errors
+from reconciler.cli import commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="serving-reconciler", prog_name="reconciler")
+def cli() -> None:
+    """Keep Databricks Model Serving endpoints in Git: validate, plan, apply."""
+
+
+for _command in commands.ALL:
+    cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and exit with its code; never shows a traceback unless ``--debug``."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except errors.ReconcilerError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

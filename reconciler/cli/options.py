@@ -1,0 +1,71 @@
+"""Options every command shares: ``-C DIR``, ``-t/--target``, ``--var``, ``--debug``.
+
+They are placed after the command name (``reconciler plan -C examples -t prod``), so each
+command takes them itself through ``@common_options``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _enable_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(dict)["debug"] = True
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    return value
+
+
+def common_options(func: F) -> F:
+    """Add -C, -t, --var and --debug to a command."""
+    decorators = [
+        click.option(
+            "-C",
+            "--project-dir",
+            "project_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="The project folder (holding reconciler.yaml).",
+        ),
+        click.option(
+            "-t", "--target", "target", default=None, help="Target from reconciler.yaml."
+        ),
+        click.option(
+            "--var",
+            "cli_vars",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set a variable, over project and target variables. Repeatable.",
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            default=False,
+            expose_value=False,
+            is_eager=True,
+            callback=_enable_debug,
+            help="Show tracebacks and request logs (secrets stay masked).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``("a=1", "b=x=y")`` -> ``{"a": "1", "b": "x=y"}``; a pair without ``=`` is a usage error."""
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
+        result[name] = value
+    return result

@@ -1,0 +1,1 @@
+"""Pydantic models of manifests, the project file and the wire format. No I/O."""

@@ -1,0 +1,148 @@
+"""The serving-endpoint manifest: the body of ``POST /api/2.0/serving-endpoints``.
+
+Same field names and nesting as the REST API (DESIGN.md section 2), so Databricks' docs and
+MLflow ``create_endpoint`` examples paste in unchanged. Two manifest-only conveniences:
+``kind`` (default ``ServingEndpoint``) and ``tags`` as a plain map.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from reconciler.model.base import ManifestModel
+from reconciler.model.gateway import AiGatewayConfig, LegacyRateLimit
+from reconciler.model.providers import ExternalModel
+
+WORKLOAD_TYPES: tuple[str, ...] = (
+    "CPU",
+    "CPU_MEDIUM",
+    "CPU_LARGE",
+    "GPU_SMALL",
+    "GPU_MEDIUM",
+    "GPU_LARGE",
+    "GPU_XLARGE",
+    "GPU_XLARGE_8",
+    "MULTIGPU_MEDIUM",
+)
+
+MAX_SERVED_ENTITIES = 10
+
+
+class FoundationModelRef(ManifestModel):
+    """Output-only on the wire; accepted so an exported GET body round-trips."""
+
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    docs: str | None = None
+
+
+class ServedEntity(ManifestModel):
+    """One served entity: an external model, a custom (UC/registry) model, or a foundation model."""
+
+    name: str | None = None
+    entity_name: str | None = None
+    entity_version: str | None = None
+    external_model: ExternalModel | None = None
+    workload_size: str | None = None
+    workload_type: str | None = None
+    scale_to_zero_enabled: bool | None = None
+    min_provisioned_concurrency: int | None = None
+    max_provisioned_concurrency: int | None = None
+    min_provisioned_throughput: int | None = None
+    max_provisioned_throughput: int | None = None
+    provisioned_model_units: int | None = None
+    burst_scaling_enabled: bool | None = None
+    environment_vars: dict[str, str] | None = None
+    instance_profile_arn: str | None = None
+
+
+class ServedModel(ManifestModel):
+    """Legacy ``served_models`` entry (superseded by ``served_entities``)."""
+
+    name: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
+    workload_size: str | None = None
+    workload_type: str | None = None
+    scale_to_zero_enabled: bool | None = None
+    min_provisioned_throughput: int | None = None
+    max_provisioned_throughput: int | None = None
+    provisioned_model_units: int | None = None
+    environment_vars: dict[str, str] | None = None
+    instance_profile_arn: str | None = None
+
+
+class Route(ManifestModel):
+    served_entity_name: str | None = None
+    served_model_name: str | None = None
+    traffic_percentage: int | None = None
+
+
+class TrafficConfig(ManifestModel):
+    routes: list[Route] | None = None
+
+
+class AutoCaptureConfig(ManifestModel):
+    """Legacy inference tables (deprecated in favour of AI Gateway inference tables)."""
+
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    table_name_prefix: str | None = None
+    enabled: bool | None = None
+
+
+class EndpointCoreConfig(ManifestModel):
+    served_entities: list[ServedEntity] | None = None
+    served_models: list[ServedModel] | None = None
+    traffic_config: TrafficConfig | None = None
+    auto_capture_config: AutoCaptureConfig | None = None
+
+
+class EndpointTag(ManifestModel):
+    key: str
+    value: str | None = None
+
+
+class EmailNotifications(ManifestModel):
+    on_update_success: list[str] | None = None
+    on_update_failure: list[str] | None = None
+
+
+class ServingEndpoint(ManifestModel):
+    """One serving endpoint as the user declares it."""
+
+    kind: Literal["ServingEndpoint"] | None = None
+    name: str
+    description: str | None = None
+    tags: dict[str, str] | list[EndpointTag] | None = None
+    config: EndpointCoreConfig | None = None
+    ai_gateway: AiGatewayConfig | None = None
+    rate_limits: list[LegacyRateLimit] | None = None
+    route_optimized: bool | None = None
+    budget_policy_id: str | None = None
+    email_notifications: EmailNotifications | None = None
+
+    def tag_map(self) -> dict[str, str]:
+        """Tags as a map, whichever of the two accepted forms the manifest used."""
+        if self.tags is None:
+            return {}
+        if isinstance(self.tags, dict):
+            return dict(self.tags)
+        return {t.key: t.value or "" for t in self.tags}
+
+    def served_entities(self) -> list[ServedEntity]:
+        if self.config is None or self.config.served_entities is None:
+            return []
+        return list(self.config.served_entities)
+
+    def external_models(self) -> list[ExternalModel]:
+        return [e.external_model for e in self.served_entities() if e.external_model is not None]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The REST create body: manifest-only keys dropped, tags in the API's list form."""
+        body = super().to_wire()
+        body.pop("kind", None)
+        if self.tags is not None:
+            body["tags"] = [{"key": k, "value": v} for k, v in self.tag_map().items()]
+        return body

@@ -1,0 +1,69 @@
+"""AI Gateway settings and rate limits (API reference section 5)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from reconciler.model.base import ManifestModel
+
+RateLimitKey = Literal["endpoint", "user", "user_group", "service_principal"]
+PiiBehavior = Literal["NONE", "BLOCK", "MASK"]
+
+
+class LegacyRateLimit(ManifestModel):
+    """Top-level ``rate_limits`` (deprecated API shape, as in the MLflow examples).
+
+    The reconciler applies these as AI Gateway rate limits, because GET never returns the
+    legacy ones and so they could never be compared.
+    """
+
+    calls: int | None = None
+    renewal_period: Literal["minute"] | None = None
+    key: Literal["user", "endpoint"] | None = None
+
+
+class AiGatewayRateLimit(ManifestModel):
+    calls: int | None = None
+    tokens: int | None = None
+    key: RateLimitKey | None = None
+    principal: str | None = None
+    renewal_period: Literal["minute"] | None = None
+
+
+class UsageTrackingConfig(ManifestModel):
+    enabled: bool | None = None
+
+
+class InferenceTableConfig(ManifestModel):
+    catalog_name: str | None = None
+    schema_name: str | None = None
+    table_name_prefix: str | None = None
+    enabled: bool | None = None
+
+
+class PiiConfig(ManifestModel):
+    behavior: PiiBehavior | None = None
+
+
+class GuardrailParameters(ManifestModel):
+    safety: bool | None = None
+    pii: PiiConfig | None = None
+    invalid_keywords: list[str] | None = None
+    valid_topics: list[str] | None = None
+
+
+class Guardrails(ManifestModel):
+    input: GuardrailParameters | None = None
+    output: GuardrailParameters | None = None
+
+
+class FallbackConfig(ManifestModel):
+    enabled: bool | None = None
+
+
+class AiGatewayConfig(ManifestModel):
+    usage_tracking_config: UsageTrackingConfig | None = None
+    inference_table_config: InferenceTableConfig | None = None
+    rate_limits: list[AiGatewayRateLimit] | None = None
+    guardrails: Guardrails | None = None
+    fallback_config: FallbackConfig | None = None

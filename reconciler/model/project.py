@@ -1,0 +1,46 @@
+"""The project file ``reconciler.yaml``: manifests, targets, variables and policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from reconciler.model.base import ManifestModel
+
+VariableValue = str | int | float | bool
+PlaintextPolicy = Literal["forbid", "env-only", "allow"]
+
+
+class Target(ManifestModel):
+    """Where plan and apply point: the embedded local registry, or a Databricks workspace.
+
+    ``local`` is a path (relative to the project folder) of the emulator's SQLite file.
+    For a workspace, the token comes from ``token_env`` (an environment variable name), a
+    ``profile`` in ``~/.databrickscfg``, or ``DATABRICKS_TOKEN``.
+    """
+
+    local: str | None = None
+    host: str | None = None
+    profile: str | None = None
+    token_env: str | None = None
+    auth: Literal["token", "sdk"] | None = None
+    variables: dict[str, VariableValue] = Field(default_factory=dict)
+
+
+class Policy(ManifestModel):
+    """Organisation rules that ``validate`` enforces on every endpoint."""
+
+    allowed_providers: list[str] | None = None
+    require_rate_limits: bool = False
+    required_tags: list[str] = Field(default_factory=list)
+    plaintext_secrets: PlaintextPolicy = "forbid"
+
+
+class ProjectFile(ManifestModel):
+    project: str
+    manifests: list[str] = Field(default_factory=lambda: ["endpoints/"])
+    default_target: str | None = None
+    variables: dict[str, VariableValue] = Field(default_factory=dict)
+    targets: dict[str, Target] = Field(default_factory=dict)
+    policy: Policy = Field(default_factory=Policy)
