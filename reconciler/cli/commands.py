@@ -1,4 +1,4 @@
-"""The list of commands ``reconciler`` offers; each area keeps its commands in a ``*_cmd`` module."""
+"""The commands `reconciler` offers; each area keeps its commands in a `*_cmd` module."""
 
 from __future__ import annotations
 
