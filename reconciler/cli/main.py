@@ -14,6 +14,7 @@ import click
 
 from reconciler import errors
 from reconciler.cli import commands
+from reconciler.redaction import redact_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except errors.ReconcilerError as exc:
         if debug:
-            traceback.print_exc()
-        click.echo(f"Error: {exc}", err=True)
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+        click.echo(f"Error: {redact_text(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

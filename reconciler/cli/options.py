@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.redaction import install_log_redaction
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -20,6 +22,7 @@ def _enable_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> b
     if value:
         ctx.ensure_object(dict)["debug"] = True
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        install_log_redaction()
     return value
 
 

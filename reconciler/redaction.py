@@ -1,0 +1,118 @@
+"""Masking of secret values on every output path (DESIGN.md section 7).
+
+Two mechanisms, because a secret can reach an output in two ways:
+
+* by field name: any value of a ``*_plaintext`` field is masked wherever a data structure is
+  rendered or serialised (``redact_data``), whatever the value is;
+* by value: every plaintext secret the process has seen (a literal in a manifest, a value
+  resolved from ``${env.NAME}`` at apply time) is registered, and ``redact_text`` replaces
+  it in any string: log records (``RedactingFilter``), error messages, reports.
+
+The registry is process-wide on purpose: a secret resolved deep inside ``apply`` must be
+masked in a log line written by the HTTP client or an error printed by the CLI, neither of
+which is handed the value.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+MASK = "(sensitive)"
+PLAINTEXT_SUFFIX = "_plaintext"
+# Shorter values are not registered: masking "a" or "ok" everywhere would garble output and
+# such values cannot be real credentials.
+MIN_SECRET_LENGTH = 6
+
+
+class SecretRegistry:
+    """The plaintext values seen in this process, masked wherever text is written."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: tuple[str, ...] = ()
+
+    def add(self, value: str) -> None:
+        if len(value) < MIN_SECRET_LENGTH:
+            return
+        with self._lock:
+            if value not in self._values:
+                # Longest first, so a secret that contains another is masked whole.
+                self._values = tuple(sorted((*self._values, value), key=len, reverse=True))
+
+    def values(self) -> tuple[str, ...]:
+        return self._values
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values = ()
+
+
+SECRETS = SecretRegistry()
+
+
+def register_secret(value: str) -> None:
+    """Remember a plaintext secret so that no output of this process shows it."""
+    SECRETS.add(value)
+
+
+def is_plaintext_field(name: str) -> bool:
+    return name.endswith(PLAINTEXT_SUFFIX)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every registered secret replaced by the mask."""
+    for value in SECRETS.values():
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def redact_data(obj: Any) -> Any:
+    """A copy of JSON-like data with ``*_plaintext`` values and registered secrets masked.
+
+    A ``${env.NAME}`` reference in a plaintext field is not a secret and stays readable, so a
+    reviewer can see where the key comes from.
+    """
+    if isinstance(obj, Mapping):
+        out: dict[Any, Any] = {}
+        for key, value in obj.items():
+            if isinstance(key, str) and is_plaintext_field(key) and value is not None:
+                out[key] = value if _is_env_reference(value) else MASK
+            else:
+                out[key] = redact_data(value)
+        return out
+    if isinstance(obj, list | tuple):
+        return [redact_data(v) for v in obj]
+    if isinstance(obj, str):
+        return redact_text(obj)
+    return obj
+
+
+def _is_env_reference(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("${env.") and value.endswith("}")
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks registered secrets in the formatted message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact_text(message)
+        if masked != message or record.args:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> None:
+    """Attach ``RedactingFilter`` to every handler of ``logger`` (default: the root logger).
+
+    Filters on handlers (not on loggers) see records from every child logger as well.
+    """
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
