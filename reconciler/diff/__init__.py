@@ -1,0 +1,1 @@
+"""Diff: field classes, normalisation of both sides, keyed list matching -> FieldChanges."""

@@ -1,0 +1,1 @@
+"""Planning: FieldChanges from the diff layer become one pure, serialisable Plan."""

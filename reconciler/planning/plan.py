@@ -1,0 +1,140 @@
+"""The plan: what ``apply`` will do to each endpoint, as pure, serialisable data.
+
+One ``Plan`` object feeds every renderer (text, JSON, Markdown), is saved by ``plan --out``
+and read back by ``apply PLANFILE``. It is built by ``reconciler.planning.planner.build_plan``
+and never does anything itself. The JSON form (``schema_version`` 1) is a public contract,
+documented in docs/plan-json.md; fields are only ever added, never renamed.
+
+Vocabulary:
+
+* ``EndpointAction.action``: ``create`` | ``update`` | ``recreate`` | ``delete`` | ``no-op``.
+  A no-op always carries a ``reason``. A recreate that ``--allow-recreate`` did not allow is a
+  ``no-op`` with ``blocked=True`` (and its changes listed), so ``plan`` shows it and ``apply``
+  refuses it; see docs/diff.md.
+* ``facets``: the independently writable parts of an endpoint, in the fixed order apply uses:
+  ``config`` (PUT /config, a new config version), ``ai_gateway`` (PUT /ai-gateway), ``tags``
+  (PATCH /tags), ``notifications`` (PATCH /notifications).
+* ``FieldChange.impact``: ``in-place`` (tags, gateway, notifications), ``rolling`` (a new config
+  version), ``recreate`` (new endpoint id, URL and permissions), ``destroy`` (delete), and
+  ``create`` (a field of an endpoint that does not exist yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+ActionKind = Literal["create", "update", "recreate", "delete", "no-op"]
+Facet = Literal["config", "ai_gateway", "tags", "notifications"]
+Impact = Literal["in-place", "rolling", "recreate", "destroy", "create"]
+HttpMethod = Literal["POST", "PUT", "PATCH", "DELETE"]
+
+# The order apply writes facets in, and the order renderers list them.
+FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
+ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "recreate", "delete", "no-op")
+
+
+class PlanModel(BaseModel):
+    """Frozen and strict: a plan read from a file is exactly what was written."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldChange(PlanModel):
+    """One difference between the manifest and the live endpoint.
+
+    ``path`` uses keys, not indexes, for matched lists:
+    ``config.served_entities[openai-chat].external_model.name``, ``tags[team]``,
+    ``config.traffic_config.routes[openai-chat].traffic_percentage``,
+    ``ai_gateway.rate_limits[user_group:data-team].calls``. ``old`` is ``None`` for an
+    addition, ``new`` is ``None`` for a removal. Values are normalised (defaults filled,
+    server-only fields dropped); ``*_plaintext`` values never appear (they are write-only).
+    """
+
+    path: str
+    old: Any = None
+    new: Any = None
+    impact: Impact
+    facet: Facet | None = None
+    # A short note when the change is not self-explanatory, e.g. "legacy rate_limits".
+    origin: str | None = None
+
+
+class PlannedRequest(PlanModel):
+    """One REST call apply will issue, exactly: method, path under the host, JSON body.
+
+    Bodies hold ``*_plaintext`` values as the manifest wrote them (a ``${env.NAME}``
+    reference, resolved by apply at the last moment); renderers and saved plans mask any
+    literal value.
+    """
+
+    facet: Facet | Literal["endpoint"]
+    method: HttpMethod
+    path: str
+    body: dict[str, Any] | None = None
+
+
+class EndpointAction(PlanModel):
+    """The one thing the plan does to one endpoint, and the live state it was planned from."""
+
+    name: str
+    action: ActionKind
+    reason: str = ""
+    facets: list[Facet] = Field(default_factory=list)
+    changes: list[FieldChange] = Field(default_factory=list)
+    requests: list[PlannedRequest] = Field(default_factory=list)
+    # The live active config_version and digest (reconciler.diff.digest.live_digest) this
+    # action was computed from; None when the endpoint did not exist.
+    live_config_version: int | None = None
+    live_digest: str | None = None
+    # A config update was in progress when planned (the diff was taken against the pending
+    # config): apply waits for it to finish, re-reads, then checks the digest before writing.
+    wait_for_update: bool = False
+    pending_config_version: int | None = None
+    # A change needs a recreate that was not allowed: nothing is done, apply refuses.
+    blocked: bool = False
+    # Where the manifest came from ("endpoints/chat.yaml:1"), when known.
+    source: str | None = None
+
+    @property
+    def has_changes(self) -> bool:
+        """True when applying this action would write something, or is blocked from it."""
+        return self.action != "no-op" or self.blocked
+
+
+class Plan(PlanModel):
+    """Every endpoint action of one ``plan`` run, in a stable order (by name)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    project: str
+    target_name: str
+    target_host: str | None = None
+    # ISO 8601 UTC, passed in by the caller (planning reads no clock).
+    created_at: str | None = None
+    # The options the plan was made with, so a saved plan shows how it was made.
+    prune: bool = False
+    allow_recreate: bool = False
+    select: list[str] = Field(default_factory=list)
+    actions: list[EndpointAction] = Field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.has_changes for a in self.actions)
+
+    @property
+    def blocked(self) -> list[EndpointAction]:
+        return [a for a in self.actions if a.blocked]
+
+    def counts(self) -> dict[str, int]:
+        """How many actions of each kind; ``blocked`` counted apart from plain no-ops."""
+        out = {kind: 0 for kind in ACTION_KINDS}
+        out["blocked"] = 0
+        for action in self.actions:
+            out["blocked" if action.blocked else action.action] += 1
+        return out
+
+    def action_for(self, name: str) -> EndpointAction | None:
+        return next((a for a in self.actions if a.name == name), None)
