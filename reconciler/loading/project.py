@@ -1,0 +1,260 @@
+"""The project: ``reconciler.yaml``, its manifests, the chosen target and its variables.
+
+``load_project`` is what plan and apply use: it returns only a fully valid project and
+raises ``ManifestError`` (with every located issue) otherwise. ``load_documents`` is the
+lower level used by ``reconciler validate PATHS...``: it never raises on bad manifests and
+returns what loaded together with the issues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import errors
+from reconciler.loading import files, interpolation, parsing, yaml_reader
+from reconciler.loading.source import FieldPath, PositionMap
+from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.project import ProjectFile, Target
+from reconciler.model.source import SourceLocation
+from reconciler.validation import engine, load_rules
+from reconciler.validation.issues import Issue
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE = "reconciler.yaml"
+IMPLICIT_LOCAL_TARGET = Target(local=".reconciler/local.db")
+
+
+@dataclass(frozen=True)
+class LoadedEndpoint:
+    """A validated endpoint manifest and where each of its values came from."""
+
+    endpoint: ServingEndpoint
+    location: SourceLocation
+    positions: Mapping[FieldPath, SourceLocation]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded, valid project for one target."""
+
+    root: Path
+    file: ProjectFile
+    target_name: str
+    target: Target
+    variables: Mapping[str, str]
+    endpoints: tuple[LoadedEndpoint, ...]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a set of manifest files yielded: endpoints that built, and every problem."""
+
+    endpoints: tuple[LoadedEndpoint, ...]
+    issues: tuple[Issue, ...]
+    files: tuple[str, ...]
+
+
+def load_documents(
+    paths: Sequence[str | Path],
+    *,
+    base: Path | None = None,
+    variables: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    exclude: Sequence[Path] = (),
+    entry_locations: Sequence[SourceLocation | None] | None = None,
+) -> LoadResult:
+    """Read, interpolate and build every endpoint in ``paths`` (files, folders, globs).
+
+    ``base`` resolves relative entries (default: the current folder). Entries matching no
+    YAML file are reported at ``entry_locations[i]`` (their place in the project file).
+    Nothing here raises on bad input; only ``load_rules`` issues come back.
+    """
+    base = base if base is not None else Path(".")
+    variables = variables or {}
+    env = os.environ if env is None else env
+    skip = {p.resolve() for p in exclude}
+    issues: list[Issue] = []
+    found: list[Path] = []
+    for i, entry in enumerate(paths):
+        matched = files.expand(str(entry), base)
+        if not matched:
+            where = entry_locations[i] if entry_locations else None
+            what = "does not exist" if matched is None else "matches no .yaml or .yml file"
+            issues.append(load_rules.NO_MANIFESTS.issue(f"'{entry}' {what}", where))
+            continue
+        found.extend(m for m in matched if m.resolve() not in skip)
+    endpoints: list[LoadedEndpoint] = []
+    shown_files: list[str] = []
+    for path in files.unique(found):
+        shown = files.shown(path)
+        shown_files.append(shown)
+        loaded, file_issues = _load_file(path, shown, variables, env)
+        endpoints.extend(loaded)
+        issues.extend(file_issues)
+    return LoadResult(tuple(endpoints), tuple(issues), tuple(shown_files))
+
+
+def _load_file(
+    path: Path, shown: str, variables: Mapping[str, str], env: Mapping[str, str]
+) -> tuple[list[LoadedEndpoint], list[Issue]]:
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        message = f"cannot read: {exc.strerror or exc}"
+        return [], [load_rules.UNREADABLE.issue(message, SourceLocation(shown, 1, 1))]
+    text, issues = yaml_reader.decode(content, shown)
+    if text is None:
+        return [], issues
+    documents, read_issues = yaml_reader.read_documents(text, shown)
+    issues.extend(read_issues)
+    endpoints: list[LoadedEndpoint] = []
+    for doc in documents:
+        doc_issues = interpolation.interpolate(doc, variables, env)
+        model, struct_issues = parsing.build_model(ServingEndpoint, doc)
+        issues.extend(doc_issues)
+        issues.extend(struct_issues)
+        if model is not None and not doc_issues:
+            positions = PositionMap(shown, doc.marks)
+            endpoints.append(LoadedEndpoint(model, doc.location, positions))
+    return endpoints, issues
+
+
+@dataclass(frozen=True)
+class ProjectParts:
+    """A project as far as it loaded, and the issues met on the way (for ``validate``)."""
+
+    project: Project
+    issues: tuple[Issue, ...]
+    files: tuple[str, ...]
+
+
+def read_project_file(root: Path) -> tuple[ProjectFile, yaml_reader.RawDocument]:
+    """Parse ``root/reconciler.yaml``; ``ProjectError`` if missing, ``ManifestError`` if bad."""
+    path = root / PROJECT_FILE
+    if not path.is_file():
+        raise errors.ProjectError(
+            f"no {PROJECT_FILE} in {files.shown(root) or '.'} (use -C DIR to point at the project)"
+        )
+    shown = files.shown(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise errors.ProjectError(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    text, issues = yaml_reader.decode(content, shown)
+    documents: list[yaml_reader.RawDocument] = []
+    if text is not None:
+        documents, read_issues = yaml_reader.read_documents(text, shown)
+        issues.extend(read_issues)
+    if not issues and len(documents) != 1:
+        message = f"{PROJECT_FILE} must hold exactly one YAML document, found {len(documents)}"
+        issues.append(load_rules.NOT_A_MAPPING.issue(message, SourceLocation(shown, 1, 1)))
+    model = None
+    if not issues:
+        model, issues = parsing.build_model(ProjectFile, documents[0])
+    if model is None or issues:
+        raise errors.ManifestError(f"{shown} is invalid", tuple(issues))
+    return model, documents[0]
+
+
+def select_target(project: ProjectFile, name: str | None) -> tuple[str, Target]:
+    """The named target, else ``default_target``, else the only one, else an implicit local."""
+    if name is None:
+        name = project.default_target
+    if name is None:
+        if len(project.targets) == 1:
+            return next(iter(project.targets.items()))
+        if not project.targets:
+            return "local", IMPLICIT_LOCAL_TARGET
+        raise errors.ProjectError(
+            "several targets and no default_target: choose one with -t "
+            f"({', '.join(sorted(project.targets))})"
+        )
+    target = project.targets.get(name)
+    if target is None:
+        if not project.targets and name == "local":
+            return name, IMPLICIT_LOCAL_TARGET
+        known = ", ".join(sorted(project.targets)) or "none defined"
+        raise errors.ProjectError(f"unknown target '{name}' (targets: {known})")
+    return name, target
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def resolve_variables(
+    project: ProjectFile, target: Target, cli_vars: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Project variables, overridden by the target's, overridden by ``--var``."""
+    merged: dict[str, str] = {k: _as_text(v) for k, v in project.variables.items()}
+    merged.update({k: _as_text(v) for k, v in target.variables.items()})
+    merged.update(cli_vars or {})
+    return merged
+
+
+def load_project_parts(
+    root: Path,
+    target: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    paths: Sequence[str | Path] | None = None,
+) -> ProjectParts:
+    """Load the project and validate everything, returning issues instead of raising.
+
+    ``paths`` replaces the project's ``manifests:`` (``validate PATHS...`` inside a project,
+    relative to the current folder). ``ProjectError``/``ManifestError`` still escape for a
+    missing or invalid ``reconciler.yaml``: without it nothing else can be checked.
+    """
+    project_file, raw = read_project_file(root)
+    target_name, chosen = select_target(project_file, target)
+    variables = resolve_variables(project_file, chosen, cli_vars)
+    if paths is None:
+        entry_locations: list[SourceLocation | None] = [
+            raw.location_of(("manifests", i)) for i in range(len(project_file.manifests))
+        ]
+        result = load_documents(
+            project_file.manifests,
+            base=root,
+            variables=variables,
+            env=env,
+            exclude=[root / PROJECT_FILE],
+            entry_locations=entry_locations,
+        )
+    else:
+        result = load_documents(paths, variables=variables, env=env)
+    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, project_file.policy)]
+    project = Project(root, project_file, target_name, chosen, variables, result.endpoints)
+    return ProjectParts(project, tuple(issues), result.files)
+
+
+def load_project(
+    root: Path,
+    target: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Project:
+    """The valid project at ``root`` for ``target``; raises if anything is invalid.
+
+    ``ManifestError`` carries every error (warnings are logged, they do not stop plan or
+    apply); ``ProjectError`` means reconciler.yaml is missing or the target is unknown.
+    """
+    parts = load_project_parts(root, target, cli_vars, env)
+    problems = [i for i in parts.issues if i.severity == "error"]
+    for warning in (i for i in parts.issues if i.severity == "warning"):
+        log.warning("%s: %s %s", warning.location, warning.rule, warning.message)
+    if problems:
+        ordered = tuple(sorted(problems, key=Issue.sort_key))
+        count = f"{len(ordered)} error{'s' if len(ordered) != 1 else ''}"
+        lines = [f"  {i.location or '-'}: {i.rule} {i.message}" for i in ordered[:5]]
+        more = ["  ... (run `reconciler validate` for all)"] if len(ordered) > 5 else []
+        raise errors.ManifestError(
+            "\n".join([f"{count} in the manifests:", *lines, *more]), ordered
+        )
+    return parts.project

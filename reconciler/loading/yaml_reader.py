@@ -1,0 +1,300 @@
+"""YAML text -> plain Python documents with source positions, safely.
+
+PyYAML's loaders lose positions and silently keep the last of two equal keys, so this module
+composes nodes (with libyaml when available: it is the fast part) and builds the values
+itself, recording the 0-based line/column of every key and value by its path in the
+document and rejecting duplicate keys.
+
+Hostile input is refused with a located ``LOAD-004`` instead of exhausting memory or the C
+stack: files over ``MAX_FILE_BYTES``, nesting deeper than ``MAX_DEPTH`` and documents that
+expand to more than ``MAX_NODES`` values (a "billion laughs" alias bomb stops there).
+libyaml's composer recurses in C and crashes the interpreter on tens of thousands of nested
+brackets, so a file whose cheap nesting bound is high gets a precise, iterative depth scan
+over parser events before it is composed.
+
+YAML 1.1 timestamps (``2023-05-15``) stay strings, as a YAML 1.2 editor and JSON Schema see
+them; no manifest field is a date, but ``openai_api_version`` looks like one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.loading.source import FieldPath
+from reconciler.model.source import SourceLocation
+from reconciler.validation import load_rules
+from reconciler.validation.issues import Issue
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+SAFE_COMPOSE_DEPTH = 1000
+
+_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR_CONSTRUCTOR = SafeConstructor()
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = (f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null"))
+_TIMESTAMP, _MERGE = f"{_TAG}timestamp", f"{_TAG}merge"
+_BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
+_DOC_SEPARATOR = re.compile(r"^---", re.MULTILINE)
+
+Mark = tuple[int, int]
+
+
+@dataclass
+class StringRef:
+    """A string value containing ``${``: where it is and how it was quoted (for offsets)."""
+
+    path: FieldPath
+    line: int
+    column: int
+    style: str
+
+
+@dataclass
+class RawDocument:
+    """One YAML document as plain data plus where each of its values came from."""
+
+    file: str
+    index: int
+    data: dict[str, Any]
+    start: Mark
+    marks: dict[FieldPath, Mark] = field(default_factory=dict)
+    key_marks: dict[FieldPath, Mark] = field(default_factory=dict)
+    refs: list[StringRef] = field(default_factory=list)
+
+    @property
+    def location(self) -> SourceLocation:
+        return SourceLocation(self.file, self.start[0] + 1, self.start[1] + 1)
+
+    def location_of(self, path: FieldPath, *, key: bool = False) -> SourceLocation:
+        """The key's or value's position of ``path``, else its nearest ancestor's."""
+        probe = path
+        while probe:
+            mark = (self.key_marks if key else self.marks).get(probe) or self.marks.get(probe)
+            if mark is not None:
+                return SourceLocation(self.file, mark[0] + 1, mark[1] + 1)
+            probe = probe[:-1]
+        return self.location
+
+
+class _Refused(Exception):
+    """Raised inside the builder to stop a document that breaks a safety limit."""
+
+    def __init__(self, mark: Mark, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+def _loc(file: str, mark: Mark) -> SourceLocation:
+    return SourceLocation(file, mark[0] + 1, mark[1] + 1)
+
+
+class _Builder:
+    """Turns one composed node tree into plain values, recording positions and issues."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[FieldPath, Mark] = {}
+        self.key_marks: dict[FieldPath, Mark] = {}
+        self.refs: list[StringRef] = []
+        self.issues: list[Issue] = []
+        self.nodes = 0
+
+    def build(self, node: Node, path: FieldPath, depth: int) -> Any:
+        self.nodes += 1
+        start = node.start_mark
+        mark = (start.line, start.column)
+        if self.nodes > MAX_NODES:
+            raise _Refused(mark, f"document has more than {MAX_NODES} values (alias bomb?)")
+        self.marks[path] = mark
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path, mark)
+        if depth >= MAX_DEPTH:
+            raise _Refused(mark, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)")
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        raise _Refused(mark, f"unexpected YAML node {type(node).__name__}")  # pragma: no cover
+
+    def _mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            key_mark = (key_node.start_mark.line, key_node.start_mark.column)
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self._issue(
+                    load_rules.UNSUPPORTED_YAML, key_mark, "mapping keys must be plain strings"
+                )
+                continue
+            key = str(key_node.value)
+            key_path = (*path, key)
+            if key in result:
+                first = self.key_marks[key_path]
+                self._issue(
+                    load_rules.DUPLICATE_KEY,
+                    key_mark,
+                    f"duplicate key '{key}' (first given at line {first[0] + 1}, column "
+                    f"{first[1] + 1}); YAML would silently keep only the last one",
+                    key_path,
+                )
+                continue
+            self.key_marks[key_path] = key_mark
+            result[key] = self.build(value_node, key_path, depth + 1)
+        for merge_node in merges:
+            self._merge(result, merge_node, path, depth)
+        return result
+
+    def _merge(self, result: dict[str, Any], node: Node, path: FieldPath, depth: int) -> None:
+        """``<<: *defaults``: keys written explicitly win over merged ones, as in YAML 1.1."""
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        for source in sources:
+            merge_path = (*path, "<<")
+            merged = self.build(source, merge_path, depth + 1)
+            if not isinstance(merged, dict):
+                mark = (source.start_mark.line, source.start_mark.column)
+                self._issue(load_rules.UNSUPPORTED_YAML, mark, "'<<' must merge a mapping")
+                continue
+            for key, value in merged.items():
+                if key not in result:
+                    result[key] = value
+                    merged_mark = self.marks.get((*merge_path, key))
+                    if merged_mark is not None:
+                        self.marks[(*path, key)] = merged_mark
+
+    def _scalar(self, node: ScalarNode, path: FieldPath, mark: Mark) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            if "${" in value:
+                self.refs.append(StringRef(path, mark[0], mark[1], node.style or ""))
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOLS.get(value.lower(), value)
+        if tag == _TIMESTAMP:
+            return value
+        if tag in (_INT, _FLOAT):
+            try:
+                if tag == _INT:
+                    return _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
+                return _SCALAR_CONSTRUCTOR.construct_yaml_float(node)
+            except ValueError:
+                self._issue(load_rules.WRONG_TYPE, mark, f"'{value[:40]}' is not a usable number")
+                return None
+        self._issue(load_rules.UNSUPPORTED_YAML, mark, f"unsupported YAML tag {tag}")
+        return None
+
+    def _issue(self, rule: Any, mark: Mark, message: str, path: FieldPath = ()) -> None:
+        self.issues.append(rule.issue(message, _loc(self.file, mark), path))
+
+
+def _nesting_bound(text: str) -> int:
+    """A cheap upper bound of any document's nesting depth in ``text``.
+
+    Every level of nesting starts with one of ``[ { - ? :``, so their count in a document
+    bounds its depth. Documents are bounded separately: a ``---`` at the start of a line
+    always ends the previous document, even inside a block scalar.
+    """
+    bound = 0
+    for chunk in _DOC_SEPARATOR.split(text):
+        n = sum(chunk.count(c) for c in "[{-?:") + 1
+        bound = max(bound, n)
+    return bound
+
+
+def _scan_depth(text: str, file: str) -> Issue | None:
+    """Refuse text nested deeper than ``MAX_DEPTH`` using the parser's iterative events."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH and event.start_mark is not None:
+                mark = (event.start_mark.line, event.start_mark.column)
+                message = f"nested deeper than {MAX_DEPTH} levels"
+                return load_rules.LIMITS.issue(message, _loc(file, mark))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def _yaml_error_issue(exc: yaml.YAMLError, text: str, file: str) -> Issue:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        line, column = mark.line, mark.column
+    else:
+        position = int(getattr(exc, "position", 0) or 0)
+        line = text.count("\n", 0, position)
+        column = position - (text.rfind("\n", 0, position) + 1)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    message = f"{problem} ({context})" if context else str(problem)
+    return load_rules.YAML_SYNTAX.issue(message, _loc(file, (line, column)))
+
+
+def read_documents(text: str, file: str) -> tuple[list[RawDocument], list[Issue]]:
+    """All mapping documents of ``text`` (empty ones skipped) and the problems found.
+
+    Never raises on bad input: every problem becomes an ``Issue`` located in ``file``.
+    """
+    issues: list[Issue] = []
+    documents: list[RawDocument] = []
+    try:
+        if _nesting_bound(text) > SAFE_COMPOSE_DEPTH:
+            refused = _scan_depth(text, file)
+            if refused is not None:
+                return [], [refused]
+        for index, root in enumerate(yaml.compose_all(text, Loader=_LOADER)):
+            document = _build_document(root, index, file, issues)
+            if document is not None:
+                documents.append(document)
+    except yaml.YAMLError as exc:
+        issues.append(_yaml_error_issue(exc, text, file))
+    except RecursionError:  # the pure-Python composer, when libyaml is not installed
+        issues.append(load_rules.LIMITS.issue("nested too deeply", SourceLocation(file, 1, 1)))
+    return documents, issues
+
+
+def _build_document(
+    root: Node | None, index: int, file: str, issues: list[Issue]
+) -> RawDocument | None:
+    if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
+        return None
+    start = (root.start_mark.line, root.start_mark.column)
+    if not isinstance(root, MappingNode):
+        kind = "a list" if isinstance(root, SequenceNode) else "a single value"
+        message = f"document {index + 1} is {kind}; a manifest must be a mapping of fields"
+        issues.append(load_rules.NOT_A_MAPPING.issue(message, _loc(file, start)))
+        return None
+    builder = _Builder(file)
+    try:
+        data = builder.build(root, (), 0)
+    except _Refused as refused:
+        issues.append(load_rules.LIMITS.issue(str(refused), _loc(file, refused.mark)))
+        return None
+    issues.extend(builder.issues)
+    return RawDocument(file, index, data, start, builder.marks, builder.key_marks, builder.refs)
+
+
+def decode(content: bytes, file: str) -> tuple[str | None, list[Issue]]:
+    """Bytes of a manifest file -> text, refusing huge and non-UTF-8 files with a location."""
+    if len(content) > MAX_FILE_BYTES:
+        message = f"file is {len(content)} bytes; the limit is {MAX_FILE_BYTES}"
+        return None, [load_rules.LIMITS.issue(message, SourceLocation(file, 1, 1))]
+    try:
+        return content.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start)
+        column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1)
+        message = "not UTF-8 text (is it a binary file?)"
+        return None, [load_rules.UNREADABLE.issue(message, _loc(file, (line, column)))]

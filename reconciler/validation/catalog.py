@@ -1,0 +1,16 @@
+"""The explicit list of every rule, in the order ``--list-rules`` and docs/rules.md show."""
+
+from __future__ import annotations
+
+from reconciler.validation.load_rules import LOAD_RULES
+from reconciler.validation.rules import Rule
+
+RULES: tuple[Rule, ...] = ()
+"""Rules with a check function (provider, endpoint, project and policy layers)."""
+
+ALL_RULES: tuple[Rule, ...] = (*LOAD_RULES, *RULES)
+"""Every rule ID the tool can report, including those the loader reports itself."""
+
+
+def rule_by_id(rule_id: str) -> Rule | None:
+    return next((r for r in ALL_RULES if r.id == rule_id), None)

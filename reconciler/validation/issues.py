@@ -1,0 +1,79 @@
+"""A located problem found in a manifest or project file, and the report that collects them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler.model.source import SourceLocation
+
+Severity = Literal["error", "warning"]
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: which rule found it, how bad it is, what it is, and where.
+
+    ``location`` is ``None`` only for problems that have no place in a file (for example a
+    ``manifests:`` pattern in the project file that matches nothing has the project file's
+    position, but an unreadable path given on the command line has none).
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    location: SourceLocation | None
+    path: FieldPath = ()
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        if loc is None:
+            return ("", 0, 0, self.rule, self.message)
+        return (loc.file, loc.line, loc.column, self.rule, self.message)
+
+    def dotted_path(self) -> str:
+        """``config.served_entities[0].name`` form of ``path`` (empty for the document)."""
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything ``validate`` found, sorted by file and position.
+
+    ``files`` are the manifest files read (as shown to the user) and ``endpoints`` the names
+    of the endpoints that loaded, so a clean report can still say what it checked.
+    """
+
+    issues: tuple[Issue, ...]
+    files: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    strict: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        issues: Iterable[Issue],
+        files: Iterable[str] = (),
+        endpoints: Iterable[str] = (),
+        strict: bool = False,
+    ) -> ValidationReport:
+        ordered = tuple(sorted(set(issues), key=Issue.sort_key))
+        return cls(ordered, tuple(files), tuple(endpoints), strict)
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """Clean enough to pass: no errors, and no warnings either under ``--strict``."""
+        return not self.errors and not (self.strict and self.warnings)

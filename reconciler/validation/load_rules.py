@@ -1,0 +1,59 @@
+"""Rules the loader reports while reading files and building models (layers load, structure).
+
+They have no check function: reading YAML, interpolating and building pydantic models is the
+loader's job, and it reports through these objects so the IDs and docs live in one catalogue.
+"""
+
+from __future__ import annotations
+
+from reconciler.validation.rules import Rule
+
+UNREADABLE = Rule("LOAD-001", "A manifest file cannot be read or is not UTF-8 text.", "load")
+YAML_SYNTAX = Rule("LOAD-002", "The file is not valid YAML.", "load")
+DUPLICATE_KEY = Rule(
+    "LOAD-003", "A mapping has the same key twice (YAML loaders silently keep the last).", "load"
+)
+LIMITS = Rule(
+    "LOAD-004",
+    "A file is too large, nested too deeply, or expands too many aliases (YAML bomb guard).",
+    "load",
+)
+NOT_A_MAPPING = Rule("LOAD-005", "A document is not a mapping of fields.", "load")
+UNSUPPORTED_YAML = Rule(
+    "LOAD-006",
+    "A YAML feature with no JSON equivalent (custom tags, binary, complex keys).",
+    "load",
+)
+NO_MANIFESTS = Rule("LOAD-007", "A path or `manifests:` entry matches no YAML file.", "load")
+UNDEFINED_VAR = Rule(
+    "INTERP-001", "`${var.NAME}` names no project, target or --var variable.", "load"
+)
+UNDEFINED_ENV = Rule("INTERP-002", "`${env.NAME}` names an unset environment variable.", "load")
+BAD_REFERENCE = Rule(
+    "INTERP-003",
+    "`${...}` is not `${var.NAME}` or `${env.NAME}` (write `$${` for a literal).",
+    "load",
+)
+UNKNOWN_FIELD = Rule(
+    "STRUCT-001", "A field the API does not have (with a did-you-mean hint).", "structure"
+)
+MISSING_FIELD = Rule("STRUCT-002", "A required field is missing.", "structure")
+WRONG_TYPE = Rule(
+    "STRUCT-003", "A value has the wrong type or is not one of the allowed values.", "structure"
+)
+
+LOAD_RULES: tuple[Rule, ...] = (
+    UNREADABLE,
+    YAML_SYNTAX,
+    DUPLICATE_KEY,
+    LIMITS,
+    NOT_A_MAPPING,
+    UNSUPPORTED_YAML,
+    NO_MANIFESTS,
+    UNDEFINED_VAR,
+    UNDEFINED_ENV,
+    BAD_REFERENCE,
+    UNKNOWN_FIELD,
+    MISSING_FIELD,
+    WRONG_TYPE,
+)
