@@ -23,44 +23,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-SCHEMA_VERSION = 1
+from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact, PlanModel
+
+SCHEMA_VERSION: Literal[1] = 1
 
 ActionKind = Literal["create", "update", "recreate", "delete", "no-op"]
-Facet = Literal["config", "ai_gateway", "tags", "notifications"]
-Impact = Literal["in-place", "rolling", "recreate", "destroy", "create"]
 HttpMethod = Literal["POST", "PUT", "PATCH", "DELETE"]
 
-# The order apply writes facets in, and the order renderers list them.
-FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "recreate", "delete", "no-op")
 
-
-class PlanModel(BaseModel):
-    """Frozen and strict: a plan read from a file is exactly what was written."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FieldChange(PlanModel):
-    """One difference between the manifest and the live endpoint.
-
-    ``path`` uses keys, not indexes, for matched lists:
-    ``config.served_entities[openai-chat].external_model.name``, ``tags[team]``,
-    ``config.traffic_config.routes[openai-chat].traffic_percentage``,
-    ``ai_gateway.rate_limits[user_group:data-team].calls``. ``old`` is ``None`` for an
-    addition, ``new`` is ``None`` for a removal. Values are normalised (defaults filled,
-    server-only fields dropped); ``*_plaintext`` values never appear (they are write-only).
-    """
-
-    path: str
-    old: Any = None
-    new: Any = None
-    impact: Impact
-    facet: Facet | None = None
-    # A short note when the change is not self-explanatory, e.g. "legacy rate_limits".
-    origin: str | None = None
+__all__ = [
+    "ACTION_KINDS", "FACET_ORDER", "SCHEMA_VERSION", "ActionKind", "EndpointAction", "Facet",
+    "FieldChange", "HttpMethod", "Impact", "Plan", "PlannedRequest",
+]
 
 
 class PlannedRequest(PlanModel):
@@ -130,7 +107,7 @@ class Plan(PlanModel):
 
     def counts(self) -> dict[str, int]:
         """How many actions of each kind; ``blocked`` counted apart from plain no-ops."""
-        out = {kind: 0 for kind in ACTION_KINDS}
+        out: dict[str, int] = {kind: 0 for kind in ACTION_KINDS}
         out["blocked"] = 0
         for action in self.actions:
             out["blocked" if action.blocked else action.action] += 1

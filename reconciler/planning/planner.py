@@ -1,4 +1,21 @@
-"""build_plan: manifests + live endpoints + options -> Plan. Pure: no I/O, no clock."""
+"""build_plan: manifests + live endpoints + options -> Plan. Pure: no I/O, no clock.
+
+One action per endpoint (docs/diff.md "Actions"):
+
+* in a manifest, not live: ``create`` (the create body carries every facet and our
+  ownership tag);
+* in a manifest and live: ``update`` with the facets that changed, in the fixed order
+  config, ai_gateway, tags, notifications; ``recreate`` when a recreate-only field changed
+  and ``allow_recreate`` is set, otherwise a blocked ``no-op``; ``no-op`` "up to date";
+* live only, carrying our ownership tag: ``delete`` with ``prune``, else a ``no-op`` that
+  says ``--prune`` would delete it. Endpoints of other projects or of nobody are not in the
+  plan at all; ``databricks-*`` system endpoints are never deleted.
+
+``live`` maps endpoint names to GET bodies. It must hold every endpoint named in a selected
+manifest that exists, and, for prune, every endpoint carrying our ownership tag (a list
+summary is enough to find those, but the digest a delete records is only comparable to a
+later GET body, so pass GET bodies for them too).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +23,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import errors
+from reconciler.diff import desired as desired_bodies
+from reconciler.diff.changes import FieldChange
+from reconciler.diff.compare import EndpointDiff, compare_endpoint
+from reconciler.diff.digest import live_digest
+from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
+from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.planning.plan import Plan
+from reconciler.planning.creation import creation_changes
+from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
 
-OWNERSHIP_TAG = "reconciler-project"
+API = "/api/2.0/serving-endpoints"
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+
+__all__ = ["OWNERSHIP_TAG", "DesiredEndpoint", "PlanOptions", "build_plan"]
 
 
 @dataclass(frozen=True)
@@ -27,15 +55,219 @@ class PlanOptions:
     target_name: str
     target_host: str | None = None
     prune: bool = False
-    select: tuple[str, ...] = ()          # empty: every endpoint
+    select: tuple[str, ...] = ()  # empty: every endpoint
     allow_recreate: bool = False
-    created_at: str | None = None        # ISO 8601, passed in (planning reads no clock)
+    created_at: str | None = None  # ISO 8601, passed in (planning reads no clock)
 
 
 def build_plan(
     desired: Sequence[DesiredEndpoint],
-    live: Mapping[str, dict[str, Any]],
+    live: Mapping[str, Mapping[str, Any]],
     options: PlanOptions,
 ) -> Plan:
-    """The plan that makes ``live`` match ``desired``; see docs/diff.md. Pure."""
-    raise NotImplementedError("being written")
+    """The plan that makes ``live`` match ``desired``; see docs/diff.md. Pure.
+
+    Raises ``errors.PlanError`` for two manifests with one name, or a ``select`` name that
+    matches neither a manifest nor a live endpoint.
+    """
+    by_name: dict[str, DesiredEndpoint] = {}
+    for item in desired:
+        name = item.endpoint.name
+        if name in by_name:
+            where = " and ".join(s for s in (by_name[name].source, item.source) if s)
+            raise errors.PlanError(
+                f"endpoint {name!r} is declared twice" + (f" ({where})" if where else "")
+            )
+        by_name[name] = item
+    unknown = [n for n in options.select if n not in by_name and n not in live]
+    if unknown:
+        raise errors.PlanError(
+            "--select names no manifest or live endpoint: " + ", ".join(sorted(unknown))
+        )
+
+    def selected(name: str) -> bool:
+        return not options.select or name in options.select
+
+    actions: list[EndpointAction] = []
+    for name, item in by_name.items():
+        if not selected(name):
+            actions.append(EndpointAction(name=name, action="no-op", reason="not selected",
+                                          source=item.source))
+        else:
+            actions.append(_plan_endpoint(item, live.get(name), options))
+    for name, body in live.items():
+        if name in by_name or not selected(name) or _owner(body) != options.project:
+            continue
+        actions.append(_plan_orphan(name, body, options))
+    actions.sort(key=lambda a: a.name)
+    return Plan(
+        project=options.project,
+        target_name=options.target_name,
+        target_host=options.target_host,
+        created_at=options.created_at,
+        prune=options.prune,
+        allow_recreate=options.allow_recreate,
+        select=list(options.select),
+        actions=actions,
+    )
+
+
+def _owner(live: Mapping[str, Any]) -> str | None:
+    return key_tags(live.get("tags")).get(OWNERSHIP_TAG)
+
+
+def _config_version(config: Any) -> int | None:
+    if isinstance(config, Mapping) and isinstance(config.get("config_version"), int):
+        return int(config["config_version"])
+    return None
+
+
+def _update_in_progress(live: Mapping[str, Any]) -> bool:
+    state = live.get("state")
+    return isinstance(state, Mapping) and state.get("config_update") == "IN_PROGRESS"
+
+
+def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+    common: dict[str, Any] = {
+        "name": name,
+        "live_config_version": _config_version(live.get("config")),
+        "live_digest": live_digest(live),
+    }
+    if name.startswith(SYSTEM_ENDPOINT_PREFIX):
+        return EndpointAction(action="no-op", reason="Databricks system endpoint: never deleted",
+                              **common)
+    if not options.prune:
+        return EndpointAction(
+            action="no-op",
+            reason=f"owned by project {options.project!r} but in no manifest; "
+            "`--prune` would delete it",
+            **common,
+        )
+    return EndpointAction(
+        action="delete",
+        reason=f"owned by project {options.project!r} and in no manifest (--prune)",
+        changes=[FieldChange(path="name", old=name, new=None, impact="destroy")],
+        requests=[PlannedRequest(facet="endpoint", method="DELETE", path=f"{API}/{name}")],
+        **common,
+    )
+
+
+def _create_request(endpoint: ServingEndpoint, project: str) -> PlannedRequest:
+    return PlannedRequest(facet="endpoint", method="POST", path=API,
+                          body=desired_bodies.desired_body(endpoint, project))
+
+
+def _plan_endpoint(
+    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions
+) -> EndpointAction:
+    endpoint = item.endpoint
+    if live is None:
+        return EndpointAction(
+            name=endpoint.name, action="create", reason="not in the workspace",
+            facets=[], changes=creation_changes(endpoint, options.project),
+            requests=[_create_request(endpoint, options.project)], source=item.source,
+        )
+    diff = compare_endpoint(endpoint, live, options.project)
+    in_progress = _update_in_progress(live)
+    pending_version = _config_version(live.get("pending_config")) if in_progress else None
+    common: dict[str, Any] = {
+        "name": endpoint.name,
+        "changes": list(diff.changes),
+        "live_config_version": _config_version(live.get("config")),
+        "live_digest": live_digest(live),
+        "pending_config_version": pending_version,
+        "source": item.source,
+    }
+    progress = (
+        f"config update to version {pending_version} in progress" if pending_version
+        else "config update in progress"
+    )
+    owner = _owner(live)
+    if owner is not None and owner != options.project:
+        return EndpointAction(
+            action="no-op", blocked=True, **common,
+            reason=f"owned by project {owner!r} (tag {OWNERSHIP_TAG}); not taken over — "
+            "remove the manifest, or that project's tag first",
+        )
+    if not diff.changes:
+        reason = "up to date" + (f" ({progress}; apply waits for it)" if in_progress else "")
+        return EndpointAction(action="no-op", reason=reason, **common)
+    if diff.recreate_changes:
+        return _plan_recreate(endpoint, diff, options, in_progress, common)
+    reason = "adopt: exists without the ownership tag" if owner is None else ""
+    if in_progress:
+        reason = "; ".join(r for r in (reason, f"{progress}: apply waits for it first") if r)
+    return EndpointAction(
+        action="update", reason=reason, facets=diff.facets,
+        requests=_update_requests(endpoint, diff, live, options.project),
+        wait_for_update=in_progress, **common,
+    )
+
+
+def _plan_recreate(
+    endpoint: ServingEndpoint, diff: EndpointDiff, options: PlanOptions, in_progress: bool,
+    common: dict[str, Any],
+) -> EndpointAction:
+    fields_ = ", ".join(sorted({c.path for c in diff.recreate_changes}))
+    if endpoint.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+        return EndpointAction(
+            action="no-op", blocked=True, **common,
+            reason=f"needs recreate ({fields_}) but Databricks system endpoints are never "
+            "deleted",
+        )
+    if not options.allow_recreate:
+        return EndpointAction(
+            action="no-op", blocked=True, **common,
+            reason=f"needs recreate ({fields_}): pass --allow-recreate to delete and create "
+            "it (new id, URL and permissions), or revert the change",
+        )
+    return EndpointAction(
+        action="recreate",
+        reason=f"recreate-only change: {fields_}",
+        facets=diff.facets,
+        requests=[
+            PlannedRequest(facet="endpoint", method="DELETE", path=f"{API}/{endpoint.name}"),
+            _create_request(endpoint, options.project),
+        ],
+        wait_for_update=in_progress,
+        **common,
+    )
+
+
+def _update_requests(
+    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str
+) -> list[PlannedRequest]:
+    base = f"{API}/{endpoint.name}"
+    requests: list[PlannedRequest] = []
+    for facet in diff.facets:
+        if facet == "config":
+            requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/config",
+                                           body=desired_bodies.config_body(endpoint)))
+        elif facet == "ai_gateway":
+            gateway = live.get("ai_gateway")
+            body = desired_bodies.gateway_body(
+                endpoint, gateway if isinstance(gateway, Mapping) else None
+            )
+            requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/ai-gateway",
+                                           body=body))
+        elif facet == "tags":
+            requests.append(PlannedRequest(facet=facet, method="PATCH", path=f"{base}/tags",
+                                           body=_tags_body(endpoint, live, project)))
+        else:
+            requests.append(PlannedRequest(
+                facet=facet, method="PATCH", path=f"{base}/notifications",
+                body=desired_bodies.notifications_body(endpoint)))
+    return requests
+
+
+def _tags_body(endpoint: ServingEndpoint, live: Mapping[str, Any], project: str) -> dict[str, Any]:
+    wanted = desired_bodies.desired_tags(endpoint, project)
+    current = key_tags(live.get("tags"))
+    add = [{"key": k, "value": v} for k, v in wanted.items() if current.get(k) != v]
+    delete = [k for k in current if k not in wanted and not is_reserved_tag(k)]
+    body: dict[str, Any] = {}
+    if add:
+        body["add_tags"] = add
+    if delete:
+        body["delete_tags"] = delete
+    return body

@@ -1,0 +1,30 @@
+"""live_digest: a short, stable fingerprint of the comparable live state of an endpoint.
+
+Every plan action records it; ``apply`` re-reads the endpoint and refuses the action when
+the digest moved (someone changed the endpoint since the plan was made). It covers exactly
+what the diff can see, in minimal form, so server bookkeeping (timestamps, state, config
+version, entity order) does not make a plan stale, while any setting that plan compares
+(including tags we leave alone) does. With a config update in flight the pending config is
+digested, so the update finishing as planned does not make the plan stale; the update
+failing does. Pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.diff.compare import effective_live
+from reconciler.diff.normalise import minimal_form
+
+DIGEST_PREFIX = "sha256:"
+
+
+def live_digest(live_endpoint_json: Mapping[str, Any]) -> str:
+    """``sha256:<32 hex>`` of the endpoint's comparable state (a GET body)."""
+    name = str(live_endpoint_json.get("name", ""))
+    form = minimal_form(effective_live(live_endpoint_json), name)
+    canonical = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return DIGEST_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,53 @@
+"""live_to_manifest: a clean manifest for a live endpoint (``reconciler export``/``import``).
+
+The manifest holds what a person would write: no output-only fields, no server defaults, no
+write-only echoes, none of our reserved ``reconciler-*`` tags. It is built from the same
+minimal form the diff compares, so ``export`` followed by ``plan`` shows no changes. Served
+entities keep their names (explicit is safer than re-deriving them). Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.diff import fields
+from reconciler.diff.compare import effective_live
+from reconciler.diff.normalise import minimal_form
+from reconciler.model.endpoint import ServingEndpoint
+
+
+def _entity_list(entities: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, **body} for name, body in entities.items()]
+
+
+def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest (a plain dict, in model field order) that reproduces ``live_json``."""
+    name = str(live_json.get("name", ""))
+    form = minimal_form(effective_live(live_json), name)
+    config = form.get("config")
+    if isinstance(config, dict):
+        for key in ("served_entities", "served_models"):
+            if key in config:
+                config[key] = _entity_list(config[key])
+        traffic = config.get("traffic_config")
+        if isinstance(traffic, dict) and "routes" in traffic:
+            traffic["routes"] = [
+                {"served_entity_name": target, **route}
+                for target, route in traffic["routes"].items()
+            ]
+    gateway = form.get("ai_gateway")
+    if isinstance(gateway, dict) and "rate_limits" in gateway:
+        limits = []
+        for key, body in gateway["rate_limits"].items():
+            kind, _, principal = key.partition(":")
+            limits.append({"key": kind, **({"principal": principal} if principal else {}), **body})
+        gateway["rate_limits"] = limits
+    tags = {k: v for k, v in (form.get("tags") or {}).items() if not fields.is_reserved_tag(k)}
+    if tags:
+        form["tags"] = tags
+    else:
+        form.pop("tags", None)
+    form["name"] = name
+    order = list(ServingEndpoint.model_fields)
+    return {k: form[k] for k in sorted(form, key=lambda k: order.index(k) if k in order else 99)}

@@ -1,0 +1,46 @@
+"""The field list shown for an endpoint that is about to be created.
+
+A create has no "old" side; the plan still lists every field the manifest sets (as
+Terraform shows a new resource's attributes), keyed like diff paths, so a reviewer sees
+what will exist. Plaintext secrets appear masked; a ``${env.NAME}`` reference stays
+readable (it is not a secret). Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.diff import desired, fields
+from reconciler.diff.changes import Facet, FieldChange
+from reconciler.diff.normalise import keyed_wire, project
+from reconciler.model.endpoint import ServingEndpoint
+from reconciler.redaction import redact_data
+
+_FACET_OF: dict[str, Facet] = {
+    "config": "config",
+    "ai_gateway": "ai_gateway",
+    "tags": "tags",
+    "email_notifications": "notifications",
+}
+
+
+def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[FieldChange]:
+    body = desired.desired_body(endpoint, project_name)
+    keyed = redact_data(keyed_wire(project(body, ServingEndpoint)))
+    legacy = desired.uses_legacy_rate_limits(endpoint)
+    out: list[FieldChange] = []
+
+    def walk(value: Any, segments: list[str]) -> None:
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                walk(child, [*segments, str(key)])
+            return
+        if value is None or segments == ["name"]:
+            return
+        path = fields.render_path(segments)
+        origin = "legacy rate_limits" if legacy and segments[0] == "ai_gateway" else None
+        out.append(FieldChange(path=path, old=None, new=value, impact="create",
+                               facet=_FACET_OF.get(segments[0]), origin=origin))
+
+    walk(keyed, [])
+    return out
