@@ -38,7 +38,7 @@ def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[Field
         if value is None or segments == ["name"]:
             return
         path = fields.render_path(segments)
-        origin = "legacy rate_limits" if legacy and segments[0] == "ai_gateway" else None
+        origin = "from legacy rate_limits" if legacy and segments[0] == "ai_gateway" else None
         out.append(FieldChange(path=path, old=None, new=value, impact="create",
                                facet=_FACET_OF.get(segments[0]), origin=origin))
 
