@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from reconciler.validation.endpoint_rules import ENDPOINT_RULES
 from reconciler.validation.load_rules import LOAD_RULES
+from reconciler.validation.project_rules import POLICY_RULES, PROJECT_RULES
+from reconciler.validation.provider_rules import PROVIDER_RULES
 from reconciler.validation.rules import Rule
 
-RULES: tuple[Rule, ...] = ()
+RULES: tuple[Rule, ...] = (*PROVIDER_RULES, *ENDPOINT_RULES, *PROJECT_RULES, *POLICY_RULES)
 """Rules with a check function (provider, endpoint, project and policy layers)."""
 
 ALL_RULES: tuple[Rule, ...] = (*LOAD_RULES, *RULES)

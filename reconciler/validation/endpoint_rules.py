@@ -1,0 +1,424 @@
+"""Rules about one endpoint as a whole: names, served entities, traffic, limits, tags.
+
+The limits mirror what the service answers with 400 INVALID_PARAMETER_VALUE (API reference
+sections 2, 3, 5 and 6), so a manifest that passes here is not refused at apply time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from reconciler.model.endpoint import (
+    MAX_SERVED_ENTITIES,
+    WORKLOAD_TYPES,
+    ServedEntity,
+    ServedModel,
+    ServingEndpoint,
+)
+from reconciler.validation.issues import FieldPath
+from reconciler.validation.rules import Finding, Rule, ValidationContext
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_NAME_LENGTH = 64
+MAX_GATEWAY_RATE_LIMITS = 20
+NOT_WITH_EXTERNAL = (
+    "entity_name",
+    "entity_version",
+    "workload_size",
+    "workload_type",
+    "scale_to_zero_enabled",
+    "min_provisioned_concurrency",
+    "max_provisioned_concurrency",
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+)
+PROVISIONED = (
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+)
+CONFIG: FieldPath = ("config",)
+
+
+def _name_problem(name: str) -> str | None:
+    if not name:
+        return "must not be empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters"
+    if not NAME_PATTERN.match(name):
+        return "may contain only letters, digits, dashes and underscores"
+    return None
+
+
+def _entities(ep: ServingEndpoint) -> list[tuple[FieldPath, ServedEntity | ServedModel]]:
+    """Served entities, or legacy served models, with their document paths."""
+    if ep.config is None:
+        return []
+    out: list[tuple[FieldPath, ServedEntity | ServedModel]] = []
+    for key in ("served_entities", "served_models"):
+        items: Sequence[ServedEntity | ServedModel] = getattr(ep.config, key) or []
+        out.extend(((*CONFIG, key, i), item) for i, item in enumerate(items))
+    return out
+
+
+def effective_name(entity: ServedEntity | ServedModel) -> str | None:
+    """The entity's name, or the one the service generates when it is omitted."""
+    if entity.name:
+        return entity.name
+    if isinstance(entity, ServedModel):
+        return f"{entity.model_name}-{entity.model_version}" if entity.model_name else None
+    if entity.external_model is not None and entity.external_model.name:
+        return entity.external_model.name.replace(".", "-").replace(":", "-")
+    if entity.entity_name:
+        return f"{entity.entity_name}-{entity.entity_version}".replace(".", "-")
+    return None
+
+
+def _check_endpoint_name(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    problem = _name_problem(ep.name)
+    if problem:
+        yield ("name",), f"endpoint name '{ep.name}' {problem}"
+
+
+def _check_entity_names(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    seen: dict[str, FieldPath] = {}
+    for path, entity in _entities(ep):
+        if entity.name is not None:
+            problem = _name_problem(entity.name)
+            if problem:
+                yield (*path, "name"), f"served entity name '{entity.name}' {problem}"
+        name = effective_name(entity)
+        if name is None:
+            continue
+        if name in seen:
+            first = seen[name]
+            yield (
+                (*path, "name"),
+                (f"served entity name '{name}' is already used by config.{first[1]}[{first[2]}]"),
+            )
+        else:
+            seen[name] = path
+
+
+def _check_entity_set(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    config = ep.config
+    if config is None:
+        return
+    if config.served_entities and config.served_models:
+        yield (*CONFIG, "served_models"), "give served_entities or served_models, not both"
+    items = config.served_entities or config.served_models or []
+    if not items:
+        yield CONFIG, "config needs at least one served entity"
+    if len(items) > MAX_SERVED_ENTITIES:
+        key = "served_entities" if config.served_entities else "served_models"
+        yield (
+            (*CONFIG, key, MAX_SERVED_ENTITIES),
+            (f"at most {MAX_SERVED_ENTITIES} served entities per endpoint, got {len(items)}"),
+        )
+
+
+def _check_kinds(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    entities = ep.served_entities()
+    external = [e for e in entities if e.external_model is not None]
+    if external and len(external) != len(entities):
+        first_other = next(i for i, e in enumerate(entities) if e.external_model is None)
+        yield (
+            (*CONFIG, "served_entities", first_other),
+            ("external models cannot be mixed with custom or foundation models in one endpoint"),
+        )
+    tasks: dict[str, int] = {}
+    for i, entity in enumerate(entities):
+        task = entity.external_model.task if entity.external_model else None
+        if task and tasks and task not in tasks:
+            first = next(iter(tasks))
+            yield (
+                (*CONFIG, "served_entities", i, "external_model", "task"),
+                (
+                    f"task '{task}' differs from '{first}' of served_entities[{tasks[first]}]; all "
+                    "external models of an endpoint share one task"
+                ),
+            )
+        if task:
+            tasks.setdefault(task, i)
+
+
+def _check_external_entity(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    for i, entity in enumerate(ep.served_entities()):
+        if entity.external_model is None:
+            continue
+        for field in NOT_WITH_EXTERNAL:
+            if getattr(entity, field) is not None:
+                yield (
+                    (*CONFIG, "served_entities", i, field),
+                    (f"'{field}' cannot be set on an external model (the provider serves it)"),
+                )
+
+
+def _check_model_entity(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    for path, entity in _entities(ep):
+        if isinstance(entity, ServedModel):
+            for field in ("model_name", "model_version"):
+                if not getattr(entity, field):
+                    yield path, f"a served model needs '{field}'"
+        elif entity.external_model is None and not entity.entity_name:
+            yield path, "a served entity needs 'external_model' or 'entity_name'"
+
+
+def _check_scaling(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    for path, entity in _entities(ep):
+        if isinstance(entity, ServedEntity) and entity.external_model is not None:
+            continue
+        low = getattr(entity, "min_provisioned_concurrency", None)
+        high = getattr(entity, "max_provisioned_concurrency", None)
+        if entity.workload_size is not None and (low is not None or high is not None):
+            yield (
+                (*path, "workload_size"),
+                ("workload_size cannot be combined with min/max_provisioned_concurrency"),
+            )
+        if low is not None and high is not None and low > high:
+            yield (
+                (*path, "min_provisioned_concurrency"),
+                (f"min_provisioned_concurrency {low} is above max_provisioned_concurrency {high}"),
+            )
+        provisioned = any(getattr(entity, f, None) is not None for f in PROVISIONED)
+        if entity.scale_to_zero_enabled is None and not provisioned:
+            yield path, "set scale_to_zero_enabled to true or false (the service requires it)"
+        if entity.workload_type is not None and entity.workload_type not in WORKLOAD_TYPES:
+            yield (
+                (*path, "workload_type"),
+                f"workload_type '{entity.workload_type}' is not one of "
+                + ", ".join(WORKLOAD_TYPES),
+            )
+
+
+def _check_routes(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    config = ep.config
+    if config is None:
+        return
+    names = {effective_name(e) for _p, e in _entities(ep)}
+    traffic = config.traffic_config
+    if traffic is None or traffic.routes is None:
+        if len(_entities(ep)) > 1:
+            yield CONFIG, "more than one served entity needs a traffic_config"
+        return
+    seen: set[str] = set()
+    total = 0
+    for i, route in enumerate(traffic.routes):
+        where = (*CONFIG, "traffic_config", "routes", i)
+        entity, model = route.served_entity_name, route.served_model_name
+        if entity and model and entity != model:
+            yield where, "served_entity_name and served_model_name differ"
+        target = entity or model
+        if route.traffic_percentage is None:
+            yield where, "a route needs 'traffic_percentage'"
+        elif not 0 <= route.traffic_percentage <= 100:
+            yield (*where, "traffic_percentage"), "traffic_percentage is between 0 and 100"
+        else:
+            total += route.traffic_percentage
+        if not target:
+            yield where, "a route needs 'served_entity_name'"
+        elif target not in names:
+            known = ", ".join(sorted(n for n in names if n)) or "none"
+            key = "served_entity_name" if entity else "served_model_name"
+            yield (*where, key), f"no served entity is named '{target}' (entities: {known})"
+        elif target in seen:
+            yield where, f"more than one route for '{target}'"
+        if target:
+            seen.add(target)
+    if (
+        traffic.routes
+        and total != 100
+        and all(r.traffic_percentage is not None for r in traffic.routes)
+    ):
+        yield (
+            (*CONFIG, "traffic_config", "routes"),
+            (f"traffic percentages add up to {total}, not 100"),
+        )
+
+
+def _check_rate_limits(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    for i, legacy in enumerate(ep.rate_limits or []):
+        where: FieldPath = ("rate_limits", i)
+        if legacy.calls is None:
+            yield where, "a rate limit needs 'calls'"
+        elif legacy.calls < 0:
+            yield (*where, "calls"), "calls must not be negative"
+        if legacy.renewal_period is None:
+            yield where, "a rate limit needs 'renewal_period: minute'"
+    limits = ep.ai_gateway.rate_limits if ep.ai_gateway else None
+    if not limits:
+        return
+    if len(limits) > MAX_GATEWAY_RATE_LIMITS:
+        yield ("ai_gateway", "rate_limits"), f"at most {MAX_GATEWAY_RATE_LIMITS} rate limits"
+    seen: set[tuple[str, str | None]] = set()
+    for i, limit in enumerate(limits):
+        where = ("ai_gateway", "rate_limits", i)
+        yield from _gateway_limit(limit, where, seen)
+
+
+def _gateway_limit(
+    limit: Any, where: FieldPath, seen: set[tuple[str, str | None]]
+) -> Iterator[Finding]:
+    if limit.calls is None and limit.tokens is None:
+        yield where, "a rate limit needs 'calls', 'tokens' or both"
+    for field in ("calls", "tokens"):
+        if (getattr(limit, field) or 0) < 0:
+            yield (*where, field), f"{field} must not be negative"
+    if limit.renewal_period is None:
+        yield where, "a rate limit needs 'renewal_period: minute'"
+    key = limit.key or "endpoint"
+    if key == "endpoint" and limit.principal:
+        yield (*where, "principal"), "key 'endpoint' takes no principal"
+    if key in ("user_group", "service_principal") and not limit.principal:
+        yield where, f"key '{key}' needs a 'principal'"
+    if (key, limit.principal) in seen:
+        who = f" and principal '{limit.principal}'" if limit.principal else ""
+        yield where, f"another rate limit already has key '{key}'{who}"
+    seen.add((key, limit.principal))
+
+
+def _check_both_rate_limits(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    if ep.rate_limits and ep.ai_gateway is not None and ep.ai_gateway.rate_limits:
+        yield (
+            ("rate_limits",),
+            (
+                "give rate limits once: top-level rate_limits (legacy, applied as AI Gateway "
+                "limits) or ai_gateway.rate_limits, not both"
+            ),
+        )
+
+
+def _check_tags(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    if not isinstance(ep.tags, list):
+        for key in ep.tags or {}:
+            if not key.strip():
+                yield ("tags", key), "tag keys must not be empty"
+        return
+    seen: set[str] = set()
+    for i, tag in enumerate(ep.tags):
+        if not tag.key.strip():
+            yield ("tags", i, "key"), "tag keys must not be empty"
+        elif tag.key in seen:
+            yield ("tags", i, "key"), f"tag '{tag.key}' is given twice"
+        seen.add(tag.key)
+
+
+def _check_tables(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    tables: list[tuple[FieldPath, Any]] = []
+    if ep.ai_gateway is not None and ep.ai_gateway.inference_table_config is not None:
+        tables.append(
+            (("ai_gateway", "inference_table_config"), ep.ai_gateway.inference_table_config)
+        )
+    if ep.config is not None and ep.config.auto_capture_config is not None:
+        tables.append(((*CONFIG, "auto_capture_config"), ep.config.auto_capture_config))
+    for path, table in tables:
+        if table.enabled and not (table.catalog_name and table.schema_name):
+            yield path, "enabled inference tables need 'catalog_name' and 'schema_name'"
+
+
+def _check_route_optimized(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    if ep.route_optimized and ep.external_models():
+        yield ("route_optimized",), "route optimization is not available for external models"
+
+
+def _check_deprecated(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    if ep.config is not None and ep.config.served_models is not None:
+        yield (*CONFIG, "served_models"), "served_models is deprecated; use served_entities"
+    if ep.config is not None and ep.config.auto_capture_config is not None:
+        yield (
+            (*CONFIG, "auto_capture_config"),
+            ("auto_capture_config is deprecated; use ai_gateway.inference_table_config"),
+        )
+
+
+ENDPOINT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "ENDPOINT-001",
+        "Endpoint names use letters, digits, `-` and `_`, at most 64.",
+        "endpoint",
+        check=_check_endpoint_name,
+    ),
+    Rule(
+        "ENDPOINT-002",
+        "Served entity names are valid and unique in the endpoint (omitted "
+        "names count as the name the service generates).",
+        "endpoint",
+        check=_check_entity_names,
+    ),
+    Rule(
+        "ENDPOINT-003",
+        "A config has 1 to 10 served entities, and not both `served_entities` and `served_models`.",
+        "endpoint",
+        check=_check_entity_set,
+    ),
+    Rule(
+        "ENDPOINT-004",
+        "External models are not mixed with other entities, and all share one task.",
+        "endpoint",
+        check=_check_kinds,
+    ),
+    Rule(
+        "ENDPOINT-005",
+        "An external-model entity sets no entity, workload, scaling or "
+        "provisioned-throughput fields.",
+        "endpoint",
+        check=_check_external_entity,
+    ),
+    Rule(
+        "ENDPOINT-006",
+        "A non-external entity names its model (`entity_name`; legacy "
+        "`model_name` and `model_version`).",
+        "endpoint",
+        check=_check_model_entity,
+    ),
+    Rule(
+        "ENDPOINT-007",
+        "Scaling: `workload_size` or a concurrency range (min <= max), "
+        "`scale_to_zero_enabled` given, a known `workload_type`.",
+        "endpoint",
+        check=_check_scaling,
+    ),
+    Rule(
+        "ENDPOINT-008",
+        "Traffic routes name existing entities once each and add up to 100; "
+        "several entities need a traffic_config.",
+        "endpoint",
+        check=_check_routes,
+    ),
+    Rule(
+        "ENDPOINT-009",
+        "Rate limits: calls and/or tokens, `renewal_period: minute`, a "
+        "principal only (and always) where the key needs one, no duplicates, at most 20.",
+        "endpoint",
+        check=_check_rate_limits,
+    ),
+    Rule(
+        "ENDPOINT-010",
+        "Top-level `rate_limits` and `ai_gateway.rate_limits` are not both given.",
+        "endpoint",
+        check=_check_both_rate_limits,
+    ),
+    Rule("ENDPOINT-011", "Tag keys are non-empty and unique.", "endpoint", check=_check_tags),
+    Rule(
+        "ENDPOINT-012",
+        "Enabled inference tables name `catalog_name` and `schema_name`.",
+        "endpoint",
+        check=_check_tables,
+    ),
+    Rule(
+        "ENDPOINT-013",
+        "`route_optimized` is not available for external models.",
+        "endpoint",
+        check=_check_route_optimized,
+    ),
+    Rule(
+        "ENDPOINT-014",
+        "Deprecated fields (`served_models`, `auto_capture_config`).",
+        "endpoint",
+        severity="warning",
+        check=_check_deprecated,
+    ),
+)
