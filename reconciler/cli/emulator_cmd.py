@@ -1,7 +1,66 @@
-"""Commands of this area; see the module that registers them in ``commands.py``."""
+"""``reconciler emulator serve``: run the local Databricks serving-endpoints API."""
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from reconciler.emulator import server
+from reconciler.emulator.settings import EmulatorSettings
+
+
+@click.group("emulator")
+def emulator_group() -> None:
+    """The local Databricks serving-endpoints API (for tests, CI and trying things out)."""
+
+
+@emulator_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to bind; 0 picks a free one.")
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file to keep endpoints in (default: in memory, lost on exit).")
+@click.option("--token", envvar="RECONCILER_EMULATOR_TOKEN", default=None,
+              help="Bearer token clients must send [env: RECONCILER_EMULATOR_TOKEN]; "
+                   "a random one is made and printed if unset.")
+@click.option("--ready-after", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="SECONDS", help="How long a create or config update stays in progress.")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Delay added to every API request.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests answered 429 (with Retry-After) or 503.")
+@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests whose connection is closed without an answer.")
+@click.option("--seed", type=int, default=None, help="Seed for faults and drops (replayable).")
+@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append one JSON line per request: method, path, status, ms.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
+              default="warning", show_default=True, help="Server log level.")
+def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
+                  latency_ms: int, fault_rate: float, drop_rate: float, seed: int | None,
+                  request_log: Path | None, log_level: str) -> None:
+    """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
+    if fault_rate + drop_rate > 1:
+        raise click.BadParameter("--fault-rate plus --drop-rate must not exceed 1")
+    if token is None:
+        token = "dapi-emulator-" + secrets.token_hex(12)
+        click.echo(f"Generated token: {token}", err=True)
+    settings = EmulatorSettings(
+        db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
+        fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: binding {host}; the emulator is meant for loopback use.", err=True)
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        store = str(db) if db else "in memory"
+        click.echo(f"Emulator listening on http://{bound_host}:{bound_port} (data: {store})",
+                   err=True)
+        click.echo(f"  export DATABRICKS_HOST=http://{bound_host}:{bound_port}", err=True)
+
+    server.serve(settings, host=host, port=port, on_ready=ready, log_level=log_level)
+
+
+COMMANDS: list[click.Command] = [emulator_group]

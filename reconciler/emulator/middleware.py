@@ -1,0 +1,174 @@
+"""What happens to a request before the API sees it: the request log, injected latency,
+faults (429 with ``Retry-After`` or 503), dropped connections, and bearer-token auth.
+
+It is plain ASGI and sits outside Starlette's own error handling, so that a dropped
+connection really is one: under uvicorn the socket is closed without a byte of answer
+(the client sees a connection error, never a 500), and in-process (``httpx.ASGITransport``)
+``DroppedConnection`` is raised into the caller. Control routes under ``/_emulator/`` get
+no latency, faults or drops. Draws come from one generator seeded by ``--seed``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reconciler.emulator.settings import EmulatorSettings
+
+logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_emulator/"
+# Answered without a token, like the workspace's own discovery document.
+PUBLIC_PATHS = frozenset({
+    "/_emulator/health", "/_emulator/openapi.json", "/.well-known/databricks-config",
+})
+
+
+class DroppedConnection(ConnectionResetError):
+    """In-process stand-in for a connection the server closed without answering."""
+
+
+def drop_connection(receive: Receive) -> None:
+    """Close the client's socket without answering, or raise when there is no socket.
+
+    uvicorn's ``receive`` is a method of its request cycle, which holds the transport;
+    marking the cycle disconnected stops uvicorn from writing a 500 afterwards.
+    """
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise DroppedConnection("the emulator dropped the connection (injected fault)")
+    transport.close()
+    cycle.disconnected = True  # type: ignore[union-attr]
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any],
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    payload = json.dumps(body).encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()), *(headers or [])],
+    })
+    await send({"type": "http.response.body", "body": payload})
+
+
+class GatewayMiddleware:
+    """Wraps the API app with the test controls and auth of ``EmulatorSettings``."""
+
+    def __init__(self, app: ASGIApp, settings: EmulatorSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.rng = random.Random(settings.seed)
+        self._log: IO[str] | None = None
+        if settings.request_log is not None:
+            Path(settings.request_log).parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(settings.request_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._token = settings.token.encode() if settings.token else None
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _authorised(self, scope: Scope) -> bool:
+        if self._token is None or scope["path"] in PUBLIC_PATHS:
+            return True
+        header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        scheme, _, credential = header.partition(b" ")
+        if scheme.lower() == b"bearer":
+            return hmac.compare_digest(credential.strip(), self._token)
+        if scheme.lower() == b"basic":  # curl -u token:$DATABRICKS_TOKEN, as in the docs
+            try:
+                _user, _, password = base64.b64decode(credential.strip()).partition(b":")
+            except ValueError:
+                return False
+            return hmac.compare_digest(password, self._token)
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record: dict[str, Any] = {"method": scope["method"], "path": scope["path"],
+                                  "status": None}
+
+        async def observed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, observed_send, record)
+        finally:
+            record["ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self._write_log(record)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send,
+                      record: dict[str, Any]) -> None:
+        settings = self.settings
+        path = scope["path"]
+        if not path.startswith(CONTROL_PREFIX) and path not in PUBLIC_PATHS:
+            if settings.latency_ms:
+                await anyio.sleep(settings.latency_ms / 1000)
+            if settings.drop_rate or settings.fault_rate:
+                draw = self.rng.random()
+                if draw < settings.drop_rate:
+                    await self._drop(scope, receive, record)
+                    return
+                if draw < settings.drop_rate + settings.fault_rate:
+                    await self._fault(send, record)
+                    return
+        if not self._authorised(scope):
+            missing = not any(k == b"authorization" for k, _ in scope["headers"])
+            message = ("Credential was not sent or was of an unsupported type for this API."
+                       if missing else "Invalid access token.")
+            await _send_json(send, 401, {"error_code": "UNAUTHENTICATED", "message": message})
+            return
+        await self.app(scope, receive, send)
+
+    async def _drop(self, scope: Scope, receive: Receive, record: dict[str, Any]) -> None:
+        # Half the drops happen after the request was served: the write is done but its
+        # answer is lost, the case a client's retry logic has to get right.
+        after = self.rng.random() < 0.5
+        record["fault"] = "drop-after" if after else "drop-before"
+        if after:
+            async def discard(_message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, discard)
+        drop_connection(receive)
+
+    async def _fault(self, send: Send, record: dict[str, Any]) -> None:
+        retry_after = str(self.settings.retry_after_seconds).encode()
+        if self.rng.random() < 0.5:
+            record["fault"] = "429"
+            await _send_json(send, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED",
+                                         "message": "Too many requests (injected fault)."},
+                             [(b"retry-after", retry_after)])
+        else:
+            record["fault"] = "503"
+            await _send_json(send, 503, {"error_code": "TEMPORARILY_UNAVAILABLE",
+                                         "message": "The service is temporarily unavailable "
+                                                    "(injected fault)."},
+                             [(b"retry-after", retry_after)])
+
+    def _write_log(self, record: dict[str, Any]) -> None:
+        if self._log is None:
+            return
+        record["ts"] = round(time.time(), 3)
+        try:
+            self._log.write(json.dumps(record) + "\n")
+        except OSError:
+            logger.warning("could not write the request log", exc_info=True)

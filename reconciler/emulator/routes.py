@@ -1,0 +1,282 @@
+"""The HTTP surface: one handler per Databricks route, in and out of JSON.
+
+Handlers stay thin: parse the body, run the structural check, then do the work in one
+store transaction (writes) or one SELECT (reads). Order of answers for a write: a body that
+is not JSON (400 MALFORMED_REQUEST), a badly typed body (400), an unknown endpoint (404),
+an update already in progress (409), then the rules that need the stored endpoint (400).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from reconciler.emulator import endpoints, invocations, schemas, validation, views
+from reconciler.emulator.api_error import ApiError, malformed, not_found
+from reconciler.emulator.settings import EmulatorSettings
+from reconciler.emulator.store import EndpointStore, WriteTxn
+
+Doc = dict[str, Any]
+
+OPENAI_TASKS = {
+    "/serving-endpoints/chat/completions": "llm/v1/chat",
+    "/serving-endpoints/completions": "llm/v1/completions",
+    "/serving-endpoints/embeddings": "llm/v1/embeddings",
+}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  ) -> Response:
+    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(payload, status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+async def read_body(request: Request) -> Doc:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise malformed(f"Invalid JSON given in the body of the request: {exc}") from None
+    if not isinstance(body, dict):
+        raise malformed("The body of the request must be a JSON object.")
+    return body
+
+
+class ApiHandlers:
+    """The route handlers of one emulator instance (its store and settings)."""
+
+    def __init__(self, store: EndpointStore, settings: EmulatorSettings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def _settled(self, name: str) -> Doc:
+        doc = self.store.read(name)
+        if doc is None:
+            raise not_found(name)
+        return endpoints.settle(doc, now_ms())
+
+    @staticmethod
+    def _existing(txn: WriteTxn, name: str) -> Doc:
+        doc = txn.get(name)
+        if doc is None:
+            raise not_found(name)
+        return endpoints.settle(doc, now_ms())
+
+    # --- endpoints ---------------------------------------------------------------------
+    async def create(self, request: Request) -> Response:
+        body = await read_body(request)
+        validation.check_create(body)
+
+        def work(txn: WriteTxn) -> Doc:
+            name = body["name"]
+            if txn.get(name) is not None:
+                raise ApiError(409, "RESOURCE_ALREADY_EXISTS",
+                               f"Endpoint with name '{name}' already exists.")
+            doc = endpoints.new_endpoint(
+                body, endpoint_id=uuid.uuid4().hex, creator=self.settings.creator,
+                now=now_ms(), ready_after=self.settings.ready_after, salt=self.store.salt,
+                fail=txn.take_fail_next_update(name))
+            txn.put(doc)
+            txn.put_acl(doc["id"], views.default_acl(doc["creator"]))
+            return doc
+
+        return json_response(views.detailed(await self.store.write(work)))
+
+    async def get(self, request: Request) -> Response:
+        return json_response(views.detailed(self._settled(request.path_params["name"])))
+
+    async def list(self, request: Request) -> Response:
+        now = now_ms()
+        items = [views.summary(endpoints.settle(doc, now)) for doc in self.store.read_all()]
+        return json_response({"endpoints": items} if items else {})
+
+    async def delete(self, request: Request) -> Response:
+        name = request.path_params["name"]
+
+        def work(txn: WriteTxn) -> None:
+            self._existing(txn, name)
+            # Grants stay behind under the old id, as they do on a workspace for a while.
+            txn.delete(name)
+
+        await self.store.write(work)
+        return json_response({})
+
+    async def update_config(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.CORE_CONFIG, body)
+
+        def work(txn: WriteTxn) -> Doc:
+            doc = self._existing(txn, name)
+            doc = endpoints.update_config(
+                doc, body, now=now_ms(), ready_after=self.settings.ready_after,
+                salt=self.store.salt, fail=False)
+            if txn.take_fail_next_update(name):
+                doc["pending"]["fail"] = True
+            txn.put(doc)
+            return doc
+
+        return json_response(views.detailed(await self.store.write(work)))
+
+    async def put_rate_limits(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.PUT_RATE_LIMITS, body)
+        limits = endpoints.legacy_rate_limits(body.get("rate_limits") or [])
+
+        def work(txn: WriteTxn) -> None:
+            doc = self._existing(txn, name)
+            doc["legacy_rate_limits"] = limits
+            txn.put(doc)
+
+        await self.store.write(work)
+        return json_response({"rate_limits": limits} if limits else {})
+
+    async def put_ai_gateway(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.AI_GATEWAY, body)
+
+        def work(txn: WriteTxn) -> Doc | None:
+            doc = self._existing(txn, name)
+            validation.check_gateway(body, doc.get("ai_gateway"), "ai_gateway")
+            gateway = endpoints.normalise_gateway(body, name)
+            doc.pop("ai_gateway", None)
+            if gateway:
+                doc["ai_gateway"] = gateway
+            txn.put(doc)
+            return gateway
+
+        return json_response(await self.store.write(work) or {})
+
+    async def patch_tags(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.PATCH_TAGS, body)
+
+        def work(txn: WriteTxn) -> Doc:
+            doc = endpoints.patch_tags(self._existing(txn, name), body.get("add_tags") or [],
+                                       body.get("delete_tags") or [])
+            txn.put(doc)
+            return doc
+
+        doc = await self.store.write(work)
+        return json_response({"tags": doc["tags"]} if doc.get("tags") else {})
+
+    async def patch_notifications(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.PATCH_NOTIFICATIONS, body)
+        notifications = endpoints.prune(schemas.EMAIL_NOTIFICATIONS,
+                                        body.get("email_notifications") or {})
+
+        def work(txn: WriteTxn) -> None:
+            doc = self._existing(txn, name)
+            doc.pop("email_notifications", None)
+            if notifications:
+                doc["email_notifications"] = notifications
+            txn.put(doc)
+
+        await self.store.write(work)
+        answer: Doc = {"name": name}
+        if notifications:
+            answer["email_notifications"] = notifications
+        return json_response(answer)
+
+    # --- permissions (keyed by endpoint id) ----------------------------------------------
+    def _id_not_found(self, endpoint_id: str) -> ApiError:
+        return ApiError(404, "RESOURCE_DOES_NOT_EXIST",
+                        f"Serving endpoint with id '{endpoint_id}' does not exist.")
+
+    async def get_permissions(self, request: Request) -> Response:
+        endpoint_id = request.path_params["endpoint_id"]
+        doc = self.store.read_by_id(endpoint_id)
+        if doc is None:
+            raise self._id_not_found(endpoint_id)
+        acl = self.store.read_acl(endpoint_id) or views.default_acl(doc["creator"])
+        return json_response(views.permissions(endpoint_id, acl))
+
+    async def set_permissions(self, request: Request) -> Response:
+        endpoint_id = request.path_params["endpoint_id"]
+        body = await read_body(request)
+        validation.check_body(schemas.PERMISSIONS_REQUEST, body)
+        entries = body.get("access_control_list") or []
+        validation.check_acl(entries, "access_control_list")
+        grants = [endpoints.prune(schemas.ACCESS_CONTROL, e) for e in entries]
+        merge = request.method == "PATCH"
+
+        def work(txn: WriteTxn) -> list[Doc]:
+            doc = txn.get_by_id(endpoint_id)
+            if doc is None:
+                raise self._id_not_found(endpoint_id)
+            current = txn.get_acl(endpoint_id) or views.default_acl(doc["creator"])
+            acl = views.merge_acl(current, grants) if merge else grants
+            txn.put_acl(endpoint_id, acl)
+            return acl
+
+        acl = await self.store.write(work)
+        return json_response(views.permissions(endpoint_id, acl))
+
+    async def permission_levels(self, request: Request) -> Response:
+        endpoint_id = request.path_params["endpoint_id"]
+        if self.store.read_by_id(endpoint_id) is None:
+            raise self._id_not_found(endpoint_id)
+        levels = [{"permission_level": level, "description": text}
+                  for level, text in views.PERMISSION_LEVELS]
+        return json_response({"permission_levels": levels})
+
+    # --- queries ---------------------------------------------------------------------------
+    async def invocations(self, request: Request) -> Response:
+        body = await read_body(request)
+        return self._query(request.path_params["name"], body)
+
+    async def openai_route(self, request: Request) -> Response:
+        body = await read_body(request)
+        validation.check_body(schemas.OPENAI_QUERY, body)
+        name = body.pop("model")
+        doc = self._settled(name)
+        expected = OPENAI_TASKS[request.url.path]
+        task = endpoints.config_task(doc.get("config"))
+        if task != expected:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE",
+                           f"Endpoint '{name}' has task '{task}', not '{expected}'.")
+        return self._query(name, body)
+
+    def _query(self, name: str, body: Doc) -> Response:
+        doc = self.store.read(name)
+        if doc is None:
+            raise not_found(name)
+        doc = endpoints.settle(doc, now_ms())
+        answer, served = invocations.answer(doc, body, now_ms() // 1000)
+        headers = {"served-model-name": served}
+        if body.get("stream") and "choices" in answer:
+            return StreamingResponse(invocations.stream_chunks(answer), headers=headers,
+                                     media_type="text/event-stream")
+        return json_response(answer, headers=headers)
+
+    # --- test controls -----------------------------------------------------------------------
+    async def fail_next_update(self, request: Request) -> Response:
+        body = await read_body(request)
+        validation.check_body(schemas.FAIL_NEXT_UPDATE, body)
+        name = body["name"]
+
+        def work(txn: WriteTxn) -> None:
+            txn.set_fail_next_update(name)
+
+        await self.store.write(work)
+        return json_response({})
+
+    async def health(self, request: Request) -> Response:
+        return json_response({"status": "ok"})

@@ -1,0 +1,47 @@
+"""The emulator's knobs, shared by in-process use and ``reconciler emulator serve``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CREATOR = "emulator@localhost"
+
+
+@dataclass(frozen=True)
+class EmulatorSettings:
+    """How one emulator instance behaves.
+
+    ``db_path`` None keeps the data in a private in-memory database; a path is a SQLite file
+    that several processes may open at once. ``token`` None disables auth (the in-process
+    local target); a server always has one. ``ready_after`` is how long (seconds) a create
+    or config update stays in progress, measured from timestamps at read time.
+    ``fault_rate`` and ``drop_rate`` are shares of requests answered 429/503 or dropped,
+    drawn from a generator seeded by ``seed`` so a run can be replayed.
+    """
+
+    db_path: Path | None = None
+    token: str | None = None
+    ready_after: float = 0.0
+    latency_ms: int = 0
+    fault_rate: float = 0.0
+    drop_rate: float = 0.0
+    seed: int | None = None
+    request_log: Path | None = None
+    retry_after_seconds: int = 1
+    creator: str = DEFAULT_CREATOR
+
+    def __post_init__(self) -> None:
+        # Knobs come from the command line and tests; refuse nonsense early and plainly.
+        if self.ready_after < 0:
+            raise ValueError("ready_after must be >= 0 seconds")
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        for name in ("fault_rate", "drop_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.fault_rate + self.drop_rate > 1.0:
+            raise ValueError("fault_rate + drop_rate must not exceed 1")
+        if self.retry_after_seconds < 0:
+            raise ValueError("retry_after_seconds must be >= 0")

@@ -1,0 +1,175 @@
+"""SQLite storage of the emulated workspace: one row per endpoint, its document as JSON.
+
+Why this shape: GET is the hot path, so it is one indexed SELECT of a stored document,
+run inline on the event loop (microseconds; WAL readers never wait for writers). Writes
+run in a worker thread inside ``BEGIN IMMEDIATE``, so the read-modify-write of one
+endpoint is atomic even when two processes share the file (``busy_timeout`` makes the
+second wait instead of failing). ``synchronous=NORMAL`` in WAL mode keeps every committed
+write across a killed process; only a power cut could lose the last ones.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+Doc = dict[str, Any]
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS endpoints (
+    name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS acls (endpoint_id TEXT PRIMARY KEY, acl TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS controls (name TEXT PRIMARY KEY, fail_next_update INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return conn
+
+
+class WriteTxn:
+    """The operations a write may do, all inside one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, name: str) -> Doc | None:
+        row = self._conn.execute("SELECT doc FROM endpoints WHERE name=?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def get_by_id(self, endpoint_id: str) -> Doc | None:
+        row = self._conn.execute("SELECT doc FROM endpoints WHERE id=?", (endpoint_id,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put(self, doc: Doc) -> None:
+        self._conn.execute(
+            "INSERT INTO endpoints(name, id, doc) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET id=excluded.id, doc=excluded.doc",
+            (doc["name"], doc["id"], _dumps(doc)),
+        )
+
+    def delete(self, name: str) -> None:
+        self._conn.execute("DELETE FROM endpoints WHERE name=?", (name,))
+
+    def get_acl(self, endpoint_id: str) -> list[Doc] | None:
+        row = self._conn.execute(
+            "SELECT acl FROM acls WHERE endpoint_id=?", (endpoint_id,)).fetchone()
+        return None if row is None else list(json.loads(row[0]))
+
+    def put_acl(self, endpoint_id: str, acl: list[Doc]) -> None:
+        self._conn.execute(
+            "INSERT INTO acls(endpoint_id, acl) VALUES (?, ?) "
+            "ON CONFLICT(endpoint_id) DO UPDATE SET acl=excluded.acl",
+            (endpoint_id, _dumps(acl)),
+        )
+
+    def set_fail_next_update(self, name: str) -> None:
+        self._conn.execute(
+            "INSERT INTO controls(name, fail_next_update) VALUES (?, 1) "
+            "ON CONFLICT(name) DO UPDATE SET fail_next_update=1",
+            (name,),
+        )
+
+    def take_fail_next_update(self, name: str) -> bool:
+        """Whether a failure was armed for ``name``'s next update; disarms it."""
+        row = self._conn.execute(
+            "SELECT fail_next_update FROM controls WHERE name=?", (name,)).fetchone()
+        if row is None or not row[0]:
+            return False
+        self._conn.execute("DELETE FROM controls WHERE name=?", (name,))
+        return True
+
+
+class EndpointStore:
+    """The emulator's database; ``db_path`` None is a private in-memory database."""
+
+    def __init__(self, db_path: Path | None) -> None:
+        if db_path is None:
+            self._writer = _connect(":memory:")
+            self._reader = self._writer
+            self._write_lock = threading.Lock()
+            self._read_lock = self._write_lock
+        else:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = _connect(str(db_path))
+            self._writer.execute("PRAGMA journal_mode=WAL")
+            self._reader = _connect(str(db_path))
+            self._write_lock = threading.Lock()
+            self._read_lock = threading.Lock()
+        for conn in {id(self._writer): self._writer, id(self._reader): self._reader}.values():
+            conn.execute("PRAGMA synchronous=NORMAL")
+        self.salt = self._write_sync(self._init_schema)
+
+    @staticmethod
+    def _init_schema(txn: WriteTxn) -> str:
+        conn = txn._conn
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('secret_salt', ?)",
+                     (secrets.token_hex(16),))
+        row = conn.execute("SELECT value FROM meta WHERE key='secret_salt'").fetchone()
+        return str(row[0])
+
+    # Reads: inline, short, lock only to share one connection between threads.
+    def read(self, name: str) -> Doc | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT doc FROM endpoints WHERE name=?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def read_by_id(self, endpoint_id: str) -> Doc | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT doc FROM endpoints WHERE id=?", (endpoint_id,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def read_all(self) -> list[Doc]:
+        with self._read_lock:
+            rows = self._reader.execute("SELECT doc FROM endpoints ORDER BY name").fetchall()
+        return [dict(json.loads(row[0])) for row in rows]
+
+    def read_acl(self, endpoint_id: str) -> list[Doc] | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT acl FROM acls WHERE endpoint_id=?", (endpoint_id,)).fetchone()
+        return None if row is None else list(json.loads(row[0]))
+
+    # Writes: one transaction each, in a worker thread so a busy file never blocks the loop.
+    async def write(self, fn: Callable[[WriteTxn], T]) -> T:
+        return await anyio.to_thread.run_sync(self._write_sync, fn)
+
+    def _write_sync(self, fn: Callable[[WriteTxn], T]) -> T:
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(WriteTxn(conn))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._writer.close()
+            if self._reader is not self._writer:
+                self._reader.close()
