@@ -171,8 +171,12 @@ def _get(data: Any, segments: list[Any]) -> Any:
 RawChange = tuple[list[str], Any, Any]
 
 
-def _raw_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[RawChange]:
+def _raw_changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...] = ()
+) -> list[RawChange]:
     """(segments, old, new) for every difference; a changed list is reported whole."""
+    if not old or not new:
+        return _split(old, new, prefix)
     diff = DeepDiff(old, new, view="tree", verbose_level=2)
     seen: set[tuple[str, ...]] = set()
     out: list[RawChange] = []
@@ -186,8 +190,29 @@ def _raw_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[RawChan
             if key in seen:
                 continue
             seen.add(key)
-            out.append((list(key), _get(old, list(key)), _get(new, list(key))))
+            before, after = _get(old, list(key)), _get(new, list(key))
+            if isinstance(before, Mapping) and isinstance(after, Mapping):
+                out.extend(_split(before, after, (*prefix, *key)))
+            else:
+                out.append(([*prefix, *key], before, after))
     out.sort(key=lambda item: item[0])
+    return out
+
+
+def _split(
+    old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...]
+) -> list[RawChange]:
+    """Key by key: deepdiff reports two dicts with no key in common (or an empty one) as a
+    single change of the whole value; we want one change per key."""
+    out: list[RawChange] = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if isinstance(before, Mapping) and isinstance(after, Mapping):
+            out.extend(_raw_changes(before, after, (*prefix, key)))
+        else:
+            out.append(([*prefix, key], before, after))
     return out
 
 
@@ -251,6 +276,8 @@ def compare_endpoint(
         for segments, old, new in _raw_changes(scoped, desired_form)
     ]
     changes = _mark_kind_change(changes, scoped, desired_form)
+    # Recreate-only top-level fields first, then facet by facet in apply order.
+    changes.sort(key=lambda c: (FACET_ORDER.index(c.facet) + 1 if c.facet else 0, c.path))
     return EndpointDiff(endpoint.name, tuple(changes), desired_form, live_form)
 
 

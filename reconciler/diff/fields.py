@@ -87,7 +87,7 @@ FIELD_RULES: tuple[FieldRule, ...] = (
               "legacy rate limits are not returned by GET; applied as ai_gateway rate limits"),
     # --- backend defaults: absent on one side == this value ---------------------------
     FieldRule(f"{_E}.name", FieldClass.DEFAULT,
-              "external: external_model.name with . and : -> -; else <entity>-<version>",
+              "external: model name with . and : -> -; else <last part of entity>-<version>",
               default=DERIVED_ENTITY_NAME),
     FieldRule(f"{_M}.name", FieldClass.DEFAULT, "<model_name>-<model_version>",
               default=DERIVED_ENTITY_NAME),

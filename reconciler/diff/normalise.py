@@ -107,9 +107,12 @@ def derived_entity_name(entity: Mapping[str, Any]) -> str | None:
         return str(external["name"]).replace(".", "-").replace(":", "-")
     base = entity.get("entity_name") or entity.get("model_name")
     version = entity.get("entity_version") or entity.get("model_version")
-    if base:
-        return f"{base}-{version}" if version else str(base)
-    return None
+    if not base:
+        return None
+    # How the service treats the dots of a UC name (catalog.schema.model) is undocumented;
+    # like the emulator we take the last part. Matching by identity covers a mismatch.
+    base = str(base).rsplit(".", 1)[-1]
+    return f"{base}-{version}" if version else base
 
 
 def entity_identity(entity: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -46,19 +46,19 @@ def change_lines(change: FieldChange, *, with_impact: bool = True) -> list[Chang
     if change.origin:
         notes.append(change.origin)
     note = "; ".join(notes)
-    if change.old is None or isinstance(change.new, dict) != isinstance(change.old, dict):
-        if change.old is not None:
-            return [
-                *(ChangeLine("-", p, display_value(p, v), None, note)
-                  for p, v in _leaves(change.path, change.old)),
-                *(ChangeLine("+", p, None, display_value(p, v), note)
-                  for p, v in _leaves(change.path, change.new)),
-            ]
+    if change.old is None:
         return [ChangeLine("+", p, None, display_value(p, v), note)
                 for p, v in _leaves(change.path, change.new)]
     if change.new is None:
         return [ChangeLine("-", p, display_value(p, v), None, note)
                 for p, v in _leaves(change.path, change.old)]
+    if isinstance(change.new, dict) != isinstance(change.old, dict):
+        return [
+            *(ChangeLine("-", p, display_value(p, v), None, note)
+              for p, v in _leaves(change.path, change.old)),
+            *(ChangeLine("+", p, None, display_value(p, v), note)
+              for p, v in _leaves(change.path, change.new)),
+        ]
     if isinstance(change.old, dict):
         # Both sides are blocks: compare leaf by leaf.
         old = dict(_leaves(change.path, change.old))

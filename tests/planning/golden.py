@@ -1,0 +1,82 @@
+"""Golden plan cases: tests/golden/plan/<case>/ as data (the spec of docs/diff.md).
+
+Each case folder holds:
+
+* ``manifest.yaml``: one or more endpoint manifests (``---`` separated; may be empty);
+* ``live.json``: a list of GET bodies (``ServingEndpointDetailed``) as the workspace has them;
+* ``options.json`` (optional): ``{"prune": bool, "select": [...], "allow_recreate": bool,
+  "project": "..."}`` (project defaults to ``acme-genai``);
+* ``expected.json``: what the plan must say: per action its name, action, reason, facets,
+  flags, every change (path, old, new, impact, origin) and every request (method, path,
+  body), plus the summary line. Secrets appear masked, as in any plan output.
+
+``UPDATE_GOLDEN=1 pytest tests/planning/test_golden.py`` rewrites the expected files from
+the current planner; review every rewritten file by hand, they are the spec.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.model.endpoint import ServingEndpoint
+from reconciler.planning.plan import Plan
+from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.planning.serialize import plan_to_dict
+from reconciler.render.plan_text import summary_line
+
+CASES = Path(__file__).resolve().parent.parent / "golden" / "plan"
+PROJECT = "acme-genai"
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in CASES.iterdir() if (p / "manifest.yaml").exists())
+
+
+def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, dict[str, Any]], PlanOptions]:
+    folder = CASES / name
+    docs = [d for d in yaml.safe_load_all((folder / "manifest.yaml").read_text()) if d]
+    desired = [
+        DesiredEndpoint(ServingEndpoint.model_validate(doc), source=f"manifest.yaml#{i + 1}")
+        for i, doc in enumerate(docs)
+    ]
+    live_list = json.loads((folder / "live.json").read_text())
+    live = {body["name"]: body for body in live_list}
+    options_file = folder / "options.json"
+    raw = json.loads(options_file.read_text()) if options_file.exists() else {}
+    options = PlanOptions(
+        project=raw.get("project", PROJECT),
+        target_name="golden",
+        prune=raw.get("prune", False),
+        select=tuple(raw.get("select", ())),
+        allow_recreate=raw.get("allow_recreate", False),
+    )
+    return desired, live, options
+
+
+def plan_case(name: str) -> Plan:
+    desired, live, options = load_case(name)
+    return build_plan(desired, live, options)
+
+
+_ACTION_KEYS = (
+    "name", "action", "reason", "facets", "blocked", "wait_for_update",
+    "pending_config_version", "live_config_version", "changes", "requests",
+)
+
+
+def expected_view(plan: Plan) -> dict[str, Any]:
+    """The part of a plan a golden file pins (digests and sources are tested elsewhere)."""
+    data = plan_to_dict(plan)
+    actions = []
+    for action in data["actions"]:
+        view = {k: action[k] for k in _ACTION_KEYS}
+        view["changes"] = [
+            {k: v for k, v in change.items() if v is not None or k in ("old", "new")}
+            for change in action["changes"]
+        ]
+        actions.append(view)
+    return {"summary": summary_line(plan), "actions": actions}
