@@ -94,7 +94,8 @@ def normalise_config(config: Doc, salt: str, digests: dict[str, str], now: int) 
     key = "served_entities" if config.get("served_entities") else "served_models"
     entities: list[Doc] = config.get(key) or []
     for entity in entities:
-        entity.setdefault("name", default_entity_name(entity))
+        if not entity.get("name"):
+            entity["name"] = default_entity_name(entity)
         entity.pop("burst_scaling_enabled", None)
         _fill_entity(entity, external=bool(entity.get("external_model")))
         _strip_secrets(entity, salt, digests)

@@ -90,7 +90,8 @@ def check_config(config: dict[str, Any], path: str) -> None:
 
 
 def _check_entity(entity: dict[str, Any], path: str) -> None:
-    if entity.get("name") is not None:
+    # proto3 JSON: an empty string is the same as an unset field (the name is defaulted).
+    if entity.get("name"):
         check_name(entity["name"], f"{path}.name")
     external = entity.get("external_model")
     if external is not None:
@@ -108,7 +109,7 @@ def _check_entity(entity: dict[str, Any], path: str) -> None:
 
 
 def _check_served_model(model: dict[str, Any], path: str) -> None:
-    if model.get("name") is not None:
+    if model.get("name"):
         check_name(model["name"], f"{path}.name")
     for field in ("model_name", "model_version"):
         if not model.get(field):

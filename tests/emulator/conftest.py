@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
+from support.emulator_inprocess import InProcessApi
 from support.emulator_server import EmulatorServer
-
-from reconciler.emulator.app import EmulatorSettings, create_app
 
 
 @pytest.fixture
@@ -54,12 +52,12 @@ def sdk_env(emulator_server: EmulatorServer, monkeypatch: pytest.MonkeyPatch,
     return emulator_server
 
 
-def make_api(**settings: Any) -> TestClient:
+def make_api(**settings: Any) -> InProcessApi:
     """A synchronous client on a fresh in-process emulator (no auth unless ``token``)."""
-    return TestClient(create_app(EmulatorSettings(**settings)), base_url="http://emulator")
+    return InProcessApi(**settings)
 
 
 @pytest.fixture
-def api() -> Iterator[TestClient]:
+def api() -> Iterator[InProcessApi]:
     with make_api() as client:
         yield client
