@@ -151,6 +151,10 @@ class _Builder:
                 continue
             self.key_marks[key_path] = key_mark
             result[key] = self.build(value_node, key_path, depth + 1)
+            if not isinstance(value_node, ScalarNode) and not value_node.flow_style:
+                # A block mapping or list "starts" at its first child on the next line; the
+                # key's line is where a reader looks for it.
+                self.marks[key_path] = key_mark
         for merge_node in merges:
             self._merge(result, merge_node, path, depth)
         return result

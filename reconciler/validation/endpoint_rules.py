@@ -6,6 +6,7 @@ sections 2, 3, 5 and 6), so a manifest that passes here is not refused at apply 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -223,7 +224,9 @@ def _check_routes(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Find
         elif target not in names:
             known = ", ".join(sorted(n for n in names if n)) or "none"
             key = "served_entity_name" if entity else "served_model_name"
-            yield (*where, key), f"no served entity is named '{target}' (entities: {known})"
+            close = difflib.get_close_matches(target, [n for n in names if n], n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (entities: {known})"
+            yield (*where, key), f"no served entity is named '{target}'{hint}"
         elif target in seen:
             yield where, f"more than one route for '{target}'"
         if target:
