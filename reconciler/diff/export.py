@@ -13,12 +13,20 @@ from typing import Any
 
 from reconciler.diff import fields
 from reconciler.diff.compare import effective_live
-from reconciler.diff.normalise import minimal_form
+from reconciler.diff.normalise import is_custom_model, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 
 
 def _entity_list(entities: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"name": name, **body} for name, body in entities.items()]
+    out = []
+    for name, body in entities.items():
+        entity = {"name": name, **body}
+        # The API insists on scale_to_zero_enabled for models ("scaleToZeroEnabled is
+        # undefined"), so the manifest keeps it even at its default.
+        if is_custom_model(entity):
+            entity.setdefault("scale_to_zero_enabled", False)
+        out.append(entity)
+    return out
 
 
 def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
@@ -41,7 +49,9 @@ def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
         limits = []
         for key, body in gateway["rate_limits"].items():
             kind, _, principal = key.partition(":")
-            limits.append({"key": kind, **({"principal": principal} if principal else {}), **body})
+            limit = {"key": kind, **({"principal": principal} if principal else {}), **body}
+            limit.setdefault("renewal_period", "minute")  # required by the API
+            limits.append(limit)
         gateway["rate_limits"] = limits
     tags = {k: v for k, v in (form.get("tags") or {}).items() if not fields.is_reserved_tag(k)}
     if tags:

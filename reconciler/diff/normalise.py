@@ -37,7 +37,7 @@ _CAPACITY_FIELDS = (
 )
 
 
-def _is_custom_model(obj: Mapping[str, Any]) -> bool:
+def is_custom_model(obj: Mapping[str, Any]) -> bool:
     if obj.get("external_model") is not None:
         return False
     entity = obj.get("entity_name") or ""
@@ -54,10 +54,10 @@ def _entity_count(config: Mapping[str, Any]) -> int:
 
 # Named predicates on the object that holds a field; FieldRule.when refers to them.
 CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
-    "custom_model": _is_custom_model,
-    "not_custom_model": lambda o: not _is_custom_model(o),
+    "custom_model": is_custom_model,
+    "not_custom_model": lambda o: not is_custom_model(o),
     "without_capacity": _without_capacity,
-    "custom_model_without_capacity": lambda o: _is_custom_model(o) and _without_capacity(o),
+    "custom_model_without_capacity": lambda o: is_custom_model(o) and _without_capacity(o),
     "single_entity": lambda c: _entity_count(c) == 1,
     "multi_entity": lambda c: _entity_count(c) > 1,
 }

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from . import golden
+from planning import golden
 
 
 @pytest.mark.parametrize("case", golden.case_names())
