@@ -1,0 +1,174 @@
+"""The planner against the emulator's real echo: apply what the plan says, plan again: empty.
+
+These drive the emulator app in-process with the plan's own ``requests`` (no executor), so
+they pin the diff's knowledge of server behaviour: defaults, reordering, write-only fields.
+The apply engineer's integration tests cover the same through the real client and executor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.emulator_inprocess import InProcessApi
+
+from reconciler.diff.export import live_to_manifest
+from reconciler.loading.interpolation import resolve_env_refs
+from reconciler.loading.project import load_project
+from reconciler.model.endpoint import ServingEndpoint
+from reconciler.planning.plan import Plan
+from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+API = "/api/2.0/serving-endpoints"
+ENV = {"OPENAI_API_KEY": "sk-test-0123456789", "ANTHROPIC_API_KEY": "sk-ant-0123456789"}
+
+
+@pytest.fixture
+def api() -> Iterator[InProcessApi]:
+    with InProcessApi() as client:
+        yield client
+
+
+def _execute(api: InProcessApi, plan: Plan) -> None:
+    env = {**os.environ, **ENV}
+    for action in plan.actions:
+        for request in action.requests:
+            body = None
+            if request.body is not None:
+                body = json.loads(resolve_env_refs(json.dumps(request.body), env))
+            response = api.request(request.method, request.path, json=body)
+            assert response.status_code == 200, (request.path, response.text)
+
+
+def _live(api: InProcessApi, names: list[str]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in names:
+        response = api.get(f"{API}/{name}")
+        if response.status_code == 200:
+            out[name] = response.json()
+    return out
+
+
+@pytest.mark.parametrize("root", ["", "secrets-from-env"])
+def test_every_example_plans_empty_after_its_create(api: InProcessApi, root: str) -> None:
+    project = load_project(EXAMPLES / root, env={**os.environ, **ENV})
+    desired = [DesiredEndpoint(e.endpoint) for e in project.endpoints]
+    options = PlanOptions(project=project.file.project, target_name="local")
+    first = build_plan(desired, {}, options)
+    assert {a.action for a in first.actions} == {"create"}
+    _execute(api, first)
+    live = _live(api, [d.endpoint.name for d in desired])
+    second = build_plan(desired, live, options)
+    assert not second.has_changes, [(a.name, a.changes) for a in second.actions if a.changes]
+    # export of what the server holds plans empty too
+    exported = [DesiredEndpoint(ServingEndpoint.model_validate(live_to_manifest(body)))
+                for body in live.values()]
+    assert not build_plan(exported, live, options).has_changes
+
+
+BASE: dict[str, Any] = {
+    "name": "chat",
+    "tags": {"team": "genai"},
+    "config": {"served_entities": [
+        {"name": "gpt-4o", "external_model": {
+            "name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
+            "openai_config": {"openai_api_key": "{{secrets/genai/openai_api_key}}"}}},
+        {"external_model": {
+            "name": "gpt-4o-mini", "provider": "openai", "task": "llm/v1/chat",
+            "openai_config": {"openai_api_key_plaintext": "${env.OPENAI_API_KEY}"}}},
+    ], "traffic_config": {"routes": [
+        {"served_entity_name": "gpt-4o", "traffic_percentage": 70},
+        {"served_model_name": "gpt-4o-mini", "traffic_percentage": 30},
+    ]}},
+    "ai_gateway": {"usage_tracking_config": {"enabled": True},
+                   "rate_limits": [{"key": "user", "calls": 10, "renewal_period": "minute"}]},
+    "email_notifications": {"on_update_failure": ["oncall@example.com"]},
+}
+
+EDITS: dict[str, tuple[list[str], Any]] = {
+    "config": (["config"], lambda m: m["config"]["traffic_config"]["routes"][0].update(
+        traffic_percentage=60) or m["config"]["traffic_config"]["routes"][1].update(
+        traffic_percentage=40)),
+    "tags": (["tags"], lambda m: m.update(tags={"team": "platform", "tier": "gold"})),
+    "ai_gateway": (["ai_gateway"], lambda m: m["ai_gateway"].update(
+        rate_limits=[{"key": "endpoint", "calls": 100, "renewal_period": "minute"}])),
+    "notifications": (["notifications"], lambda m: m.update(
+        email_notifications={"on_update_success": ["ml@example.com"]})),
+    "legacy-rate-limits": (["ai_gateway"], lambda m: m.pop("ai_gateway") and m.update(
+        rate_limits=[{"key": "user", "calls": 20, "renewal_period": "minute"}])),
+    "entity-removed": (["config"], lambda m: m["config"].update(
+        served_entities=m["config"]["served_entities"][:1], traffic_config=None)),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_each_facet_changes_alone_and_converges(api: InProcessApi, edit: str) -> None:
+    options = PlanOptions(project="acme-genai", target_name="local")
+    base = DesiredEndpoint(ServingEndpoint.model_validate(BASE))
+    _execute(api, build_plan([base], {}, options))
+    manifest = json.loads(json.dumps(BASE))
+    facets, apply_edit = EDITS[edit]
+    apply_edit(manifest)
+    edited = DesiredEndpoint(ServingEndpoint.model_validate(manifest))
+    plan = build_plan([edited], _live(api, ["chat"]), options)
+    (action,) = plan.actions
+    assert action.action == "update" and action.facets == facets
+    assert [r.facet for r in action.requests] == facets  # one call per changed facet
+    _execute(api, plan)
+    after = build_plan([edited], _live(api, ["chat"]), options)
+    assert not after.has_changes, after.actions[0].changes
+
+
+_tag_keys = st.text("abcdefghijklmnop-_", min_size=1, max_size=8)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tags=st.dictionaries(_tag_keys, st.text("xyz0123", max_size=5), max_size=5),
+    weights=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    limits=st.lists(st.sampled_from(["endpoint", "user", "user_group:data", "user_group:ml"]),
+                    unique=True, max_size=3),
+    unnamed=st.booleans(),
+)
+def test_random_manifests_plan_empty_after_create(
+    tags: dict[str, str], weights: list[int], limits: list[str], unnamed: bool
+) -> None:
+    entities = []
+    for i, _ in enumerate(weights):
+        entity: dict[str, Any] = {"external_model": {
+            "name": f"gpt.{i}:latest", "provider": "openai", "task": "llm/v1/chat",
+            "openai_config": {"openai_api_key": "{{secrets/s/k}}"}}}
+        if not unnamed:
+            entity["name"] = f"e{i}"
+        entities.append(entity)
+    names = [e.get("name") or f"gpt-{i}-latest" for i, e in enumerate(entities)]
+    shares = [w * 100 // sum(weights) for w in weights]
+    shares[0] += 100 - sum(shares)
+    manifest: dict[str, Any] = {"name": "random", "tags": tags, "config": {
+        "served_entities": entities,
+        "traffic_config": {"routes": [
+            {"served_entity_name": n, "traffic_percentage": p} for n, p in zip(names, shares,
+                                                                              strict=True)]},
+    }}
+    if limits:
+        rate_limits = []
+        for key in limits:
+            kind, _, principal = key.partition(":")
+            limit: dict[str, Any] = {"key": kind, "calls": 5, "renewal_period": "minute"}
+            if principal:
+                limit["principal"] = principal
+            rate_limits.append(limit)
+        manifest["ai_gateway"] = {"rate_limits": rate_limits}
+    desired = [DesiredEndpoint(ServingEndpoint.model_validate(manifest))]
+    options = PlanOptions(project="acme-genai", target_name="local")
+    with InProcessApi() as api:
+        _execute(api, build_plan(desired, {}, options))
+        plan = build_plan(desired, _live(api, ["random"]), options)
+    assert not plan.has_changes, plan.actions[0].changes
