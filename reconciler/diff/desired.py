@@ -60,8 +60,10 @@ def desired_body(endpoint: ServingEndpoint, project: str) -> dict[str, Any]:
     body.pop("kind", None)
     limits = legacy_limits_as_gateway(endpoint)
     body.pop("rate_limits", None)
-    if limits is not None and "ai_gateway" not in body:
-        body["ai_gateway"] = {"rate_limits": limits}
+    if limits is not None:
+        # Beside an ai_gateway block without rate limits, legacy limits become its limits
+        # (validation rejects giving both kinds of rate limits).
+        body.setdefault("ai_gateway", {}).setdefault("rate_limits", limits)
     body["tags"] = [{"key": k, "value": v} for k, v in desired_tags(endpoint, project).items()]
     return body
 
@@ -81,7 +83,11 @@ def gateway_body(
     nothing else: the body is the live gateway with its rate limits replaced.
     """
     if endpoint.ai_gateway is not None:
-        return endpoint.ai_gateway.to_wire()
+        body = endpoint.ai_gateway.to_wire()
+        limits = legacy_limits_as_gateway(endpoint)
+        if limits is not None:
+            body.setdefault("rate_limits", limits)
+        return body
     live = project(dict(live_gateway or {}), AiGatewayConfig)
     body = {k: live[k] for k in GATEWAY_KEYS if live.get(k) is not None}
     body["rate_limits"] = legacy_limits_as_gateway(endpoint) or []
