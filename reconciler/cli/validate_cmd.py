@@ -15,7 +15,7 @@ from reconciler.render import issues as render_issues
 from reconciler.validation import catalog, json_schema
 from reconciler.validation.issues import ValidationReport
 
-FORMATS = click.Choice(["text", "json", "github"])
+FORMATS = click.Choice(["text", "json", "github", "markdown"])
 
 
 def _colour() -> bool:
