@@ -245,9 +245,14 @@ def _update_requests(
                                            body=desired_bodies.config_body(endpoint)))
         elif facet == "ai_gateway":
             gateway = live.get("ai_gateway")
-            body = desired_bodies.gateway_body(
-                endpoint, gateway if isinstance(gateway, Mapping) else None
-            )
+            live_gateway = gateway if isinstance(gateway, Mapping) else None
+            body = desired_bodies.gateway_body(endpoint, live_gateway)
+            if _moves_enabled_inference_table(diff, body):
+                # The service refuses to move enabled inference tables ("disable them
+                # first"): one PUT disables them, the next sets the new location.
+                requests.append(PlannedRequest(
+                    facet=facet, method="PUT", path=f"{base}/ai-gateway",
+                    body=_with_tables_disabled(body, live_gateway)))
             requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/ai-gateway",
                                            body=body))
         elif facet == "tags":
@@ -258,6 +263,28 @@ def _update_requests(
                 facet=facet, method="PATCH", path=f"{base}/notifications",
                 body=desired_bodies.notifications_body(endpoint)))
     return requests
+
+
+_TABLE = "ai_gateway.inference_table_config"
+_TABLE_LOCATION = tuple(
+    f"{_TABLE}.{f}" for f in ("catalog_name", "schema_name", "table_name_prefix")
+)
+
+
+def _moves_enabled_inference_table(diff: EndpointDiff, body: Mapping[str, Any]) -> bool:
+    """True when inference tables stay enabled but their catalog, schema or prefix change."""
+    live_table = (diff.live_form.get("ai_gateway") or {}).get("inference_table_config") or {}
+    wanted = body.get("inference_table_config") or {}
+    if not (live_table.get("enabled") and wanted.get("enabled")):
+        return False
+    return any(c.path in _TABLE_LOCATION and c.old is not None for c in diff.changes)
+
+
+def _with_tables_disabled(
+    body: Mapping[str, Any], live_gateway: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    live_table = dict((live_gateway or {}).get("inference_table_config") or {})
+    return {**body, "inference_table_config": {**live_table, "enabled": False}}
 
 
 def _tags_body(endpoint: ServingEndpoint, live: Mapping[str, Any], project: str) -> dict[str, Any]:

@@ -172,3 +172,18 @@ def test_random_manifests_plan_empty_after_create(
         _execute(api, build_plan(desired, {}, options))
         plan = build_plan(desired, _live(api, ["random"]), options)
     assert not plan.has_changes, plan.actions[0].changes
+
+
+def test_moving_enabled_inference_tables_disables_them_first(api: InProcessApi) -> None:
+    options = PlanOptions(project="acme-genai", target_name="local")
+    manifest = json.loads(json.dumps(BASE))
+    manifest["ai_gateway"]["inference_table_config"] = {
+        "enabled": True, "catalog_name": "main", "schema_name": "serving"}
+    _execute(api, build_plan([DesiredEndpoint(ServingEndpoint.model_validate(manifest))], {},
+                             options))
+    manifest["ai_gateway"]["inference_table_config"]["schema_name"] = "serving_v2"
+    moved = DesiredEndpoint(ServingEndpoint.model_validate(manifest))
+    plan = build_plan([moved], _live(api, ["chat"]), options)
+    assert [r.method for r in plan.actions[0].requests] == ["PUT", "PUT"]
+    _execute(api, plan)  # the emulator, like the service, refuses a move while enabled
+    assert not build_plan([moved], _live(api, ["chat"]), options).has_changes
