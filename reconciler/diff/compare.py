@@ -263,7 +263,7 @@ def compare_endpoint(
 ) -> EndpointDiff:
     """The differences that matter between a manifest and its live endpoint. Pure."""
     body = desired_body(endpoint, project)
-    live_body = effective_live(live)
+    live_body = normalise.project(effective_live(live), ServingEndpoint) or {}
     names = match_entity_names(_entities(body), _entities(live_body))
     desired_form = normalise.minimal_form(body, endpoint.name, names)
     live_form = normalise.minimal_form(live_body, endpoint.name)

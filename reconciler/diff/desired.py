@@ -88,7 +88,7 @@ def gateway_body(
         if limits is not None:
             body.setdefault("rate_limits", limits)
         return body
-    live = project(dict(live_gateway or {}), AiGatewayConfig)
+    live = project(dict(live_gateway or {}), AiGatewayConfig) or {}
     body = {k: live[k] for k in GATEWAY_KEYS if live.get(k) is not None}
     body["rate_limits"] = legacy_limits_as_gateway(endpoint) or []
     return body

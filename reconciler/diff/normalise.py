@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -74,26 +74,63 @@ def condition_holds(rule: fields.FieldRule, parent: Mapping[str, Any]) -> bool:
 # --- projection onto the manifest model ---------------------------------------------------
 
 
+_DROP = object()
+
+
 def project(value: Any, annotation: Any) -> Any:
-    """``value`` with every key that is not a field of the model ``annotation`` removed."""
+    """``value`` with every key that is not a field of the model ``annotation`` removed.
+
+    A value of the wrong shape (a list where the model has a block, a block where it has a
+    string) is dropped too, so whatever a server sends, later steps see the model's shapes.
+    """
+    out = _project(value, annotation)
+    return None if out is _DROP else out
+
+
+def _project(value: Any, annotation: Any) -> Any:
+    if value is None:
+        return _DROP
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         for arg in get_args(annotation):
-            if isinstance(value, dict) and isinstance(arg, type) and issubclass(arg, BaseModel):
-                return project(value, arg)
-            if isinstance(value, list) and get_origin(arg) is list:
-                return project(value, arg)
-        return value
+            if arg is type(None):
+                continue
+            out = _project(value, arg)
+            if out is not _DROP:
+                return out
+        return _DROP
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if not isinstance(value, dict):
-            return value
+            return _DROP
         model_fields = annotation.model_fields
-        return {
-            k: project(v, model_fields[k].annotation) for k, v in value.items() if k in model_fields
+        projected = {
+            k: _project(v, model_fields[k].annotation)
+            for k, v in value.items() if k in model_fields
         }
-    if origin is list and isinstance(value, list):
+        return {k: v for k, v in projected.items() if v is not _DROP}
+    if origin is list:
+        if not isinstance(value, list):
+            return _DROP
         (item,) = get_args(annotation) or (Any,)
-        return [project(v, item) for v in value]
+        items = [_project(v, item) for v in value]
+        return [v for v in items if v is not _DROP]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return _DROP
+        return {str(k): v for k, v in value.items() if isinstance(v, str | int | float | bool)}
+    if origin is Literal:
+        return value if isinstance(value, str | int | bool) else _DROP
+    if annotation is bool:
+        return value if isinstance(value, bool) else _DROP
+    if annotation is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _DROP
+    if annotation is float:
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else _DROP
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        # A version sent back as a number still means the same version.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else _DROP
     return value
 
 
@@ -154,7 +191,9 @@ def key_tags(tags: Any) -> dict[str, str]:
     if isinstance(tags, Mapping):
         return {str(k): "" if v is None else str(v) for k, v in tags.items()}
     out: dict[str, str] = {}
-    for tag in tags or ():
+    if not isinstance(tags, list):
+        return out
+    for tag in tags:
         if isinstance(tag, Mapping) and tag.get("key") is not None:
             value = tag.get("value")
             out[str(tag["key"])] = "" if value is None else str(value)
@@ -264,7 +303,7 @@ def minimal_form(
 
     ``names`` gives served entities without a name the name they were matched to live.
     """
-    projected = project(dict(body), ServingEndpoint)
+    projected = project(dict(body), ServingEndpoint) or {}
     keyed = keyed_wire(projected, names)
     form = _minimise(keyed, "", False, endpoint_name) or {}
     assert isinstance(form, dict)
@@ -274,7 +313,7 @@ def minimal_form(
 
 def written_paths(body: Mapping[str, Any], names: Mapping[int, str] | None = None) -> set[str]:
     """Every path the manifest writes (before defaults are dropped), in keyed form."""
-    keyed = keyed_wire(project(dict(body), ServingEndpoint), names)
+    keyed = keyed_wire(project(dict(body), ServingEndpoint) or {}, names)
     out: set[str] = set()
 
     def walk(value: Any, path: str, in_keyed_list: bool) -> None:
