@@ -77,21 +77,22 @@ def load_documents(
     base = base if base is not None else Path(".")
     variables = variables or {}
     env = os.environ if env is None else env
-    skip = {p.resolve() for p in exclude}
+    skip = {files.identity(p) for p in exclude}
     issues: list[Issue] = []
     found: list[Path] = []
     for i, entry in enumerate(paths):
-        matched = files.expand(str(entry), base)
+        matched = files.expand(entry, base)
         if not matched:
             where = entry_locations[i] if entry_locations else None
             what = "does not exist" if matched is None else "matches no .yaml or .yml file"
             issues.append(load_rules.NO_MANIFESTS.issue(f"'{entry}' {what}", where))
             continue
-        found.extend(m for m in matched if m.resolve() not in skip)
+        found.extend(m for m in matched if not skip or files.identity(m) not in skip)
     endpoints: list[LoadedEndpoint] = []
     shown_files: list[str] = []
+    cwd = os.getcwd()
     for path in files.unique(found):
-        shown = files.shown(path)
+        shown = files.shown(path, cwd)
         shown_files.append(shown)
         loaded, file_issues = _load_file(path, shown, variables, env)
         endpoints.extend(loaded)
@@ -107,6 +108,13 @@ def _load_file(
     except OSError as exc:
         message = f"cannot read: {exc.strerror or exc}"
         return [], [load_rules.UNREADABLE.issue(message, SourceLocation(shown, 1, 1))]
+    return load_bytes(content, shown, variables, env)
+
+
+def load_bytes(
+    content: bytes, shown: str, variables: Mapping[str, str], env: Mapping[str, str]
+) -> tuple[list[LoadedEndpoint], list[Issue]]:
+    """The endpoints of one file's content; never raises on bad input (issues instead)."""
     text, issues = yaml_reader.decode(content, shown)
     if text is None:
         return [], issues

@@ -1,13 +1,14 @@
 """Source positions of loaded values: ``SourceLocation`` and the lazy path -> location map.
 
 Recording a location object for every value of every document would cost more than parsing
-them, so documents keep the parser's raw ``(line, column)`` pairs (0-based) and build a
-``SourceLocation`` only when someone asks, which is when an issue is reported.
+them, so documents keep the parser's own marks (0-based ``.line`` and ``.column``) and build
+a ``SourceLocation`` only when someone asks, which is when an issue is reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from reconciler.model.source import SourceLocation
 
@@ -17,17 +18,17 @@ FieldPath = tuple[str | int, ...]
 
 
 class PositionMap(Mapping[FieldPath, SourceLocation]):
-    """``path in the document -> SourceLocation`` built on demand from 0-based marks."""
+    """``path in the document -> SourceLocation`` built on demand from parser marks."""
 
     __slots__ = ("_file", "_marks")
 
-    def __init__(self, file: str, marks: dict[FieldPath, tuple[int, int]]) -> None:
+    def __init__(self, file: str, marks: dict[FieldPath, Any]) -> None:
         self._file = file
         self._marks = marks
 
     def __getitem__(self, path: FieldPath) -> SourceLocation:
-        line, column = self._marks[path]
-        return SourceLocation(self._file, line + 1, column + 1)
+        mark = self._marks[path]
+        return SourceLocation(self._file, mark.line + 1, mark.column + 1)
 
     def __iter__(self) -> Iterator[FieldPath]:
         return iter(self._marks)

@@ -44,7 +44,8 @@ _TIMESTAMP, _MERGE = f"{_TAG}timestamp", f"{_TAG}merge"
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _DOC_SEPARATOR = re.compile(r"^---", re.MULTILINE)
 
-Mark = tuple[int, int]
+Mark = Any
+"""A parser mark (libyaml's or PyYAML's): 0-based ``.line`` and ``.column``."""
 
 
 @dataclass
@@ -71,7 +72,7 @@ class RawDocument:
 
     @property
     def location(self) -> SourceLocation:
-        return SourceLocation(self.file, self.start[0] + 1, self.start[1] + 1)
+        return _loc(self.file, self.start)
 
     def location_of(self, path: FieldPath, *, key: bool = False) -> SourceLocation:
         """The key's or value's position of ``path``, else its nearest ancestor's."""
@@ -79,7 +80,7 @@ class RawDocument:
         while probe:
             mark = (self.key_marks if key else self.marks).get(probe) or self.marks.get(probe)
             if mark is not None:
-                return SourceLocation(self.file, mark[0] + 1, mark[1] + 1)
+                return _loc(self.file, mark)
             probe = probe[:-1]
         return self.location
 
@@ -93,11 +94,16 @@ class _Refused(Exception):
 
 
 def _loc(file: str, mark: Mark) -> SourceLocation:
-    return SourceLocation(file, mark[0] + 1, mark[1] + 1)
+    return SourceLocation(file, mark.line + 1, mark.column + 1)
 
 
 class _Builder:
-    """Turns one composed node tree into plain values, recording positions and issues."""
+    """Turns one composed node tree into plain values, recording positions and issues.
+
+    This loop is the loader's hot path (it runs once per value of every manifest), so it
+    stores the parser's own mark objects instead of building tuples, handles the common
+    string scalar inline, and counts values only once per collection.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
@@ -105,19 +111,16 @@ class _Builder:
         self.key_marks: dict[FieldPath, Mark] = {}
         self.refs: list[StringRef] = []
         self.issues: list[Issue] = []
-        self.nodes = 0
 
     def build(self, node: Node, path: FieldPath, depth: int) -> Any:
-        self.nodes += 1
-        start = node.start_mark
-        mark = (start.line, start.column)
-        if self.nodes > MAX_NODES:
-            raise _Refused(mark, f"document has more than {MAX_NODES} values (alias bomb?)")
+        mark = node.start_mark
         self.marks[path] = mark
         if isinstance(node, ScalarNode):
             return self._scalar(node, path, mark)
         if depth >= MAX_DEPTH:
             raise _Refused(mark, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)")
+        if len(self.marks) > MAX_NODES:
+            raise _Refused(mark, f"document has more than {MAX_NODES} values (alias bomb?)")
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
@@ -127,37 +130,48 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         merges: list[Node] = []
+        marks, key_marks = self.marks, self.key_marks
         for key_node, value_node in node.value:
-            key_mark = (key_node.start_mark.line, key_node.start_mark.column)
+            key_mark = key_node.start_mark
             if key_node.tag == _MERGE:
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
-                self._issue(
-                    load_rules.UNSUPPORTED_YAML, key_mark, "mapping keys must be plain strings"
-                )
+                message = "mapping keys must be plain strings"
+                self._issue(load_rules.UNSUPPORTED_YAML, key_mark, message)
                 continue
             key = str(key_node.value)
             key_path = (*path, key)
             if key in result:
-                first = self.key_marks[key_path]
+                first = key_marks[key_path]
                 self._issue(
                     load_rules.DUPLICATE_KEY,
                     key_mark,
-                    f"duplicate key '{key}' (first given at line {first[0] + 1}, column "
-                    f"{first[1] + 1}); YAML would silently keep only the last one",
+                    f"duplicate key '{key}' (first given at line {first.line + 1}, column "
+                    f"{first.column + 1}); YAML would silently keep only the last one",
                     key_path,
                 )
                 continue
-            self.key_marks[key_path] = key_mark
+            key_marks[key_path] = key_mark
+            if value_node.tag == _STR and isinstance(value_node, ScalarNode):
+                value = value_node.value  # the common case, inline
+                marks[key_path] = value_node.start_mark
+                if "${" in value:
+                    self._ref(key_path, value_node)
+                result[key] = value
+                continue
             result[key] = self.build(value_node, key_path, depth + 1)
             if not isinstance(value_node, ScalarNode) and not value_node.flow_style:
                 # A block mapping or list "starts" at its first child on the next line; the
                 # key's line is where a reader looks for it.
-                self.marks[key_path] = key_mark
+                marks[key_path] = key_mark
         for merge_node in merges:
             self._merge(result, merge_node, path, depth)
         return result
+
+    def _ref(self, path: FieldPath, node: ScalarNode) -> None:
+        mark = node.start_mark
+        self.refs.append(StringRef(path, mark.line, mark.column, node.style or ""))
 
     def _merge(self, result: dict[str, Any], node: Node, path: FieldPath, depth: int) -> None:
         """``<<: *defaults``: keys written explicitly win over merged ones, as in YAML 1.1."""
@@ -166,7 +180,7 @@ class _Builder:
             merge_path = (*path, "<<")
             merged = self.build(source, merge_path, depth + 1)
             if not isinstance(merged, dict):
-                mark = (source.start_mark.line, source.start_mark.column)
+                mark = source.start_mark
                 self._issue(load_rules.UNSUPPORTED_YAML, mark, "'<<' must merge a mapping")
                 continue
             for key, value in merged.items():
@@ -180,7 +194,7 @@ class _Builder:
         tag, value = node.tag, node.value
         if tag == _STR:
             if "${" in value:
-                self.refs.append(StringRef(path, mark[0], mark[1], node.style or ""))
+                self._ref(path, node)
             return value
         if tag == _NULL:
             return None
@@ -224,9 +238,8 @@ def _scan_depth(text: str, file: str) -> Issue | None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH and event.start_mark is not None:
-                mark = (event.start_mark.line, event.start_mark.column)
                 message = f"nested deeper than {MAX_DEPTH} levels"
-                return load_rules.LIMITS.issue(message, _loc(file, mark))
+                return load_rules.LIMITS.issue(message, _loc(file, event.start_mark))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return None
@@ -243,7 +256,7 @@ def _yaml_error_issue(exc: yaml.YAMLError, text: str, file: str) -> Issue:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else str(problem)
-    return load_rules.YAML_SYNTAX.issue(message, _loc(file, (line, column)))
+    return load_rules.YAML_SYNTAX.issue(message, SourceLocation(file, line + 1, column + 1))
 
 
 def read_documents(text: str, file: str) -> tuple[list[RawDocument], list[Issue]]:
@@ -254,7 +267,8 @@ def read_documents(text: str, file: str) -> tuple[list[RawDocument], list[Issue]
     issues: list[Issue] = []
     documents: list[RawDocument] = []
     try:
-        if _nesting_bound(text) > SAFE_COMPOSE_DEPTH:
+        # Depth cannot exceed the length of the text; most manifests skip the bound entirely.
+        if len(text) > SAFE_COMPOSE_DEPTH and _nesting_bound(text) > SAFE_COMPOSE_DEPTH:
             refused = _scan_depth(text, file)
             if refused is not None:
                 return [], [refused]
@@ -274,7 +288,7 @@ def _build_document(
 ) -> RawDocument | None:
     if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL):
         return None
-    start = (root.start_mark.line, root.start_mark.column)
+    start = root.start_mark
     if not isinstance(root, MappingNode):
         kind = "a list" if isinstance(root, SequenceNode) else "a single value"
         message = f"document {index + 1} is {kind}; a manifest must be a mapping of fields"
@@ -301,4 +315,5 @@ def decode(content: bytes, file: str) -> tuple[str | None, list[Issue]]:
         line = content.count(b"\n", 0, exc.start)
         column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1)
         message = "not UTF-8 text (is it a binary file?)"
-        return None, [load_rules.UNREADABLE.issue(message, _loc(file, (line, column)))]
+        where = SourceLocation(file, line + 1, column + 1)
+        return None, [load_rules.UNREADABLE.issue(message, where)]
