@@ -9,6 +9,7 @@ stay a page long and the document stays valid OpenAPI 3.0.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reconciler.model import providers
@@ -202,9 +203,12 @@ EMAIL_NOTIFICATIONS = _obj(
     {"on_update_success": _arr(_str()), "on_update_failure": _arr(_str())}
 )
 
+# Names: alphanumerics, dashes and underscores; the 64 limit is the emulator's choice.
+ENDPOINT_NAME = _str(minLength=1, maxLength=64, pattern="^[A-Za-z0-9_-]+$")
+
 CREATE_ENDPOINT = _obj(
     {
-        "name": _str(),
+        "name": ENDPOINT_NAME,
         "config": CORE_CONFIG,
         "ai_gateway": AI_GATEWAY,
         "tags": _arr(TAG),
@@ -221,13 +225,18 @@ PATCH_TAGS = _obj({"add_tags": _arr(TAG), "delete_tags": _arr(_str())})
 PUT_RATE_LIMITS = _obj({"rate_limits": _arr(LEGACY_RATE_LIMIT)})
 PATCH_NOTIFICATIONS = _obj({"email_notifications": EMAIL_NOTIFICATIONS})
 
-ACCESS_CONTROL = _obj(
-    {
-        **_strings("user_name", "group_name", "service_principal_name"),
-        "permission_level": _str(enum=["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"]),
-    },
-    required=("permission_level",),
-)
+PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+PERMISSION_LEVEL = _str(enum=["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"])
+ACCESS_CONTROL = {
+    **_obj({**{p: _str(minLength=1) for p in PRINCIPALS}, "permission_level": PERMISSION_LEVEL},
+           required=("permission_level",)),
+    # Exactly one principal per entry (``check`` leaves this to validation.check_acl).
+    "oneOf": [
+        {"properties": {p: _str(minLength=1), "permission_level": PERMISSION_LEVEL},
+         "required": [p, "permission_level"], "additionalProperties": False}
+        for p in PRINCIPALS
+    ],
+}
 PERMISSIONS_REQUEST = _obj({"access_control_list": _arr(ACCESS_CONTROL)})
 
 _CHAT_MESSAGE = _obj(
@@ -287,6 +296,14 @@ def check(schema: Schema, value: Any, path: str = "") -> str | None:
     expected = schema.get("type")
     if expected is not None and not _type_ok(expected, value):
         return f"Invalid value for {describe(path)}: expected {expected}, got {type_name(value)}."
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            return f"{describe(path)} must not be empty."
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return f"{describe(path)} is longer than {schema['maxLength']} characters."
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return f"Invalid value {value!r} for {describe(path)}: it must match " \
+                   f"{schema['pattern']}."
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(str(v) for v in schema["enum"])
         return f"Invalid value {value!r} for {describe(path)}; expected one of: {allowed}."

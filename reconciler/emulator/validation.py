@@ -55,8 +55,9 @@ def check_name(name: Any, what: str = "Endpoint name") -> None:
 
 def check_create(body: dict[str, Any]) -> None:
     """Everything about a create body that does not depend on stored state."""
+    if isinstance(body.get("name"), str):
+        check_name(body["name"])  # before the schema, for the clearer message
     check_body(schemas.CREATE_ENDPOINT, body)
-    check_name(body["name"])
     if body.get("config") is not None:
         check_config(body["config"], "config")
     if body.get("ai_gateway") is not None:
