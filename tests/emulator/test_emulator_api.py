@@ -315,3 +315,27 @@ def test_openapi_document_covers_every_api_route(api: InProcessApi) -> None:
     }
     documented = {(p, m) for p, ops in document["paths"].items() for m in ops}
     assert app_routes == documented
+
+
+def test_endpoint_created_without_config_gets_one_later() -> None:
+    with make_api(ready_after=0.2) as api:
+        created = api.post(BASE, json={"name": "bare"}).json()
+        assert created["state"] == {"ready": "NOT_READY", "config_update": "NOT_UPDATING"}
+        assert "config" not in created and "pending_config" not in created
+        api.put(f"{BASE}/bare/config", json={"served_entities": [external()]})
+        assert api.get(f"{BASE}/bare").json()["state"] == {
+            "ready": "NOT_READY", "config_update": "IN_PROGRESS"}
+        time.sleep(0.25)
+        live = api.get(f"{BASE}/bare").json()
+        assert live["state"] == {"ready": "READY", "config_update": "NOT_UPDATING"}
+        assert live["config"]["config_version"] == 1
+
+
+def test_failed_create_never_becomes_ready(api: InProcessApi) -> None:
+    api.post("/_emulator/fail-next-update", json={"name": "doomed"})
+    create(api, "doomed")
+    live = api.get(f"{BASE}/doomed").json()
+    assert live["state"] == {"ready": "NOT_READY", "config_update": "UPDATE_FAILED"}
+    assert "config" not in live and "pending_config" not in live
+    create(api, "fine")  # the failure was armed for one endpoint only
+    assert api.get(f"{BASE}/fine").json()["state"]["config_update"] == "NOT_UPDATING"
