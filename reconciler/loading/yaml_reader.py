@@ -36,13 +36,46 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 SAFE_COMPOSE_DEPTH = 1000
 
-_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_CONSTRUCTOR = SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null"))
 _TIMESTAMP, _MERGE = f"{_TAG}timestamp", f"{_TAG}merge"
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _DOC_SEPARATOR = re.compile(r"^---", re.MULTILINE)
+
+_NULL_WORDS = frozenset({"~", "null", "Null", "NULL"})
+_BOOL_WORDS = frozenset(
+    w for b in ("yes", "no", "true", "false", "on", "off") for w in (b, b.title(), b.upper())
+)
+
+
+class _ManifestLoader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader with a faster tag resolver for plain scalars.
+
+    PyYAML resolves every plain scalar by regular expressions chosen by its first
+    character; in manifests most scalars are words, and a word can only be a bool or a null
+    (every number, date or merge key starts with a digit, a sign, a dot, ``<`` or ``=``).
+    Answering those directly makes composing about a quarter faster with identical tags
+    (a test compares the two on tricky scalars). No path resolvers are registered, so the
+    per-node resolver bookkeeping is skipped too.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0] and value and value[0].isalpha():
+            if value in _BOOL_WORDS:
+                return _BOOL
+            return _NULL if value in _NULL_WORDS else _STR
+        return super().resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+_LOADER: type[Any] = _ManifestLoader
 
 Mark = Any
 """A parser mark (libyaml's or PyYAML's): 0-based ``.line`` and ``.column``."""

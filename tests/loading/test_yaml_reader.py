@@ -107,3 +107,62 @@ def test_binary_and_huge_files_are_refused_by_decode() -> None:
     text, issues = decode(b"#" * (5 * 1024 * 1024), "f.yaml")
     assert text is None and issues[0].rule == "LOAD-004"
     assert decode("\ufeffname: x".encode(), "f.yaml") == ("name: x", [])
+
+
+TRICKY_SCALARS = [
+    "yes",
+    "No",
+    "TRUE",
+    "off",
+    "On",
+    "y",
+    "n",
+    "null",
+    "Null",
+    "NULL",
+    "~",
+    "",
+    "nil",
+    "none",
+    "true1",
+    "Yes!",
+    "gpt-4o",
+    "llm/v1/chat",
+    "1",
+    "-1",
+    "+1",
+    "0x1f",
+    "0o17",
+    "1_000",
+    "1:20",
+    "1.5",
+    ".5",
+    "-.inf",
+    ".NaN",
+    "1e3",
+    "2023-05-15",
+    "2023-05-15T10:00:00Z",
+    "<<",
+    "=",
+    "Infinity",
+    "NaN",
+    "é",
+    "ñame",
+    "t",
+    "f",
+    "o",
+    "Off-peak",
+    "no-op",
+]
+
+
+@pytest.mark.parametrize("scalar", TRICKY_SCALARS)
+def test_fast_resolver_tags_scalars_exactly_like_pyyaml(scalar: str) -> None:
+    import yaml
+
+    from reconciler.loading import yaml_reader
+
+    text = f"k: {scalar}\n" if scalar else "k:\n"
+    ours = yaml.compose(text, Loader=yaml_reader._LOADER)
+    reference = yaml.compose(text, Loader=yaml_reader._BASE_LOADER)
+    assert ours.value[0][1].tag == reference.value[0][1].tag
