@@ -175,6 +175,8 @@ def _raw_changes(
     old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...] = ()
 ) -> list[RawChange]:
     """(segments, old, new) for every difference; a changed list is reported whole."""
+    if old == new:
+        return []
     if not old or not new:
         return _split(old, new, prefix)
     diff = DeepDiff(old, new, view="tree", verbose_level=2)

@@ -25,6 +25,10 @@ DIGEST_PREFIX = "sha256:"
 def live_digest(live_endpoint_json: Mapping[str, Any]) -> str:
     """``sha256:<32 hex>`` of the endpoint's comparable state (a GET body)."""
     name = str(live_endpoint_json.get("name", ""))
-    form = minimal_form(effective_live(live_endpoint_json), name)
+    return form_digest(minimal_form(effective_live(live_endpoint_json), name))
+
+
+def form_digest(form: Mapping[str, Any]) -> str:
+    """The digest of an already normalised live form (``EndpointDiff.live_form``)."""
     canonical = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return DIGEST_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]

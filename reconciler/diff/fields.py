@@ -182,12 +182,21 @@ def _compiled() -> tuple[tuple[re.Pattern[str], FieldRule], ...]:
     return tuple((_pattern_regex(r.pattern), r) for r in FIELD_RULES)
 
 
+_KEY_IN_PATH = re.compile(r"\[[^\]]*\]")
+
+
 def rules_for(path: str, cls: FieldClass | None = None) -> list[FieldRule]:
     """The rules whose pattern matches the concrete ``path`` (optionally of one class)."""
-    return [
+    # Patterns never look inside the brackets, so every key can share one cache entry.
+    return list(_rules_for_generic(_KEY_IN_PATH.sub("[*]", path), cls))
+
+
+@cache
+def _rules_for_generic(path: str, cls: FieldClass | None) -> tuple[FieldRule, ...]:
+    return tuple(
         rule for regex, rule in _compiled()
         if (cls is None or rule.cls is cls) and regex.fullmatch(path)
-    ]
+    )
 
 
 def has_class(path: str, cls: FieldClass) -> bool:

@@ -27,7 +27,7 @@ from reconciler import errors
 from reconciler.diff import desired as desired_bodies
 from reconciler.diff.changes import FieldChange
 from reconciler.diff.compare import EndpointDiff, compare_endpoint
-from reconciler.diff.digest import live_digest
+from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
@@ -174,7 +174,7 @@ def _plan_endpoint(
         "name": endpoint.name,
         "changes": list(diff.changes),
         "live_config_version": _config_version(live.get("config")),
-        "live_digest": live_digest(live),
+        "live_digest": form_digest(diff.live_form),
         "pending_config_version": pending_version,
         "source": item.source,
     }
