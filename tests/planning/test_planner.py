@@ -8,6 +8,7 @@ import pytest
 
 from planning import golden
 from reconciler import errors
+from reconciler.diff.digest import live_digest
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -93,3 +94,11 @@ class TestSavedPlans:
         data = json.loads(plan_to_json(golden.plan_case("update-tags-only-one-patch")))
         assert data["schema_version"] == 1
         assert list(data) == list(Plan.model_fields)
+
+
+@pytest.mark.parametrize("case", golden.case_names())
+def test_recorded_digest_is_what_apply_computes_from_a_fresh_get(case: str) -> None:
+    _, live, _ = golden.load_case(case)
+    for action in golden.plan_case(case).actions:
+        if action.live_digest is not None:
+            assert action.live_digest == live_digest(live[action.name])
