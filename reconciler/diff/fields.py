@@ -139,8 +139,6 @@ FIELD_RULES: tuple[FieldRule, ...] = (
               "several entities and no routes written: the server decides", when="multi_entity"),
     FieldRule(f"{_E}.external_model.openai_config.openai_api_base", FieldClass.SERVER_CHOSEN,
               "the provider's public URL when omitted"),
-    FieldRule("config.auto_capture_config", FieldClass.SERVER_CHOSEN,
-              "legacy inference tables: omitted from a config PUT, the server keeps them"),
     FieldRule("config.auto_capture_config.table_name_prefix", FieldClass.SERVER_CHOSEN,
               "derived from the endpoint name when omitted"),
     # --- case-insensitive -------------------------------------------------------------
