@@ -74,6 +74,9 @@ class RegistryError(ReconcilerError):
         self.status = status
         self.error_code = error_code
         self.retry_after = retry_after
+        # How many times the call was tried before this error stuck (set by the retry loop);
+        # a create that failed with "already exists" after a retry may have succeeded.
+        self.attempts = 1
 
 
 class RegistryTemporaryError(RegistryError):

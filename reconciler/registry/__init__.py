@@ -1,0 +1,97 @@
+"""The registry layer: the serving-endpoints REST client and the way to reach a target.
+
+``open_registry(project)`` gives a ``RegistryClient`` for the project's target: the embedded
+emulator for a ``local`` target, or the workspace at ``host`` with credentials from
+``auth.resolve_credentials``. The one place in the package that imports httpx.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
+
+import httpx
+
+from reconciler.registry.auth import bearer_auth, normalise_host, resolve_credentials
+from reconciler.registry.client import API, CallStats, RegistryClient, endpoint_path
+from reconciler.registry.local import local_db_path, local_http_client
+from reconciler.registry.retry import NO_RETRIES, RetryPolicy
+
+if TYPE_CHECKING:
+    from reconciler.loading.project import Project
+
+__all__ = [
+    "API",
+    "NO_RETRIES",
+    "CallStats",
+    "RegistryClient",
+    "RetryPolicy",
+    "endpoint_path",
+    "open_registry",
+    "open_remote",
+]
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+USER_AGENT = "serving-reconciler"
+
+
+@contextlib.asynccontextmanager
+async def open_registry(
+    project: Project,
+    *,
+    parallelism: int = 8,
+    retry: RetryPolicy | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[RegistryClient]:
+    """A client for the project's target, closed on exit."""
+    target = project.target
+    if target.local:
+        db = local_db_path(project.root, target.local)
+        http = local_http_client(db, DEFAULT_TIMEOUT)
+        label = f"local registry {db}"
+    else:
+        creds = resolve_credentials(project.target_name, target, os.environ if env is None else env)
+        http = _remote_http(creds.host, creds.auth, parallelism)
+        label = creds.host
+    client = RegistryClient(http, retry=retry, label=label)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def open_remote(
+    host: str,
+    token: str | None,
+    *,
+    parallelism: int = 8,
+    retry: RetryPolicy | None = None,
+) -> AsyncIterator[RegistryClient]:
+    """A client for a host and token given directly (benchmarks, tests, scripts)."""
+    auth = bearer_auth(token) if token else None
+    client = RegistryClient(
+        _remote_http(normalise_host(host), auth, parallelism), retry=retry, label=host
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def _remote_http(host: str, auth: httpx.Auth | None, parallelism: int) -> httpx.AsyncClient:
+    # One pooled client per run with keep-alive: each request costs one round trip, not a
+    # TCP (and TLS) handshake. The pool is larger than the parallelism so that the waiter's
+    # list call never queues behind the workers.
+    limits = httpx.Limits(
+        max_connections=parallelism + 4, max_keepalive_connections=parallelism + 4
+    )
+    return httpx.AsyncClient(
+        base_url=host,
+        auth=auth,
+        timeout=DEFAULT_TIMEOUT,
+        limits=limits,
+        headers={"User-Agent": USER_AGENT},
+    )

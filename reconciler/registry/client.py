@@ -1,0 +1,315 @@
+"""The Databricks serving-endpoints REST client: the one place that speaks HTTP.
+
+``RegistryClient`` wraps an ``httpx.AsyncClient`` (remote workspace, loopback emulator, or the
+emulator app in-process over ``ASGITransport``: the code path is the same). Its methods return
+plain JSON dicts. At this boundary:
+
+* httpx transport errors and HTTP error statuses become our ``errors.Registry*`` tree, chained,
+  with method, path, status, the server's ``error_code`` and message, and never the token;
+* temporary failures (429, 503, 504, connection problems) are retried by ``retry.py``;
+* response bodies are checked enough that HTML, truncated JSON or wrong types become a
+  ``RegistryProtocolError`` naming the call, not a ``KeyError`` three layers up;
+* missing keys are tolerated (a list without ``endpoints`` is an empty list).
+
+Every request is counted (``stats``), so reports and benchmarks can say how many calls a run
+made, and logged at DEBUG as method, path, status and milliseconds only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from reconciler import errors
+from reconciler.redaction import redact_text
+from reconciler.registry.retry import RetryPolicy, call_with_retries
+
+log = logging.getLogger(__name__)
+
+API = "/api/2.0/serving-endpoints"
+TEMPORARY_STATUSES = frozenset({429, 503, 504})
+# error_code wins over the HTTP status when it names a family (API reference section 7).
+_CODE_CLASSES: dict[str, type[errors.RegistryError]] = {
+    "RESOURCE_DOES_NOT_EXIST": errors.RegistryNotFound,
+    "RESOURCE_ALREADY_EXISTS": errors.RegistryConflict,
+    "ALREADY_EXISTS": errors.RegistryConflict,
+    "RESOURCE_CONFLICT": errors.RegistryConflict,
+    "ABORTED": errors.RegistryConflict,
+    "REQUEST_LIMIT_EXCEEDED": errors.RegistryTemporaryError,
+    "RESOURCE_EXHAUSTED": errors.RegistryTemporaryError,
+    "TEMPORARILY_UNAVAILABLE": errors.RegistryTemporaryError,
+    "INVALID_PARAMETER_VALUE": errors.RegistryRejected,
+    "INVALID_REQUEST": errors.RegistryRejected,
+    "INVALID_STATE": errors.RegistryRejected,
+    "BAD_REQUEST": errors.RegistryRejected,
+    "UNAUTHENTICATED": errors.RegistryAuthError,
+    "PERMISSION_DENIED": errors.RegistryAuthError,
+}
+_STATUS_CLASSES: dict[int, type[errors.RegistryError]] = {
+    400: errors.RegistryRejected,
+    401: errors.RegistryAuthError,
+    403: errors.RegistryAuthError,
+    404: errors.RegistryNotFound,
+    409: errors.RegistryConflict,
+}
+_SNIPPET = 120
+
+
+@dataclass
+class CallStats:
+    """How many HTTP requests were sent (retries included), by method."""
+
+    by_method: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+    def as_dict(self) -> dict[str, int]:
+        return {"total": self.total, **dict(sorted(self.by_method.items()))}
+
+
+def endpoint_path(name: str, suffix: str = "") -> str:
+    return f"{API}/{quote(name, safe='')}{suffix}"
+
+
+class RegistryClient:
+    """Async client of the serving-endpoints API; methods return plain JSON dicts."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None, label: str = ""
+    ) -> None:
+        self._http = http
+        self.retry = retry or RetryPolicy()
+        self.label = label
+        self.stats = CallStats()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the API ---------------------------------------------------------------------------
+
+    async def list_endpoints(self) -> list[dict[str, Any]]:
+        body = await self.call("GET", API)
+        items = body.get("endpoints", [])
+        if not isinstance(items, list):
+            raise self._protocol("GET", API, "'endpoints' is not a list")
+        for item in items:
+            _check_endpoint(item, "GET", API, self)
+        return items
+
+    async def get_endpoint(self, name: str) -> dict[str, Any] | None:
+        path = endpoint_path(name)
+        try:
+            body = await self.call("GET", path, endpoint=name)
+        except errors.RegistryNotFound:
+            return None
+        _check_endpoint(body, "GET", path, self, name)
+        return body
+
+    async def create_endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = str(body.get("name", ""))
+        result = await self.call("POST", API, body, endpoint=name)
+        _check_endpoint(result, "POST", API, self, name)
+        return result
+
+    async def update_config(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = endpoint_path(name, "/config")
+        result = await self.call("PUT", path, body, endpoint=name)
+        _check_endpoint(result, "PUT", path, self, name)
+        return result
+
+    async def put_ai_gateway(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("PUT", endpoint_path(name, "/ai-gateway"), body, endpoint=name)
+
+    async def patch_tags(
+        self, name: str, add: list[dict[str, Any]], delete: list[str]
+    ) -> dict[str, Any]:
+        path = endpoint_path(name, "/tags")
+        result = await self.call(
+            "PATCH", path, {"add_tags": add, "delete_tags": delete}, endpoint=name
+        )
+        if not isinstance(result.get("tags", []), list):
+            raise self._protocol("PATCH", path, "'tags' is not a list", name)
+        return result
+
+    async def patch_notifications(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        path = endpoint_path(name, "/notifications")
+        return await self.call("PATCH", path, body, endpoint=name)
+
+    async def put_rate_limits(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("PUT", endpoint_path(name, "/rate-limits"), body, endpoint=name)
+
+    async def delete_endpoint(self, name: str) -> None:
+        await self.call("DELETE", endpoint_path(name), endpoint=name)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        endpoint: str | None = None,
+    ) -> dict[str, Any]:
+        """One API call with retries; the JSON object answered (``{}`` for an empty body)."""
+        result, _attempts = await call_with_retries(
+            lambda: self._send_once(method, path, body, endpoint),
+            self.retry,
+            lambda: f"{method} {path}",
+        )
+        return result
+
+    async def _send_once(
+        self, method: str, path: str, body: dict[str, Any] | None, endpoint: str | None
+    ) -> dict[str, Any]:
+        self.stats.by_method[method] += 1
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, json=body)
+            content = await response.aread()
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            log.debug("%s %s -> %s", method, path, type(exc).__name__)
+            raise errors.RegistryTemporaryError(
+                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))}",
+                method=method, path=path,
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise errors.RegistryError(
+                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))}",
+                method=method, path=path,
+            ) from exc
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.debug("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed_ms)
+        if response.status_code >= 400:
+            raise _error_from_response(method, path, response, content)
+        return self._parse_object(method, path, response, content, endpoint)
+
+    def _parse_object(
+        self,
+        method: str,
+        path: str,
+        response: httpx.Response,
+        content: bytes,
+        endpoint: str | None,
+    ) -> dict[str, Any]:
+        if not content.strip():
+            return {}
+        try:
+            data = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            kind = response.headers.get("content-type", "unknown content type")
+            raise self._protocol(
+                method, path, f"response is not JSON ({kind}): {_snippet(content)}", endpoint
+            ) from exc
+        if not isinstance(data, dict):
+            raise self._protocol(
+                method, path, f"expected a JSON object, got {type(data).__name__}", endpoint
+            )
+        return data
+
+    def _protocol(
+        self, method: str, path: str, problem: str, endpoint: str | None = None
+    ) -> errors.RegistryProtocolError:
+        about = f" (endpoint {endpoint!r})" if endpoint else ""
+        return errors.RegistryProtocolError(
+            f"{method} {path}{about}: unexpected response from the server: {problem}",
+            method=method, path=path,
+        )
+
+
+def _check_endpoint(
+    obj: Any, method: str, path: str, client: RegistryClient, name: str | None = None
+) -> None:
+    """Enough shape checking that later code can index the object without surprises."""
+    if not isinstance(obj, dict):
+        raise client._protocol(method, path, "an endpoint is not a JSON object", name)
+    if not isinstance(obj.get("name"), str):
+        raise client._protocol(method, path, "an endpoint has no string 'name'", name)
+    who = name or obj["name"]
+    for key in ("state", "config", "pending_config", "ai_gateway", "email_notifications"):
+        if key in obj and obj[key] is not None and not isinstance(obj[key], dict):
+            raise client._protocol(method, path, f"'{key}' is not an object", who)
+    tags = obj.get("tags", [])
+    if tags is not None and (
+        not isinstance(tags, list)
+        or not all(isinstance(t, dict) and isinstance(t.get("key"), str) for t in tags)
+    ):
+        raise client._protocol(method, path, "'tags' is not a list of {key, value}", who)
+    config = obj.get("config") or {}
+    entities = config.get("served_entities", [])
+    if entities is not None and (
+        not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities)
+    ):
+        raise client._protocol(method, path, "'config.served_entities' is not a list", who)
+
+
+def _error_from_response(
+    method: str, path: str, response: httpx.Response, content: bytes
+) -> errors.RegistryError:
+    status = response.status_code
+    code, message = _parse_error_body(content)
+    cls = _CODE_CLASSES.get(code or "") or _STATUS_CLASSES.get(status)
+    if status in TEMPORARY_STATUSES:
+        cls = errors.RegistryTemporaryError
+    if cls is None:
+        cls = errors.RegistryPermanentError
+    retry_after = _parse_retry_after(response.headers.get("retry-after"))
+    text = f"{method} {path} -> {status}"
+    if code:
+        text += f" {code}"
+    if message:
+        text += f": {redact_text(message)}"
+    return cls(
+        text, method=method, path=path, status=status, error_code=code, retry_after=retry_after
+    )
+
+
+def _parse_error_body(content: bytes) -> tuple[str | None, str]:
+    """``(error_code, message)`` from a JSON error, ``CODE: message`` text, or an HTML page."""
+    text = content.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None, ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = data.get("error_code")
+        message = data.get("message", "")
+        return (code if isinstance(code, str) else None), str(message)
+    if text.startswith("<"):
+        return None, f"non-JSON error page: {_snippet(content)}"
+    head, sep, rest = text.partition(":")
+    if sep and head.isupper() and " " not in head:
+        return head, rest.strip()[:_SNIPPET * 4]
+    return None, text[: _SNIPPET * 4]
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from ``Retry-After`` (integer seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _snippet(content: bytes) -> str:
+    text = " ".join(content.decode("utf-8", errors="replace").split())
+    return text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else "")
