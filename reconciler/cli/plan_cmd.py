@@ -1,7 +1,179 @@
-"""Commands of this area; see the module that registers them in ``commands.py``."""
+"""``reconciler plan``, ``apply`` and ``export``: parse options, call reconciler.api, render, exit.
+
+Exit codes (DESIGN.md section 3): 0 success or nothing to do; 1 error, failed apply or stale
+plan; 2 when ``plan --detailed-exitcode`` finds changes. Progress goes to stderr, results to
+stdout; colour only on a terminal and never with NO_COLOR.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from reconciler import errors
+from reconciler.api import workflow
+from reconciler.cli.options import common_options, parse_vars
+from reconciler.loading.project import Project, load_project
+from reconciler.planning.plan import Plan
+from reconciler.render import apply_report, manifest_yaml, plan_json, plan_markdown, plan_text
+from reconciler.render.progress import ProgressDisplay
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+select_option = click.option(
+    "--select", "select", multiple=True, metavar="NAME",
+    help="Only these endpoints (repeatable, or comma-separated).")
+parallelism_option = click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+    help="How many endpoints are read or written at once.")
+
+
+def colour(stream: str = "stdout") -> bool:
+    tty = (sys.stdout if stream == "stdout" else sys.stderr).isatty()
+    return tty and "NO_COLOR" not in os.environ
+
+
+def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """``90``, ``90s``, ``20m``, ``1h30m`` -> seconds."""
+    text = value.strip().lower()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise click.BadParameter(f"expected a duration like 90s, 20m or 1h30m, got {value!r}")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...]) -> Project:
+    return load_project(project_dir, target, parse_vars(cli_vars))
+
+
+def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
+    if fmt == "json":
+        return plan_json.render_plan_json(plan)
+    if fmt == "markdown":
+        return plan_markdown.render_plan_markdown(plan)
+    return plan_text.render_plan_text(plan, color=use_colour)
+
+
+@click.command("plan")
+@common_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save the plan as JSON, for `reconciler apply FILE`.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@select_option
+@click.option("--prune", is_flag=True, help="Plan deletes of our endpoints not in manifests.")
+@click.option("--allow-recreate", is_flag=True, help="Plan recreates where a change needs one.")
+@parallelism_option
+def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                 out: Path | None, fmt: str, detailed_exitcode: bool, select: tuple[str, ...],
+                 prune: bool, allow_recreate: bool, parallelism: int) -> int:
+    """Show what apply would change on the target (read-only)."""
+    project = _load(project_dir, target, cli_vars)
+    settings = workflow.PlanSettings(select=workflow.selected(select), prune=prune,
+                                     allow_recreate=allow_recreate, parallelism=parallelism)
+    plan = workflow.plan(project, settings)
+    if out is not None:
+        workflow.save_plan(plan, out)
+        click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
+    click.echo(render_plan(plan, fmt, colour()), nl=fmt == "text")
+    return 2 if detailed_exitcode and plan.has_changes else 0
+
+
+@click.command("apply")
+@common_options
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@parallelism_option
+@click.option("--no-wait", is_flag=True, help="Do not wait for config updates to finish.")
+@click.option("--timeout", default="20m", show_default=True, callback=parse_duration,
+              help="How long to wait for config updates (90s, 20m, 1h).")
+@click.option("--allow-recreate", is_flag=True, help="Recreate where a change needs it.")
+@click.option("--prune", is_flag=True, help="Delete our endpoints that no manifest declares.")
+@select_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Format of the apply report on stdout.")
+def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                  planfile: Path | None, auto_approve: bool, parallelism: int, no_wait: bool,
+                  timeout: float, allow_recreate: bool, prune: bool, select: tuple[str, ...],
+                  fmt: str) -> int:
+    """Converge the target to the manifests (or to a saved PLANFILE), then report."""
+    project = _load(project_dir, target, cli_vars)
+    if planfile is not None and (allow_recreate or prune or select):
+        raise click.UsageError("--allow-recreate, --prune and --select are set when the "
+                               "plan is made (`reconciler plan --out FILE ...`), not here")
+    plan = workflow.load_saved_plan(planfile, project) if planfile else workflow.plan(
+        project, workflow.PlanSettings(select=workflow.selected(select), prune=prune,
+                                       allow_recreate=allow_recreate, parallelism=parallelism))
+    to_stderr = fmt == "json"
+    click.echo(plan_text.render_plan_text(plan, color=colour("stderr" if to_stderr else
+                                                              "stdout")), err=to_stderr)
+    if not plan.has_changes:
+        if fmt == "json":
+            click.echo(apply_report.render_apply_json(workflow.empty_report(plan)), nl=False)
+        return 0
+    confirm_apply(plan, auto_approve)
+    progress = ProgressDisplay(sys.stderr, interactive=sys.stderr.isatty(),
+                               colour=colour("stderr"))
+    report = workflow.apply(project, plan, workflow.ApplySettings(
+        parallelism=parallelism, wait=not no_wait, timeout=timeout,
+        on_event=progress.event, on_wait_progress=progress.waiting), saved=planfile is not None)
+    progress.finish()
+    if fmt == "json":
+        click.echo(apply_report.render_apply_json(report), nl=False)
+    else:
+        click.echo(apply_report.render_apply_text(report, colour=colour()))
+    return 0 if report.ok else 1
+
+
+def confirm_apply(plan: Plan, auto_approve: bool) -> None:
+    """Ask on a terminal; refuse rather than hang without one."""
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise errors.ConfirmationRequired(
+            "apply needs confirmation and there is no terminal to ask on; review the plan "
+            "and pass --auto-approve (or apply a saved plan: reconciler apply FILE "
+            "--auto-approve)")
+    click.confirm(f"Apply these changes to target {plan.target_name!r}?", abort=True, err=True)
+
+
+@click.command("export")
+@common_options
+@select_option
+@click.option("--all", "all_", is_flag=True, help="Every live endpoint, not only ours.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one NAME.yaml per endpoint into this folder (default: stdout).")
+@parallelism_option
+def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                   select: tuple[str, ...], all_: bool, out: Path | None,
+                   parallelism: int) -> int:
+    """Write clean manifests for live endpoints (ours, --select'ed, or --all)."""
+    project = _load(project_dir, target, cli_vars)
+    manifests = workflow.export(project, workflow.ExportSettings(
+        select=workflow.selected(select), all=all_, parallelism=parallelism))
+    if out is None:
+        click.echo(manifest_yaml.to_yaml_documents(manifests), nl=False)
+        return 0
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for manifest in manifests:
+            path = out / f"{manifest['name']}.yaml"
+            path.write_text(manifest_yaml.to_yaml(manifest), encoding="utf-8")
+            click.echo(f"wrote {path}", err=True)
+    except OSError as exc:
+        raise errors.ReconcilerError(f"cannot write manifests into {out}: {exc}") from exc
+    if not manifests:
+        click.echo("No endpoints to export.", err=True)
+    return 0
+
+
+COMMANDS: list[click.Command] = [plan_command, apply_command, export_command]

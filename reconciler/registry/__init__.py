@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import httpx
@@ -47,9 +47,10 @@ async def open_registry(
 ) -> AsyncIterator[RegistryClient]:
     """A client for the project's target, closed on exit."""
     target = project.target
+    close_app: Callable[[], None] | None = None
     if target.local:
         db = local_db_path(project.root, target.local)
-        http = local_http_client(db, DEFAULT_TIMEOUT)
+        http, close_app = local_http_client(db, DEFAULT_TIMEOUT)
         label = f"local registry {db}"
     else:
         creds = resolve_credentials(project.target_name, target, os.environ if env is None else env)
@@ -60,6 +61,8 @@ async def open_registry(
         yield client
     finally:
         await client.aclose()
+        if close_app is not None:
+            close_app()
 
 
 @contextlib.asynccontextmanager

@@ -177,7 +177,10 @@ class RegistryClient:
         try:
             response = await self._http.request(method, path, json=body)
             content = await response.aread()
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        except (
+            httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError
+        ) as exc:
+            # ConnectionError: an in-process (ASGI) server dropping the request raises it as is.
             log.debug("%s %s -> %s", method, path, type(exc).__name__)
             raise errors.RegistryTemporaryError(
                 f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))}",

@@ -7,6 +7,7 @@ error mapping and retries. No token, no socket.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,11 +31,15 @@ def local_db_path(root: Path, local: str) -> Path:
     return path
 
 
-def local_http_client(db_path: Path, timeout: httpx.Timeout) -> httpx.AsyncClient:
+def local_http_client(
+    db_path: Path, timeout: httpx.Timeout
+) -> tuple[httpx.AsyncClient, Callable[[], None]]:
+    """An httpx client on a fresh emulator app over the file, and the app's close function."""
     # Imported here: a remote target never loads the emulator (starlette, sqlite).
     from reconciler.emulator.app import EmulatorSettings, create_app
 
     app = create_app(EmulatorSettings(db_path=db_path))
-    return httpx.AsyncClient(
+    http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url=LOCAL_BASE_URL, timeout=timeout
     )
+    return http, app.close

@@ -1,0 +1,314 @@
+"""Library entry points for plan, apply and export; the CLI is a thin layer over these.
+
+``plan`` reads the live registry (one list call, then one GET per endpoint that matters, at
+``parallelism`` concurrency) and hands manifests and live state to the pure planner.
+``apply`` converges the target to a plan (made here, or a saved one read with
+``load_saved_plan``), ``export`` turns live endpoints into clean manifests.
+
+The async variants take an open ``RegistryClient`` (tests and benchmarks reuse one); the
+plain ones open the project's registry themselves and run their own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import errors
+from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
+from reconciler.applying.report import ApplyReport
+from reconciler.applying.waiting import ProgressCallback, WaitSettings
+from reconciler.diff.export import live_to_manifest
+from reconciler.diff.fields import OWNERSHIP_TAG
+from reconciler.loading.interpolation import resolve_env_refs
+from reconciler.loading.project import Project
+from reconciler.planning.plan import EndpointAction, Plan
+from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
+from reconciler.redaction import is_plaintext_field, register_secret
+from reconciler.registry import RegistryClient, open_registry
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    select: tuple[str, ...] = ()
+    prune: bool = False
+    allow_recreate: bool = False
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    parallelism: int = 8
+    wait: bool = True
+    timeout: float = 1200.0
+    on_event: EventCallback | None = None
+    on_wait_progress: ProgressCallback | None = None
+    wait_settings: WaitSettings | None = None  # tests inject a fast clock; else from timeout
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+
+# -- plan ------------------------------------------------------------------------------------
+
+
+def desired_endpoints(project: Project) -> list[DesiredEndpoint]:
+    return [
+        DesiredEndpoint(e.endpoint, source=f"{e.location.file}:{e.location.line}")
+        for e in project.endpoints
+    ]
+
+
+def plan_options(project: Project, settings: PlanSettings) -> PlanOptions:
+    return PlanOptions(
+        project=project.file.project,
+        target_name=project.target_name,
+        target_host=project.target.host or None,
+        prune=settings.prune,
+        select=settings.select,
+        allow_recreate=settings.allow_recreate,
+        created_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
+
+
+async def fetch_live(
+    registry: RegistryClient,
+    names: set[str],
+    *,
+    owner: str | None,
+    parallelism: int,
+) -> dict[str, dict[str, Any]]:
+    """GET bodies of the live endpoints in ``names``, plus those tagged as ``owner``'s.
+
+    One list call finds which exist (and, for prune, which are ours: the list carries tags);
+    only those are fetched, ``parallelism`` at a time over one pooled connection set.
+    """
+    listing = await registry.list_endpoints()
+    wanted = [
+        item["name"] for item in listing
+        if item["name"] in names or (owner is not None and _owner_of(item) == owner)
+    ]
+    semaphore = asyncio.Semaphore(max(1, parallelism))
+
+    async def get(name: str) -> tuple[str, dict[str, Any] | None]:
+        async with semaphore:
+            return name, await registry.get_endpoint(name)
+
+    results = await asyncio.gather(*(get(n) for n in wanted))
+    return {name: body for name, body in results if body is not None}
+
+
+def _owner_of(item: Mapping[str, Any]) -> str | None:
+    for tag in item.get("tags") or []:
+        if tag.get("key") == OWNERSHIP_TAG:
+            value = tag.get("value")
+            return value if isinstance(value, str) else ""
+    return None
+
+
+async def plan_with(
+    project: Project, registry: RegistryClient, settings: PlanSettings
+) -> Plan:
+    """The plan for ``project`` against the registry ``registry`` (read-only)."""
+    desired = desired_endpoints(project)
+    names = {d.endpoint.name for d in desired}
+    if settings.select:
+        names &= set(settings.select)
+    owner = project.file.project if settings.prune else None
+    live = await fetch_live(registry, names | set(settings.select), owner=owner,
+                            parallelism=settings.parallelism)
+    if settings.select:
+        live = {n: body for n, body in live.items() if n in settings.select}
+    return build_plan(desired, live, plan_options(project, settings))
+
+
+def plan(project: Project, settings: PlanSettings | None = None) -> Plan:
+    """Read-only: what ``apply`` would do to the project's target."""
+    settings = settings or PlanSettings()
+
+    async def run() -> Plan:
+        async with open_registry(project, parallelism=settings.parallelism) as registry:
+            return await plan_with(project, registry, settings)
+
+    return asyncio.run(run())
+
+
+# -- saved plans -----------------------------------------------------------------------------
+
+
+def save_plan(plan_: Plan, path: Path) -> None:
+    """Write the plan JSON (plaintext literals masked; ``${env.NAME}`` references kept)."""
+    try:
+        path.write_text(plan_to_json(plan_), encoding="utf-8")
+    except OSError as exc:
+        raise errors.PlanError(f"cannot write the plan to {path}: {exc.strerror}") from exc
+
+
+def load_saved_plan(path: Path, project: Project) -> Plan:
+    """Read a saved plan and check it belongs to this project and target, and is applicable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise errors.PlanError(f"cannot read the plan file {path}: {exc.strerror}") from exc
+    saved = plan_from_json(text)
+    if saved.project != project.file.project or saved.target_name != project.target_name:
+        raise errors.PlanError(
+            f"{path} was made for project {saved.project!r}, target {saved.target_name!r}; "
+            f"this is project {project.file.project!r}, target {project.target_name!r}"
+        )
+    host = project.target.host or None
+    if saved.target_host != host:
+        raise errors.PlanError(
+            f"{path} was made for host {saved.target_host or '(local)'}; target "
+            f"{project.target_name!r} now points at {host or '(local)'}; run plan again"
+        )
+    masked = masked_secret_paths(saved)
+    if masked:
+        raise errors.PlanError(
+            f"{path} cannot be applied: it holds masked plaintext secrets ({masked[0]}"
+            f"{', ...' if len(masked) > 1 else ''}); pass keys as ${{env.NAME}} references "
+            "or secret scopes, or run apply without a saved plan"
+        )
+    return saved
+
+
+# -- apply -----------------------------------------------------------------------------------
+
+
+def plaintext_resolver(env: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A function resolving ``${env.NAME}`` in ``*_plaintext`` values of a request body.
+
+    Done at the last moment, so plans and saved plan files hold only the reference; each
+    resolved value is registered as a secret so no output can show it.
+    """
+
+    def resolve(obj: Any, plaintext: bool = False) -> Any:
+        if isinstance(obj, dict):
+            return {k: resolve(v, isinstance(k, str) and is_plaintext_field(k))
+                    for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [resolve(v) for v in obj]
+        if plaintext and isinstance(obj, str):
+            value = resolve_env_refs(obj, env)
+            register_secret(value)
+            return value
+        return obj
+
+    def resolve_body(body: dict[str, Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = resolve(body)
+        return resolved
+
+    return resolve_body
+
+
+def _replanner(
+    project: Project, plan_: Plan
+) -> Callable[[str, dict[str, Any] | None], EndpointAction]:
+    """Re-plan one endpoint from fresh live state, with the same manifests and options."""
+    desired = desired_endpoints(project)
+    settings = PlanSettings(select=tuple(plan_.select), prune=plan_.prune,
+                            allow_recreate=plan_.allow_recreate)
+
+    def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
+        options = plan_options(project, PlanSettings(
+            select=(name,), prune=settings.prune, allow_recreate=settings.allow_recreate))
+        again = build_plan(desired, {name: fresh} if fresh else {}, options)
+        action = again.action_for(name)
+        if action is None:
+            raise errors.PlanError(f"re-planning {name!r} gave no action")
+        return action
+
+    return replan
+
+
+async def apply_with(
+    project: Project,
+    registry: RegistryClient,
+    plan_: Plan,
+    settings: ApplySettings,
+    *,
+    saved: bool = False,
+) -> ApplyReport:
+    """Apply ``plan_`` to the open registry. A saved plan is never re-planned: stale is refused."""
+    wait = settings.wait_settings or WaitSettings(timeout=settings.timeout)
+    options = ApplyOptions(
+        parallelism=settings.parallelism,
+        wait=settings.wait,
+        wait_settings=wait,
+        resolve_body=plaintext_resolver(settings.env),
+        replan=None if saved else _replanner(project, plan_),
+        on_event=settings.on_event,
+        on_wait_progress=settings.on_wait_progress,
+    )
+    return await apply_plan(plan_, registry, options)
+
+
+def empty_report(plan_: Plan) -> ApplyReport:
+    """The report of an apply that had nothing to do."""
+    return ApplyReport(project=plan_.project, target_name=plan_.target_name)
+
+
+def apply(
+    project: Project, plan_: Plan, settings: ApplySettings | None = None, *, saved: bool = False
+) -> ApplyReport:
+    """Converge the project's target to ``plan_``; the report says what was done and failed."""
+    settings = settings or ApplySettings()
+
+    async def run() -> ApplyReport:
+        async with open_registry(project, parallelism=settings.parallelism) as registry:
+            return await apply_with(project, registry, plan_, settings, saved=saved)
+
+    return asyncio.run(run())
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    select: tuple[str, ...] = ()
+    all: bool = False  # every live endpoint, not only those carrying our ownership tag
+    parallelism: int = 8
+
+
+async def export_with(
+    project: Project, registry: RegistryClient, settings: ExportSettings
+) -> list[dict[str, Any]]:
+    """Clean manifests (plain dicts) of the chosen live endpoints, sorted by name."""
+    listing = await registry.list_endpoints()
+    names = {item["name"] for item in listing}
+    if settings.select:
+        missing = sorted(set(settings.select) - names)
+        if missing:
+            raise errors.PlanError(f"no live endpoint named {', '.join(map(repr, missing))}")
+        chosen = set(settings.select)
+    elif settings.all:
+        chosen = {n for n in names if not n.startswith(SYSTEM_ENDPOINT_PREFIX)}
+    else:
+        chosen = {item["name"] for item in listing if _owner_of(item) == project.file.project}
+    live = await fetch_live(registry, chosen, owner=None, parallelism=settings.parallelism)
+    return [live_to_manifest(live[name]) for name in sorted(live)]
+
+
+def export(project: Project, settings: ExportSettings | None = None) -> list[dict[str, Any]]:
+    settings = settings or ExportSettings()
+
+    async def run() -> list[dict[str, Any]]:
+        async with open_registry(project, parallelism=settings.parallelism) as registry:
+            return await export_with(project, registry, settings)
+
+    return asyncio.run(run())
+
+
+def selected(names: Sequence[str]) -> tuple[str, ...]:
+    """``--select a,b --select c`` -> ``("a", "b", "c")``."""
+    return tuple(n.strip() for item in names for n in item.split(",") if n.strip())

@@ -1,0 +1,324 @@
+"""Apply a plan: per endpoint re-read, refuse if stale, write the changed facets, wait.
+
+``apply_plan`` runs the endpoint actions concurrently, at most ``parallelism`` writing at a
+time. For each endpoint (DESIGN.md section 6):
+
+1. re-read it (one GET; creates are checked with a single list call for all of them) and
+   compare ``live_digest`` with the digest the action was planned from; a difference is a
+   stale action, refused with a message to re-plan;
+2. if a config update is in progress (planned that way, or started since), wait for it, re-read
+   and re-check; a caller that still has the manifests may pass ``replan`` to plan that one
+   endpoint again from the fresh state instead of refusing it; a 409 is never blindly retried;
+3. issue the action's planned requests in order (facets in the plan's fixed order, so a
+   tag-only change is one PATCH); a create that failed with "already exists" after a retry
+   counts as done when the endpoint found is ours (the first attempt reached the server);
+4. wait for the config update (one list call per poll for every waiting endpoint).
+
+An endpoint's failure is recorded in the report and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import errors
+from reconciler.applying.report import ApplyReport, EndpointOutcome, FailureKind
+from reconciler.applying.waiting import (
+    ProgressCallback,
+    UpdateFailed,
+    UpdateWaiter,
+    WaitSettings,
+    WaitTimeout,
+    is_updating,
+)
+from reconciler.diff.digest import live_digest
+from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
+from reconciler.planning.planner import OWNERSHIP_TAG
+from reconciler.redaction import redact_text
+from reconciler.registry import RegistryClient
+
+log = logging.getLogger(__name__)
+
+Replan = Callable[[str, "dict[str, Any] | None"], EndpointAction]
+EventCallback = Callable[[str, str], None]
+"""Called with (endpoint, what happens now) as apply progresses, for a progress display."""
+
+ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
+MAX_ROUNDS = 3  # re-plans after waiting for someone else's update, before giving up
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    parallelism: int = 8
+    wait: bool = True
+    wait_settings: WaitSettings = field(default_factory=WaitSettings)
+    # Resolves ``${env.NAME}`` in ``*_plaintext`` fields at the last moment (api layer).
+    resolve_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    replan: Replan | None = None
+    on_event: EventCallback | None = None
+    on_wait_progress: ProgressCallback | None = None
+
+
+class EndpointFailure(Exception):
+    """Internal: ends one endpoint's run with a failure kind and a message."""
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class _Run:
+    action: EndpointAction
+    requests: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    waited: float | None = None
+
+
+async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
+    """Converge the registry to ``plan``; never raises for an endpoint's failure (see report)."""
+    started = time.monotonic()
+    calls_before = dict(registry.stats.by_method)
+    executor = _Executor(plan, registry, options)
+    try:
+        outcomes = await executor.run_all()
+    finally:
+        await executor.waiter.close()
+    calls = {m: n - calls_before.get(m, 0) for m, n in registry.stats.by_method.items()}
+    calls = {m: n for m, n in sorted(calls.items()) if n}
+    return ApplyReport(
+        project=plan.project,
+        target_name=plan.target_name,
+        outcomes=outcomes,
+        calls={"total": sum(calls.values()), **calls},
+        duration_seconds=round(time.monotonic() - started, 3),
+    )
+
+
+class _Executor:
+    def __init__(self, plan: Plan, registry: RegistryClient, options: ApplyOptions) -> None:
+        self.plan = plan
+        self.registry = registry
+        self.options = options
+        self.semaphore = asyncio.Semaphore(max(1, options.parallelism))
+        self.waiter = UpdateWaiter(registry, options.wait_settings, options.on_wait_progress)
+        self.existing: set[str] | None = None
+
+    async def run_all(self) -> list[EndpointOutcome]:
+        if any(a.action == "create" for a in self.plan.actions):
+            # One list call tells every create whether its name is still free.
+            self.existing = {e["name"] for e in await self._safe_list()}
+        outcomes = await asyncio.gather(*(self._run(a) for a in self.plan.actions))
+        return sorted(outcomes, key=lambda o: o.name)
+
+    async def _safe_list(self) -> list[dict[str, Any]]:
+        try:
+            return await self.registry.list_endpoints()
+        except errors.RegistryError as exc:
+            log.info("listing endpoints before creating failed, will GET each: %s", exc)
+            return []
+
+    def _event(self, name: str, what: str) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(name, what)
+
+    async def _run(self, action: EndpointAction) -> EndpointOutcome:
+        run = _Run(action)
+        if action.blocked:
+            return _failed(run, "conflict", f"needs a recreate that was not allowed: "
+                           f"{action.reason or 'see the plan'}; re-run with --allow-recreate")
+        if action.action == "no-op":
+            return EndpointOutcome(name=action.name, action=action.action, status="skipped",
+                                   note=action.reason or "no changes")
+        try:
+            await self._converge(run)
+        except EndpointFailure as exc:
+            self._event(action.name, "failed")
+            return _failed(run, exc.kind, str(exc))
+        except errors.RegistryError as exc:
+            self._event(action.name, "failed")
+            kind: FailureKind = "conflict" if isinstance(exc, errors.RegistryConflict) \
+                else "registry"
+            return _failed(run, kind, str(exc))
+        except Exception as exc:  # a bug must not stop the other endpoints; it is reported
+            log.debug("unexpected error applying %s", action.name, exc_info=True)
+            return _failed(run, "internal", f"{type(exc).__name__}: {exc}")
+        self._event(action.name, "done")
+        final = run.action
+        status = "skipped" if final.action == "no-op" else "done"
+        return EndpointOutcome(
+            name=final.name, action=action.action, status=status, facets=list(final.facets),
+            requests=run.requests, note="; ".join(run.notes) or None,
+            waited_seconds=None if run.waited is None else round(run.waited, 3),
+        )
+
+    async def _converge(self, run: _Run) -> None:
+        name = run.action.name
+        for _round in range(MAX_ROUNDS):
+            async with self.semaphore:
+                fresh = await self._read(name, run.action)
+            if fresh is not None and is_updating(fresh):
+                self._event(name, "waiting for an update already in progress")
+                await self._wait_settled(name)
+                async with self.semaphore:
+                    fresh = await self.registry.get_endpoint(name)
+                if not self._check_fresh(run, fresh, after_wait=True):
+                    continue
+            elif not self._check_fresh(run, fresh, after_wait=False):
+                continue
+            async with self.semaphore:
+                needs_wait = await self._write(run, fresh)
+            if needs_wait is None:
+                continue  # someone started an update under us: wait, re-check, try again
+            if needs_wait:
+                await self._wait_ours(run)
+            return
+        raise EndpointFailure("conflict", "the endpoint kept changing under apply (updates by "
+                              "someone else); run plan and apply again")
+
+    async def _read(self, name: str, action: EndpointAction) -> dict[str, Any] | None:
+        if action.action == "create" and self.existing is not None and name not in self.existing:
+            return None
+        return await self.registry.get_endpoint(name)
+
+    def _check_fresh(self, run: _Run, fresh: dict[str, Any] | None, *, after_wait: bool) -> bool:
+        """True to go on writing; False when ``run.action`` was re-planned (go round again).
+
+        Raises EndpointFailure for a stale action that cannot be re-planned.
+        """
+        action = run.action
+        if action.action == "delete" and fresh is None:
+            run.notes.append("already deleted")
+            run.action = action.model_copy(update={"requests": []})
+            return True
+        if action.action == "delete" and not _is_ours(fresh, self.plan.project):
+            raise EndpointFailure("not-ours", f"refusing to delete {action.name!r}: it does not "
+                                  f"carry the tag {OWNERSHIP_TAG}={self.plan.project}")
+        digest = None if fresh is None else live_digest(fresh)
+        if digest == action.live_digest:
+            return True
+        if after_wait and self.options.replan is not None:
+            run.action = self.options.replan(action.name, fresh)
+            run.notes.append("re-planned after an update in progress finished")
+            return run.action.action == "no-op" or self._digest_matches(run.action, fresh)
+        what = "was deleted" if fresh is None else (
+            "now exists" if action.live_digest is None else "changed")
+        raise EndpointFailure(
+            "stale-plan", f"stale plan: {action.name!r} {what} since the plan was made; "
+            "run `reconciler plan` again and apply the new plan")
+
+    @staticmethod
+    def _digest_matches(action: EndpointAction, fresh: dict[str, Any] | None) -> bool:
+        return action.live_digest == (None if fresh is None else live_digest(fresh))
+
+    async def _write(self, run: _Run, fresh: dict[str, Any] | None) -> bool | None:
+        """Issue the planned requests; whether to wait for a config update; None to go round."""
+        needs_wait = False
+        if run.action.action != "no-op":
+            self._event(run.action.name, f"{run.action.action} ({', '.join(run.action.facets)})"
+                        if run.action.facets else run.action.action)
+        for request in run.action.requests:
+            body = request.body
+            if body is not None and self.options.resolve_body is not None:
+                body = self.options.resolve_body(body)
+            try:
+                await self.registry.call(request.method, request.path, body,
+                                         endpoint=run.action.name)
+            except errors.RegistryConflict as exc:
+                if _is_create(request) and exc.attempts > 1 and \
+                        exc.error_code in ALREADY_EXISTS_CODES:
+                    await self._adopt_retried_create(run, request)
+                elif _is_config_update(request):
+                    run.requests.append(f"{request.method} {request.path} (409)")
+                    await self._wait_settled(run.action.name)
+                    return None
+                else:
+                    raise
+            except errors.RegistryNotFound:
+                if request.method != "DELETE":
+                    raise
+                run.notes.append("already deleted")
+            run.requests.append(f"{request.method} {request.path}")
+            needs_wait = needs_wait or _is_create(request) or _is_config_update(request)
+        return needs_wait
+
+    async def _adopt_retried_create(self, run: _Run, request: PlannedRequest) -> None:
+        """A create retried after a lost answer found the name taken: ours and same spec?"""
+        found = await self.registry.get_endpoint(run.action.name)
+        if found is None or not _is_ours(found, self.plan.project) or \
+                not _entities_match(request.body or {}, found):
+            raise EndpointFailure("conflict", f"{run.action.name!r} already exists and is not "
+                                  "the endpoint this apply created; run plan again")
+        run.notes.append("create was retried and found its endpoint already created")
+
+    async def _wait_ours(self, run: _Run) -> None:
+        if not self.options.wait:
+            run.notes.append("not waited for (--no-wait): the config update is in progress")
+            return
+        self._event(run.action.name, "waiting for the config update")
+        started = time.monotonic()
+        try:
+            await self.waiter.wait(run.action.name)
+        except UpdateFailed as exc:
+            raise EndpointFailure("update-failed", redact_text(str(exc))) from exc
+        except WaitTimeout as exc:
+            raise EndpointFailure("timeout", str(exc)) from exc
+        finally:
+            run.waited = time.monotonic() - started
+
+    async def _wait_settled(self, name: str) -> None:
+        """Wait out an update someone else started; its own outcome does not fail ours."""
+        try:
+            await self.waiter.wait(name)
+        except UpdateFailed:
+            log.info("%s: the update in progress before ours ended in failure", name)
+        except WaitTimeout as exc:
+            raise EndpointFailure("timeout", f"an update already in progress did not finish: "
+                                  f"{exc}") from exc
+
+
+def _failed(run: _Run, kind: FailureKind, message: str) -> EndpointOutcome:
+    return EndpointOutcome(
+        name=run.action.name, action=run.action.action, status="failed",
+        facets=list(run.action.facets), requests=run.requests, failure=kind,
+        error=redact_text(message), note="; ".join(run.notes) or None,
+        waited_seconds=None if run.waited is None else round(run.waited, 3),
+    )
+
+
+def _is_create(request: PlannedRequest) -> bool:
+    return request.method == "POST" and request.path.rstrip("/").endswith("/serving-endpoints")
+
+
+def _is_config_update(request: PlannedRequest) -> bool:
+    return request.method == "PUT" and request.path.endswith("/config")
+
+
+def _tag_value(endpoint: Mapping[str, Any] | None, key: str) -> str | None:
+    for tag in (endpoint or {}).get("tags") or []:
+        if isinstance(tag, dict) and tag.get("key") == key:
+            value = tag.get("value")
+            return value if isinstance(value, str) else ""
+    return None
+
+
+def _is_ours(endpoint: Mapping[str, Any] | None, project: str) -> bool:
+    return _tag_value(endpoint, OWNERSHIP_TAG) == project
+
+
+def _entities_match(body: Mapping[str, Any], found: Mapping[str, Any]) -> bool:
+    """The served entities the create asked for are the ones found (active or pending)."""
+    wanted = {e.get("name") for e in (body.get("config") or {}).get("served_entities") or []}
+    wanted.discard(None)
+    if not wanted:
+        return True
+    for key in ("pending_config", "config"):
+        have = {e.get("name") for e in (found.get(key) or {}).get("served_entities") or []}
+        if wanted <= have:
+            return True
+    return False

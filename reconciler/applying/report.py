@@ -1,0 +1,68 @@
+"""What an apply did: per endpoint done, failed or skipped, and why; the calls it cost.
+
+The report is data (pydantic, JSON-serialisable with ``schema_version``), rendered as text or
+JSON by ``reconciler.render.apply_report``. It is built even when endpoints fail: one
+failure never hides what the others did.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OutcomeStatus = Literal["done", "failed", "skipped"]
+# Why an endpoint failed, for scripts that want to react differently (e.g. re-plan on stale).
+FailureKind = Literal[
+    "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal"
+]
+
+APPLY_REPORT_SCHEMA_VERSION = 1
+
+
+class EndpointOutcome(BaseModel):
+    """What happened to one endpoint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    action: str
+    status: OutcomeStatus
+    facets: list[str] = Field(default_factory=list)
+    requests: list[str] = Field(default_factory=list)  # "PATCH /api/2.0/...", as issued
+    note: str | None = None
+    error: str | None = None
+    failure: FailureKind | None = None
+    waited_seconds: float | None = None
+
+
+class ApplyReport(BaseModel):
+    """The outcome of one ``apply``; ``ok`` is false when any endpoint failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = APPLY_REPORT_SCHEMA_VERSION
+    project: str
+    target_name: str
+    outcomes: list[EndpointOutcome] = Field(default_factory=list)
+    calls: dict[str, int] = Field(default_factory=dict)  # {"total": n, "GET": n, ...}
+    duration_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def done(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "done"]
+
+    @property
+    def failed(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def skipped(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "skipped"]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)

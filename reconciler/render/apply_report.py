@@ -1,0 +1,77 @@
+"""The apply report as terminal text or JSON.
+
+    + chat-endpoint: created (waited 5.2s)
+    ~ embeddings: updated tags
+    ! other: FAILED (stale-plan): stale plan: 'other' changed since the plan was made; ...
+
+    Apply finished: 2 done, 1 failed, 13 unchanged; 21 API calls in 2.3s.
+
+Errors are masked again here (reconciler.redaction) although the executor already did: the
+report may have been built by other code. Pure: returns a string.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from reconciler.applying.report import ApplyReport, EndpointOutcome
+from reconciler.redaction import redact_data, redact_text
+
+VERBS = {"create": "created", "update": "updated", "recreate": "recreated",
+         "delete": "deleted", "no-op": "unchanged"}
+SIGNS = {"create": "+", "update": "~", "recreate": "-/+", "delete": "-", "no-op": "="}
+COLOURS = {"+": "green", "~": "yellow", "-/+": "magenta", "-": "red", "!": "red"}
+
+
+def _style(text: str, sign: str, colour: bool) -> str:
+    fg = COLOURS.get(sign)
+    return click.style(text, fg=fg) if colour and fg else text
+
+
+def outcome_line(outcome: EndpointOutcome, *, colour: bool = False) -> str:
+    if outcome.status == "failed":
+        kind = f" ({outcome.failure})" if outcome.failure else ""
+        text = f"! {outcome.name}: FAILED{kind}: {redact_text(outcome.error or 'unknown error')}"
+        return _style(text, "!", colour)
+    sign = SIGNS.get(outcome.action, "~")
+    what = VERBS.get(outcome.action, outcome.action)
+    if outcome.action == "update" and outcome.facets:
+        what += " " + ", ".join(outcome.facets)
+    extras = []
+    if outcome.waited_seconds is not None:
+        extras.append(f"waited {outcome.waited_seconds:.1f}s")
+    if outcome.note:
+        extras.append(outcome.note)
+    if outcome.status == "skipped" and outcome.action != "no-op":
+        what = "nothing to do"
+    suffix = f" ({'; '.join(extras)})" if extras else ""
+    return _style(f"{sign} {outcome.name}: {what}{suffix}", sign, colour)
+
+
+def summary_line(report: ApplyReport) -> str:
+    parts = [f"{len(report.done)} done"]
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed")
+    parts.append(f"{len(report.skipped)} unchanged")
+    calls = report.calls.get("total", 0)
+    head = "Apply finished" if report.ok else "Apply finished with errors"
+    return (f"{head}: {', '.join(parts)}; {calls} API call{'s' if calls != 1 else ''} "
+            f"in {report.duration_seconds:.1f}s.")
+
+
+def render_apply_text(report: ApplyReport, *, colour: bool = False) -> str:
+    """Every endpoint that was written or failed, one line each, then the summary."""
+    lines = [outcome_line(o, colour=colour) for o in report.outcomes
+             if o.status != "skipped" or o.action != "no-op"]
+    if report.failed:
+        lines += ["", "Run `reconciler plan` to see what is left; `reconciler apply` again "
+                  "converges what failed."]
+    return "\n".join([*lines, *([""] if lines else []), summary_line(report)])
+
+
+def render_apply_json(report: ApplyReport) -> str:
+    """The report as JSON (``schema_version`` 1), secrets masked; ``ok`` added for scripts."""
+    data = {**report.model_dump(mode="json"), "ok": report.ok}
+    return json.dumps(redact_data(data), indent=2) + "\n"
