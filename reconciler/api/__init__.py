@@ -1,17 +1,35 @@
 """Library entry points: load, validate, plan, apply. The CLI is a thin layer over these."""
 
 from reconciler.api.validating import validate_paths, validate_project
+from reconciler.api.workflow import (
+    ApplySettings,
+    ExportSettings,
+    PlanSettings,
+    apply,
+    export,
+    load_saved_plan,
+    plan,
+    save_plan,
+)
 from reconciler.loading.interpolation import resolve_env_refs
 from reconciler.loading.project import LoadedEndpoint, Project, load_project
 from reconciler.validation.issues import Issue, ValidationReport
 
 __all__ = [
+    "ApplySettings",
+    "ExportSettings",
     "Issue",
     "LoadedEndpoint",
+    "PlanSettings",
     "Project",
     "ValidationReport",
+    "apply",
+    "export",
     "load_project",
+    "load_saved_plan",
+    "plan",
     "resolve_env_refs",
+    "save_plan",
     "validate_paths",
     "validate_project",
 ]
