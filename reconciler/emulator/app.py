@@ -31,8 +31,8 @@ PERMISSIONS = "/api/2.0/permissions/serving-endpoints/{endpoint_id}"
 def _routes(h: ApiHandlers) -> list[Route]:
     return [
         # MLflow's client joins paths with a trailing slash for list and create.
-        Route(BASE, h.list, methods=["GET"]),
-        Route(BASE + "/", h.list, methods=["GET"]),
+        Route(BASE, h.list_endpoints, methods=["GET"]),
+        Route(BASE + "/", h.list_endpoints, methods=["GET"]),
         Route(BASE, h.create, methods=["POST"]),
         Route(BASE + "/", h.create, methods=["POST"]),
         Route(BASE + "/{name}", h.get, methods=["GET"]),

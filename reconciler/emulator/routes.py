@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from reconciler.emulator import endpoints, invocations, schemas, validation, views
-from reconciler.emulator.api_error import ApiError, malformed, not_found
+from reconciler.emulator.api_error import ApiError, already_exists, malformed, not_found
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import EndpointStore, WriteTxn
 
@@ -82,8 +82,7 @@ class ApiHandlers:
         def work(txn: WriteTxn) -> Doc:
             name = body["name"]
             if txn.get(name) is not None:
-                raise ApiError(409, "RESOURCE_ALREADY_EXISTS",
-                               f"Endpoint with name '{name}' already exists.")
+                raise already_exists(name)
             doc = endpoints.new_endpoint(
                 body, endpoint_id=uuid.uuid4().hex, creator=self.settings.creator,
                 now=now_ms(), ready_after=self.settings.ready_after, salt=self.store.salt,
@@ -97,7 +96,7 @@ class ApiHandlers:
     async def get(self, request: Request) -> Response:
         return json_response(views.detailed(self._settled(request.path_params["name"])))
 
-    async def list(self, request: Request) -> Response:
+    async def list_endpoints(self, request: Request) -> Response:
         now = now_ms()
         items = [views.summary(endpoints.settle(doc, now)) for doc in self.store.read_all()]
         return json_response({"endpoints": items} if items else {})
