@@ -33,10 +33,11 @@ ActionKind = Literal["create", "update", "recreate", "delete", "no-op"]
 HttpMethod = Literal["POST", "PUT", "PATCH", "DELETE"]
 
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "recreate", "delete", "no-op")
+NOT_SELECTED = "not selected"
 
 __all__ = [
-    "ACTION_KINDS", "FACET_ORDER", "SCHEMA_VERSION", "ActionKind", "EndpointAction", "Facet",
-    "FieldChange", "HttpMethod", "Impact", "Plan", "PlannedRequest",
+    "ACTION_KINDS", "FACET_ORDER", "NOT_SELECTED", "SCHEMA_VERSION", "ActionKind",
+    "EndpointAction", "Facet", "FieldChange", "HttpMethod", "Impact", "Plan", "PlannedRequest",
 ]
 
 
@@ -106,11 +107,18 @@ class Plan(PlanModel):
         return [a for a in self.actions if a.blocked]
 
     def counts(self) -> dict[str, int]:
-        """How many actions of each kind; ``blocked`` counted apart from plain no-ops."""
+        """How many actions of each kind; ``blocked`` and ``not selected`` no-ops are counted
+        apart from the others (``no-op`` then means "checked and unchanged")."""
         out: dict[str, int] = {kind: 0 for kind in ACTION_KINDS}
         out["blocked"] = 0
+        out["not selected"] = 0
         for action in self.actions:
-            out["blocked" if action.blocked else action.action] += 1
+            if action.blocked:
+                out["blocked"] += 1
+            elif action.action == "no-op" and action.reason == NOT_SELECTED:
+                out["not selected"] += 1
+            else:
+                out[action.action] += 1
         return out
 
     def action_for(self, name: str) -> EndpointAction | None:

@@ -32,7 +32,7 @@ from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.creation import creation_changes
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
+from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan, PlannedRequest
 
 API = "/api/2.0/serving-endpoints"
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
@@ -91,7 +91,7 @@ def build_plan(
     actions: list[EndpointAction] = []
     for name, item in by_name.items():
         if not selected(name):
-            actions.append(EndpointAction(name=name, action="no-op", reason="not selected",
+            actions.append(EndpointAction(name=name, action="no-op", reason=NOT_SELECTED,
                                           source=item.source))
         else:
             actions.append(_plan_endpoint(item, live.get(name), options))

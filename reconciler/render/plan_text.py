@@ -10,6 +10,8 @@
     - delete old-endpoint: owned by project 'acme-genai' and in no manifest (--prune)
     ! blocked other: needs recreate (route_optimized): pass --allow-recreate ...
 
+    = 5 unchanged: a, b, c, d, e
+
     Plan: 1 to create, 1 to update, 1 to recreate, 1 to delete, 5 unchanged, 1 blocked.
 
 Colour (click.style) only when the caller asks for it; the CLI decides from the terminal
@@ -28,6 +30,8 @@ SIGNS = {"create": "+", "update": "~", "recreate": "-/+", "delete": "-", "no-op"
 COLOURS = {"+": "green", "~": "yellow", "-/+": "magenta", "-": "red", "!": "red", "=": None}
 # No-op reasons too ordinary to list one by one: they are only counted.
 QUIET_REASONS = ("up to date", "not selected")
+# Beyond this many, unchanged endpoints are only counted.
+MAX_NAMES_LISTED = 8
 
 
 def _style(text: str, sign: str, color: bool, bold: bool = False) -> str:
@@ -44,6 +48,8 @@ def summary_line(plan: Plan) -> str:
         f"{counts['recreate']} to recreate, {counts['delete']} to delete, "
         f"{counts['no-op']} unchanged"
     )
+    if counts["not selected"]:
+        line += f", {counts['not selected']} not selected"
     if counts["blocked"]:
         line += f", {counts['blocked']} blocked"
     return line + "."
@@ -90,15 +96,19 @@ def render_action(action: EndpointAction, *, color: bool = False) -> list[str]:
 def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     """The whole plan as text, ending with the summary line and a newline."""
     out = [header_line(plan), ""]
+    for action in plan.actions:
+        if not _is_quiet(action):
+            out.extend(render_action(action, color=color))
+            out.append("")
     quiet = [a for a in plan.actions if _is_quiet(a)]
-    shown = [a for a in plan.actions if not _is_quiet(a)]
-    for action in shown:
-        out.extend(render_action(action, color=color))
-    if shown:
-        out.append("")
+    for label, group in (
+        ("unchanged", [a.name for a in quiet if a.reason != "not selected"]),
+        ("not selected", [a.name for a in quiet if a.reason == "not selected"]),
+    ):
+        if group:
+            names = f": {', '.join(group)}" if len(group) <= MAX_NAMES_LISTED else ""
+            out.append(f"= {len(group)} {label}{names}")
     if quiet:
-        names = ", ".join(a.name for a in quiet)
-        out.append(f"= {len(quiet)} unchanged or not selected: {names}")
         out.append("")
     if not plan.has_changes:
         out.append("No changes. The workspace matches the manifests.")

@@ -59,7 +59,7 @@ def test_a_removed_block_is_listed_leaf_by_leaf() -> None:
 
 def test_unchanged_endpoints_are_summarised_not_listed() -> None:
     text = render_plan_text(golden.plan_case("noop-reordered-entities-routes-tags"))
-    assert "= 1 unchanged or not selected: ab-test" in text
+    assert "= 1 unchanged: ab-test" in text
     assert "No changes. The workspace matches the manifests." in text
 
 
