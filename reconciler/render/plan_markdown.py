@@ -12,7 +12,7 @@ import re
 
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.render.plan_lines import ChangeLine, change_lines
-from reconciler.render.plan_text import header_line, summary_line
+from reconciler.render.plan_text import MAX_NAMES_LISTED, header_line, summary_line
 from reconciler.render.redact import safe_text
 
 
@@ -89,5 +89,10 @@ def render_plan_markdown(plan: Plan) -> str:
         out.extend(_details(action))
     unchanged = [a.name for a in plan.actions if not a.has_changes]
     if unchanged:
-        out.append(f"{len(unchanged)} unchanged: " + ", ".join(f"`{n}`" for n in unchanged))
+        names = ", ".join(f"`{n}`" for n in unchanged)
+        if len(unchanged) <= MAX_NAMES_LISTED:
+            out.append(f"{len(unchanged)} unchanged: {names}")
+        else:
+            out.extend([f"<details><summary>{len(unchanged)} unchanged</summary>", "",
+                         names, "", "</details>"])
     return "\n".join(out).rstrip("\n") + "\n"
