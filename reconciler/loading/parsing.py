@@ -111,6 +111,9 @@ def _issue(model: type[BaseModel], doc: RawDocument, item: _Located) -> Issue:
         return load_rules.MISSING_FIELD.issue(message, doc.location_of(parent), path)
     value = error.get("input")
     message = f"{dotted(path) or 'document'}: {error['msg']}"
+    if _is_secret(path):
+        # A *_plaintext value is a key: it never appears in any output, even when malformed.
+        return load_rules.WRONG_TYPE.issue(message, doc.location_of(path), path)
     if kind == "literal_error":
         message += f", got {_show(value)}"
         expected = _QUOTED.findall(str((error.get("ctx") or {}).get("expected", "")))
@@ -121,6 +124,10 @@ def _issue(model: type[BaseModel], doc: RawDocument, item: _Located) -> Issue:
     elif kind.endswith(("_type", "_parsing")):
         message += f", got {_show(value)}"
     return load_rules.WRONG_TYPE.issue(message, doc.location_of(path), path)
+
+
+def _is_secret(path: FieldPath) -> bool:
+    return any(isinstance(part, str) and part.endswith("_plaintext") for part in path)
 
 
 def _show(value: Any) -> str:

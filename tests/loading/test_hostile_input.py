@@ -125,3 +125,22 @@ def test_arbitrary_bytes_give_located_issues(content: bytes) -> None:
 def test_huge_flat_file_is_read() -> None:
     body = "".join(f"  k{i}: v{i}\n" for i in range(20_000))
     assert_clean(f"name: big\ndescription: x\ntags:\n{body}".encode())
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=200), values.map(lambda v: yaml.safe_dump(v).encode())))
+def test_any_project_file_is_a_clean_error_or_a_project(content: bytes) -> None:
+    import tempfile
+
+    from reconciler import errors
+    from reconciler.loading.project import load_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "reconciler.yaml").write_bytes(content)
+        (root / "endpoints").mkdir()
+        try:
+            load_project(root, env={})
+        except (errors.ManifestError, errors.ProjectError) as exc:
+            issues = getattr(exc, "issues", ())
+            assert all(i.location is None or i.location.line >= 1 for i in issues)

@@ -135,3 +135,19 @@ def test_two_entities_need_a_traffic_config(tmp_path: Path) -> None:
 
 def test_config_less_endpoint_is_valid(tmp_path: Path) -> None:
     assert rules(tmp_path, "name: placeholder-endpoint\n") == []
+
+
+def test_plaintext_values_never_appear_in_messages(tmp_path: Path) -> None:
+    secret = "123456789"  # a key that YAML reads as a number: a structural error
+    text = OPENAI_PLAINTEXT.format(key=secret)
+    path = tmp_path / "endpoint.yaml"
+    path.write_text(text)
+    report = validate_paths([path], env={})
+    assert [i.rule for i in report.issues] == ["STRUCT-003"]
+    assert all(secret not in i.message for i in report.issues)
+    literal = OPENAI_PLAINTEXT.format(key="sk-literal-secret")
+    path.write_text(literal.replace("openai_api_key_plaintext", "openai_api_key"))
+    report = validate_paths([path], env={})
+    assert [i.rule for i in report.issues] == ["PROVIDER-005"]
+    assert all("sk-literal-secret" not in i.message for i in report.issues)
+    assert "_plaintext" in report.issues[0].message  # the hint says where a literal key goes

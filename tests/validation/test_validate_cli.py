@@ -136,3 +136,21 @@ def test_python_dash_m_and_no_color(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "no problems" in done.stdout
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.cli import validate_cmd
+    from reconciler.model.source import SourceLocation
+    from reconciler.render.issues import text_line
+    from reconciler.validation.issues import Issue
+
+    issue = Issue("ENDPOINT-001", "error", "bad name", SourceLocation("a.yaml", 1, 7))
+    assert "\x1b[" in text_line(issue, colour=True)
+    assert text_line(issue) == "a.yaml:1:7: error ENDPOINT-001 bad name"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert validate_cmd._colour() is True
+    monkeypatch.setenv("NO_COLOR", "")
+    assert validate_cmd._colour() is False
