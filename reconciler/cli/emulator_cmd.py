@@ -33,14 +33,16 @@ def emulator_group() -> None:
               help="Share of API requests answered 429 (with Retry-After) or 503.")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API requests whose connection is closed without an answer.")
+@click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True,
+              metavar="SECONDS", help="Retry-After header of injected 429/503 answers.")
 @click.option("--seed", type=int, default=None, help="Seed for faults and drops (replayable).")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Append one JSON line per request: method, path, status, ms.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Server log level.")
 def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
-                  latency_ms: int, fault_rate: float, drop_rate: float, seed: int | None,
-                  request_log: Path | None, log_level: str) -> None:
+                  latency_ms: int, fault_rate: float, drop_rate: float, retry_after: int,
+                  seed: int | None, request_log: Path | None, log_level: str) -> None:
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
     if fault_rate + drop_rate > 1:
         raise click.BadParameter("--fault-rate plus --drop-rate must not exceed 1")
@@ -50,6 +52,7 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
     settings = EmulatorSettings(
         db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
         fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
+        retry_after_seconds=retry_after,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: binding {host}; the emulator is meant for loopback use.", err=True)

@@ -4,7 +4,9 @@ including every example of the seed documents."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -229,3 +231,18 @@ def test_mlflow_seed_plaintext_and_azure_variants(sdk_env: EmulatorServer) -> No
     stored = client.get_endpoint(endpoint="bedrock-chat-completions-endpoint")
     bedrock = stored["config"]["served_entities"][0]["external_model"]["amazon_bedrock_config"]
     assert bedrock["bedrock_provider"] == "anthropic"  # normalised to lower case
+
+
+def test_sdk_retries_through_injected_faults(
+    start_emulator: Callable[..., EmulatorServer], tmp_path: Path,
+) -> None:
+    log = tmp_path / "requests.jsonl"
+    server = start_emulator(fault_rate=0.3, seed=5, retry_after=0, request_log=log)
+    w = WorkspaceClient(host=server.url, token=server.token)
+    w.serving_endpoints.create_and_wait(name="flaky", config=sdk_config(
+        openai_entity("gpt", "gpt-4o-mini", "llm/v1/chat")))
+    for _ in range(4):
+        assert w.serving_endpoints.get("flaky").name == "flaky"
+    assert [e.name for e in w.serving_endpoints.list()] == ["flaky"]
+    faults = [json.loads(line).get("fault") for line in log.read_text().splitlines()]
+    assert {"429", "503"} & set(faults)  # the SDK did meet faults, and retried them
