@@ -73,7 +73,11 @@ def effective_live(live: Mapping[str, Any]) -> dict[str, Any]:
     """
     body = dict(live)
     pending = live.get("pending_config")
-    if isinstance(pending, Mapping) and pending:
+    state = live.get("state")
+    update = state.get("config_update") if isinstance(state, Mapping) else None
+    # A failed or cancelled update leaves the active config in charge, whatever else the
+    # server still reports.
+    if isinstance(pending, Mapping) and pending and update in (None, "IN_PROGRESS"):
         body["config"] = pending
     return body
 

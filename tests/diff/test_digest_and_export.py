@@ -115,3 +115,11 @@ def test_export_keeps_what_the_api_requires() -> None:
     _, live, _ = golden.load_case("noop-ai-gateway-defaults")
     limits = live_to_manifest(live["chat"])["ai_gateway"]["rate_limits"]
     assert all(limit["renewal_period"] == "minute" for limit in limits)
+
+
+def test_a_failed_update_is_compared_against_the_active_config() -> None:
+    _, live, _ = golden.load_case("update-in-progress-pending-matches-manifest")
+    body = copy.deepcopy(live["chat"])
+    body["state"] = {"ready": "READY", "config_update": "UPDATE_FAILED"}
+    active_only = {k: v for k, v in body.items() if k != "pending_config"}
+    assert live_digest(body) == live_digest(active_only)
