@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.providers import SECRET_PAIRS
 from reconciler.validation.issues import FieldPath
-from reconciler.validation.provider_rules import external_models
+from reconciler.validation.provider_rules import external_models, secret_pairs
 from reconciler.validation.rules import (
     EndpointDocument,
     Finding,
@@ -74,18 +72,9 @@ def _check_required_tags(ep: ServingEndpoint, ctx: ValidationContext) -> Iterato
 
 def plaintext_values(ep: ServingEndpoint) -> Iterator[tuple[FieldPath, str]]:
     """Every ``*_plaintext`` value of the endpoint with its path."""
-    for path, model in external_models(ep):
-        for block_name, pairs in SECRET_PAIRS.items():
-            block: Any = getattr(model, block_name)
-            if block is None:
-                continue
-            for sub, _ref, plain in pairs:
-                holder = block
-                for part in sub:
-                    holder = getattr(holder, part) if holder is not None else None
-                value = getattr(holder, plain) if holder is not None else None
-                if isinstance(value, str):
-                    yield (*path, block_name, *sub, plain), value
+    for pair in secret_pairs(ep):
+        if pair.plain_value is not None:
+            yield (*pair.where, pair.plain), pair.plain_value
 
 
 def _check_plaintext(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Finding]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.model.endpoint import ServingEndpoint
@@ -38,15 +39,6 @@ def external_models(endpoint: ServingEndpoint) -> Iterator[tuple[FieldPath, Exte
             yield ("config", "served_entities", i, "external_model"), entity.external_model
 
 
-def _provider_block(model: ExternalModel) -> tuple[str, Any] | None:
-    """The config block that matches the provider, when both exist."""
-    if model.provider is None:
-        return None
-    name = CONFIG_BLOCK[model.provider]
-    block = getattr(model, name)
-    return (name, block) if block is not None else None
-
-
 def _check_required(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
     for path, model in external_models(endpoint):
         for field in ("name", "provider", "task"):
@@ -67,51 +59,71 @@ def _check_block(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterator
             yield (*path, "provider"), f"provider '{model.provider}' needs '{expected}'"
 
 
-def _pair_needed(block_name: str, block: Any, sub: tuple[str, ...], ref: str) -> bool:
-    """Whether one of this pair must be given (else only "not both" applies)."""
-    if block_name == "openai_config":
-        azuread = block.openai_api_type == "azuread"
-        return not azuread if ref == "openai_api_key" else False  # Entra: see ENTRA rule
-    return block_name != "amazon_bedrock_config"  # Bedrock keys: see its auth rule
+@dataclass(frozen=True)
+class SecretPair:
+    """One reference / ``*_plaintext`` pair present in an endpoint (``SECRET_PAIRS``)."""
+
+    block_name: str  # the provider config block, e.g. "openai_config"
+    block: Any  # that block's model
+    where: FieldPath  # document path of the object holding the pair
+    ref: str
+    plain: str
+    ref_value: str | None
+    plain_value: str | None
+    matches_provider: bool  # False for a block of another provider (PROVIDER-003)
 
 
-def _check_pairs(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+def secret_pairs(endpoint: ServingEndpoint) -> Iterator[SecretPair]:
+    """Every secret pair of every config block the endpoint's external models carry."""
     for path, model in external_models(endpoint):
-        found = _provider_block(model)
-        if found is None:
-            continue
-        name, block = found
-        for sub, ref, plain in SECRET_PAIRS[name]:
-            holder = block
-            for part in sub:
-                holder = getattr(holder, part)
-            if holder is None:
-                continue
-            where = (*path, name, *sub)
-            has_ref, has_plain = (
-                getattr(holder, ref) is not None,
-                getattr(holder, plain) is not None,
-            )
-            if has_ref and has_plain:
-                yield (*where, plain), f"give only one of '{ref}' or '{plain}'"
-            elif not (has_ref or has_plain) and _pair_needed(name, block, sub, ref):
-                message = f"needs '{ref}' (a {{{{secrets/scope/key}}}} reference) or '{plain}'"
-                yield where, f"{where[-1]} {message}"
-
-
-def _secret_reference_fields(endpoint: ServingEndpoint) -> Iterator[tuple[FieldPath, str]]:
-    for path, model in external_models(endpoint):
-        for name, pairs in SECRET_PAIRS.items():
-            block = getattr(model, name)
+        for block_name, pairs in SECRET_PAIRS.items():
+            block = getattr(model, block_name)
             if block is None:
                 continue
-            for sub, ref, _plain in pairs:
+            for sub, ref, plain in pairs:
                 holder = block
                 for part in sub:
                     holder = getattr(holder, part) if holder is not None else None
-                value = getattr(holder, ref) if holder is not None else None
-                if isinstance(value, str):
-                    yield (*path, name, *sub, ref), value
+                if holder is not None:
+                    where = (*path, block_name, *sub)
+                    ref_value, plain_value = getattr(holder, ref), getattr(holder, plain)
+                    matches = model.provider is not None and (
+                        CONFIG_BLOCK[model.provider] == block_name
+                    )
+                    yield SecretPair(
+                        block_name, block, where, ref, plain, ref_value, plain_value, matches
+                    )
+
+
+def _pair_needed(pair: SecretPair) -> bool:
+    """Whether one of this pair must be given (otherwise only "not both" applies)."""
+    if pair.block_name == "openai_config":
+        # The API key is optional with Entra ID; the Entra secret has its own rule.
+        return pair.ref == "openai_api_key" and pair.block.openai_api_type != "azuread"
+    return pair.block_name != "amazon_bedrock_config"  # Bedrock keys: see its auth rule
+
+
+def _check_pairs(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    for pair in secret_pairs(endpoint):
+        if not pair.matches_provider:
+            continue  # a block of another provider: PROVIDER-003 reports it
+        has_ref, has_plain = pair.ref_value is not None, pair.plain_value is not None
+        if has_ref and has_plain:
+            yield (*pair.where, pair.plain), f"give only one of '{pair.ref}' or '{pair.plain}'"
+        elif not (has_ref or has_plain) and _pair_needed(pair):
+            yield (
+                pair.where,
+                (
+                    f"{pair.where[-1]} needs '{pair.ref}' (a {{{{secrets/scope/key}}}} reference) "
+                    f"or '{pair.plain}'"
+                ),
+            )
+
+
+def _secret_reference_fields(endpoint: ServingEndpoint) -> Iterator[tuple[FieldPath, str]]:
+    for pair in secret_pairs(endpoint):
+        if pair.ref_value is not None:
+            yield (*pair.where, pair.ref), pair.ref_value
     for i, entity in enumerate(endpoint.served_entities()):
         for key, value in (entity.environment_vars or {}).items():
             if "{{" in value:  # plain values are fine; a reference attempt must be exact
