@@ -228,6 +228,9 @@ def test_mlflow_seed_plaintext_and_azure_variants(sdk_env: EmulatorServer) -> No
                      {"role": "user", "content": "What is a mixture of experts model??"}],
         "temperature": 0.1, "max_tokens": 20})
     assert answer["object"] == "chat.completion"
+    chunks = list(client.predict_stream(endpoint="bedrock-chat-completions-endpoint", inputs={
+        "messages": [{"role": "user", "content": "Hello!"}], "n": 2}))
+    assert [c["object"] for c in chunks] == ["chat.completion.chunk"] * 2
     stored = client.get_endpoint(endpoint="bedrock-chat-completions-endpoint")
     bedrock = stored["config"]["served_entities"][0]["external_model"]["amazon_bedrock_config"]
     assert bedrock["bedrock_provider"] == "anthropic"  # normalised to lower case
