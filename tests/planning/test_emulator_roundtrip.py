@@ -73,7 +73,10 @@ def _live(api: InProcessApi, names: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-PROJECTS = sorted(str(p.parent.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("reconciler.yaml"))
+PROJECTS = sorted(
+    str(p.parent.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("reconciler.yaml")
+    if "invalid" not in p.relative_to(EXAMPLES).parts
+)
 
 
 @pytest.mark.parametrize("root", PROJECTS)
