@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from planning import golden
 from reconciler import errors
+from reconciler.diff.changes import FieldChange
 from reconciler.diff.digest import live_digest
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.planning.plan import Plan
+from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 
@@ -102,3 +104,10 @@ def test_recorded_digest_is_what_apply_computes_from_a_fresh_get(case: str) -> N
     for action in golden.plan_case(case).actions:
         if action.live_digest is not None:
             assert action.live_digest == live_digest(live[action.name])
+
+
+def test_the_plan_json_document_describes_every_field() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "plan-json.md").read_text()
+    for model in (Plan, EndpointAction, FieldChange, PlannedRequest):
+        for field in model.model_fields:
+            assert f"`{field}`" in doc, f"docs/plan-json.md does not describe {field}"
