@@ -21,13 +21,15 @@ Doc = dict[str, Any]
 
 
 def prune(schema: schemas.Schema, value: Any) -> Any:
-    """``value`` without the members ``schema`` does not know: unknown fields are ignored."""
+    """``value`` as the service keeps it: members ``schema`` does not know are ignored, and,
+    as in proto3 JSON, nulls and empty lists are the same as absent (empty objects stay)."""
     if isinstance(value, dict):
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
         if props is None:
             return {k: v for k, v in value.items() if v is not None} if extra else dict(value)
-        return {k: prune(props[k], v) for k, v in value.items() if k in props and v is not None}
+        return {k: prune(props[k], v) for k, v in value.items()
+                if k in props and v is not None and v != []}
     if isinstance(value, list) and "items" in schema:
         return [prune(schema["items"], item) for item in value]
     return value
