@@ -111,3 +111,10 @@ def test_the_plan_json_document_describes_every_field() -> None:
     for model in (Plan, EndpointAction, FieldChange, PlannedRequest):
         for field in model.model_fields:
             assert f"`{field}`" in doc, f"docs/plan-json.md does not describe {field}"
+
+
+def test_a_plan_from_a_newer_reconciler_is_refused() -> None:
+    data = json.loads(plan_to_json(golden.plan_case("update-config-only")))
+    data["actions"][0]["future_field"] = True
+    with pytest.raises(errors.PlanError, match=r"actions\.0\.future_field"):
+        plan_from_json(json.dumps(data))
