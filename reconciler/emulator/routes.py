@@ -118,12 +118,11 @@ class ApiHandlers:
         validation.check_body(schemas.CORE_CONFIG, body)
 
         def work(txn: WriteTxn) -> Doc:
-            doc = self._existing(txn, name)
+            # A refused update rolls back, so an armed failure waits for the next real one.
             doc = endpoints.update_config(
-                doc, body, now=now_ms(), ready_after=self.settings.ready_after,
-                salt=self.store.salt, fail=False)
-            if txn.take_fail_next_update(name):
-                doc["pending"]["fail"] = True
+                self._existing(txn, name), body, now=now_ms(),
+                ready_after=self.settings.ready_after, salt=self.store.salt,
+                fail=txn.take_fail_next_update(name))
             txn.put(doc)
             return doc
 

@@ -339,3 +339,13 @@ def test_failed_create_never_becomes_ready(api: InProcessApi) -> None:
     assert "config" not in live and "pending_config" not in live
     create(api, "fine")  # the failure was armed for one endpoint only
     assert api.get(f"{BASE}/fine").json()["state"]["config_update"] == "NOT_UPDATING"
+
+
+def test_armed_failure_waits_for_an_accepted_update(api: InProcessApi) -> None:
+    create(api, "armed")
+    api.get(f"{BASE}/armed")
+    api.post("/_emulator/fail-next-update", json={"name": "armed"})
+    refused = api.put(f"{BASE}/armed/config", json={"served_entities": []})
+    assert refused.status_code == 400
+    api.put(f"{BASE}/armed/config", json={"served_entities": [external(model="gpt-4")]})
+    assert api.get(f"{BASE}/armed").json()["state"]["config_update"] == "UPDATE_FAILED"
