@@ -151,35 +151,80 @@ def test_each_facet_changes_alone_and_converges(api: InProcessApi, edit: str) ->
 
 _tag_keys = st.text("abcdefghijklmnop-_", min_size=1, max_size=8)
 
+_custom_entity = st.fixed_dictionaries(
+    {"scale_to_zero_enabled": st.booleans()},
+    optional={
+        "workload_type": st.sampled_from(["CPU", "GPU_SMALL", "GPU_MEDIUM"]),
+        "environment_vars": st.dictionaries(st.sampled_from(["A", "B", "LOG"]),
+                                            st.sampled_from(["1", "{{secrets/s/k}}"]),
+                                            max_size=2),
+    },
+).flatmap(lambda e: st.one_of(
+    st.just(e),
+    st.sampled_from(["Small", "Medium", "Large"]).map(lambda s: {**e, "workload_size": s}),
+    st.just({**e, "min_provisioned_concurrency": 4, "max_provisioned_concurrency": 8}),
+))
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_gateway = st.fixed_dictionaries({}, optional={
+    "usage_tracking_config": st.fixed_dictionaries({"enabled": st.booleans()}),
+    "fallback_config": st.fixed_dictionaries({"enabled": st.booleans()}),
+    "guardrails": st.fixed_dictionaries({}, optional={
+        "input": st.fixed_dictionaries({}, optional={
+            "safety": st.booleans(),
+            "pii": st.fixed_dictionaries({"behavior": st.sampled_from(["NONE", "BLOCK", "MASK"])}),
+        }),
+    }),
+    "inference_table_config": st.just({"enabled": True, "catalog_name": "main",
+                                       "schema_name": "logs"}),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tags=st.dictionaries(_tag_keys, st.text("xyz0123", max_size=5), max_size=5),
     weights=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    custom=st.none() | st.lists(_custom_entity, min_size=4, max_size=4),
     limits=st.lists(st.sampled_from(["endpoint", "user", "user_group:data", "user_group:ml"]),
                     unique=True, max_size=3),
+    gateway=st.none() | _gateway,
     unnamed=st.booleans(),
+    extras=st.fixed_dictionaries({}, optional={
+        "description": st.sampled_from(["", "a chat endpoint"]),
+        "email_notifications": st.fixed_dictionaries({}, optional={
+            "on_update_failure": st.lists(st.sampled_from(["a@x.io", "b@x.io"]), unique=True),
+        }),
+    }),
 )
 def test_random_manifests_plan_empty_after_create(
-    tags: dict[str, str], weights: list[int], limits: list[str], unnamed: bool
+    tags: dict[str, str], weights: list[int], custom: list[dict[str, Any]] | None,
+    limits: list[str], gateway: dict[str, Any] | None, unnamed: bool, extras: dict[str, Any],
 ) -> None:
-    entities = []
+    entities: list[dict[str, Any]] = []
+    names = []
     for i, _ in enumerate(weights):
-        entity: dict[str, Any] = {"external_model": {
-            "name": f"gpt.{i}:latest", "provider": "openai", "task": "llm/v1/chat",
-            "openai_config": {"openai_api_key": "{{secrets/s/k}}"}}}
+        if custom is None:
+            entity: dict[str, Any] = {"external_model": {
+                "name": f"gpt.{i}:latest", "provider": "openai", "task": "llm/v1/chat",
+                "openai_config": {"openai_api_key": "{{secrets/s/k}}"}}}
+            derived = f"gpt-{i}-latest"
+        else:
+            entity = {"entity_name": f"main.models.m{i}", "entity_version": str(i + 1),
+                      **custom[i]}
+            derived = f"m{i}-{i + 1}"
         if not unnamed:
             entity["name"] = f"e{i}"
         entities.append(entity)
-    names = [e.get("name") or f"gpt-{i}-latest" for i, e in enumerate(entities)]
+        names.append(entity.get("name") or derived)
     shares = [w * 100 // sum(weights) for w in weights]
     shares[0] += 100 - sum(shares)
-    manifest: dict[str, Any] = {"name": "random", "tags": tags, "config": {
+    manifest: dict[str, Any] = {"name": "random", "tags": tags, **extras, "config": {
         "served_entities": entities,
         "traffic_config": {"routes": [
-            {"served_entity_name": n, "traffic_percentage": p} for n, p in zip(names, shares,
-                                                                              strict=True)]},
+            {"served_entity_name": n, "traffic_percentage": p}
+            for n, p in zip(names, shares, strict=True)]},
     }}
+    if gateway is not None or limits:
+        manifest["ai_gateway"] = dict(gateway or {})
     if limits:
         rate_limits = []
         for key in limits:
@@ -188,7 +233,7 @@ def test_random_manifests_plan_empty_after_create(
             if principal:
                 limit["principal"] = principal
             rate_limits.append(limit)
-        manifest["ai_gateway"] = {"rate_limits": rate_limits}
+        manifest["ai_gateway"]["rate_limits"] = rate_limits
     desired = [DesiredEndpoint(ServingEndpoint.model_validate(manifest))]
     options = PlanOptions(project="acme-genai", target_name="local")
     with InProcessApi() as api:
