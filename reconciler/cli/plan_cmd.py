@@ -7,6 +7,7 @@ stdout; colour only on a terminal and never with NO_COLOR.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from reconciler.api import workflow
 from reconciler.cli.options import common_options, parse_vars
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
+from reconciler.redaction import RedactingFilter
 from reconciler.render import apply_report, manifest_yaml, plan_json, plan_markdown, plan_text
 from reconciler.render.progress import ProgressDisplay
 
@@ -51,7 +53,26 @@ def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> 
 
 
 def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...]) -> Project:
+    _show_retries()
     return load_project(project_dir, target, parse_vars(cli_vars))
+
+
+def _show_retries() -> None:
+    """Retries and wait problems on stderr even without --debug: a slow run explains itself.
+
+    With --debug the root logger already prints everything; nothing is added then.
+    """
+    if logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler.addFilter(RedactingFilter())
+    for name in ("reconciler.registry.retry", "reconciler.applying"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
 
 
 def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:

@@ -112,3 +112,15 @@ def test_debug_output_never_shows_the_token(project: Path, server: EmulatorServe
     assert result.returncode == 0
     assert "GET /api/2.0/serving-endpoints" in result.stderr
     assert server.token not in result.stdout + result.stderr
+
+
+def test_retries_are_shown_and_the_apply_converges(tmp_path: Path) -> None:
+    with EmulatorServer.start(db_path=tmp_path / "faulty.db", fault_rate=0.3, seed=3,
+                              retry_after=0) as faulty:
+        root = copy_project(EXAMPLES, tmp_path / "project")
+        add_target(root, "emu", faulty.url, "EMU_TOKEN")
+        result = cli(root, faulty, "apply", "--auto-approve", "--select",
+                     "openai-chat-endpoint,palm-chat-endpoint,vertex-chat-endpoint")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "failed; retrying in" in result.stderr
+        assert "Apply finished: 3 done" in result.stdout
