@@ -166,3 +166,8 @@ def test_fast_resolver_tags_scalars_exactly_like_pyyaml(scalar: str) -> None:
     ours = yaml.compose(text, Loader=yaml_reader._LOADER)
     reference = yaml.compose(text, Loader=yaml_reader._BASE_LOADER)
     assert ours.value[0][1].tag == reference.value[0][1].tag
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "# only comments\n", "---\n", "---\n...\n", "~\n"])
+def test_empty_files_have_no_documents_and_no_issues(text: str) -> None:
+    assert read(text) == ([], [])
