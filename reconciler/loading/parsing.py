@@ -102,7 +102,10 @@ def _issue(model: type[BaseModel], doc: RawDocument, item: _Located) -> Issue:
     if kind == "extra_forbidden":
         parent, name = path[:-1], str(path[-1])
         where = f" in {dotted(parent)}" if parent else ""
-        message = f"unknown field '{name}'{where}{_did_you_mean(name, _fields_at(model, parent))}"
+        hint = _did_you_mean(name, _fields_at(model, parent)) or _belongs_in(
+            name, _models_at(model, parent)
+        )
+        message = f"unknown field '{name}'{where}{hint}"
         return load_rules.UNKNOWN_FIELD.issue(message, doc.location_of(path, key=True), path)
     if kind == "missing":
         parent, name = path[:-1], str(path[-1])
@@ -160,8 +163,25 @@ def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _belongs_in(name: str, models: list[type[BaseModel]]) -> str:
+    """ "; it belongs in 'openai_config'" when a child model of ``models`` has the field."""
+    for parent in models:
+        for field_name, field in parent.model_fields.items():
+            for tp in _flatten([field.annotation]):
+                if typing.get_origin(tp) is list:
+                    tp = typing.get_args(tp)[0]
+                if isinstance(tp, type) and issubclass(tp, BaseModel) and name in tp.model_fields:
+                    return f"; it belongs in '{field_name}'"
+    return ""
+
+
 def _fields_at(model: type[BaseModel], path: FieldPath) -> list[str]:
     """Field names of the model found at ``path`` under ``model`` (empty if none)."""
+    return [name for tp in _models_at(model, path) for name in tp.model_fields]
+
+
+def _models_at(model: type[BaseModel], path: FieldPath) -> list[type[BaseModel]]:
+    """The model class(es) found at ``path`` under ``model`` (empty if none)."""
     current: list[Any] = [model]
     for part in path:
         nxt: list[Any] = []
@@ -175,11 +195,7 @@ def _fields_at(model: type[BaseModel], path: FieldPath) -> list[str]:
             elif typing.get_origin(tp) is dict and isinstance(part, str):
                 nxt.extend(typing.get_args(tp)[1:2])
         current = nxt
-    names: list[str] = []
-    for tp in _flatten(current):
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            names.extend(tp.model_fields)
-    return names
+    return [tp for tp in _flatten(current) if isinstance(tp, type) and issubclass(tp, BaseModel)]
 
 
 def _flatten(types_: list[Any]) -> list[Any]:

@@ -121,6 +121,7 @@ config:
     issue = report.issues[0]
     assert issue.location is not None and (issue.location.line, issue.location.column) == (9, 9)
     assert "config.served_entities[0].external_model" in issue.message
+    assert issue.message.endswith("it belongs in 'openai_config'")
 
 
 def test_two_entities_need_a_traffic_config(tmp_path: Path) -> None:
