@@ -105,6 +105,9 @@ def _issue(model: type[BaseModel], doc: RawDocument, item: _Located) -> Issue:
         hint = _did_you_mean(name, _fields_at(model, parent)) or _belongs_in(
             name, _models_at(model, parent)
         )
+        if not hint and parent and name in model.model_fields:
+            # MLflow's create_endpoint(config={..., "tags": ..., "rate_limits": ...}) shape.
+            hint = "; it belongs at the top level of the document"
         message = f"unknown field '{name}'{where}{hint}"
         return load_rules.UNKNOWN_FIELD.issue(message, doc.location_of(path, key=True), path)
     if kind == "missing":

@@ -152,3 +152,11 @@ def test_plaintext_values_never_appear_in_messages(tmp_path: Path) -> None:
     assert [i.rule for i in report.issues] == ["PROVIDER-005"]
     assert all("sk-literal-secret" not in i.message for i in report.issues)
     assert "_plaintext" in report.issues[0].message  # the hint says where a literal key goes
+
+
+def test_mlflow_legacy_config_shape_points_to_the_top_level(tmp_path: Path) -> None:
+    path = tmp_path / "endpoint.yaml"
+    path.write_text("name: ep\nconfig:\n  rate_limits: [{key: user, calls: 20}]\n")
+    (issue,) = validate_paths([path], env={}).issues
+    assert issue.rule == "STRUCT-001"
+    assert issue.message.endswith("it belongs at the top level of the document")
