@@ -112,16 +112,17 @@ class _Executor:
     async def run_all(self) -> list[EndpointOutcome]:
         if any(a.action == "create" for a in self.plan.actions):
             # One list call tells every create whether its name is still free.
-            self.existing = {e["name"] for e in await self._safe_list()}
+            listing = await self._safe_list()
+            self.existing = None if listing is None else {e["name"] for e in listing}
         outcomes = await asyncio.gather(*(self._run(a) for a in self.plan.actions))
         return sorted(outcomes, key=lambda o: o.name)
 
-    async def _safe_list(self) -> list[dict[str, Any]]:
+    async def _safe_list(self) -> list[dict[str, Any]] | None:
         try:
             return await self.registry.list_endpoints()
         except errors.RegistryError as exc:
             log.info("listing endpoints before creating failed, will GET each: %s", exc)
-            return []
+            return None
 
     def _event(self, name: str, what: str) -> None:
         if self.options.on_event is not None:
