@@ -76,8 +76,9 @@ class SecretPair:
 def secret_pairs(endpoint: ServingEndpoint) -> Iterator[SecretPair]:
     """Every secret pair of every config block the endpoint's external models carry."""
     for path, model in external_models(endpoint):
+        present = model.model_fields_set  # cheaper than a getattr per known block
         for block_name, pairs in SECRET_PAIRS.items():
-            block = getattr(model, block_name)
+            block = getattr(model, block_name) if block_name in present else None
             if block is None:
                 continue
             for sub, ref, plain in pairs:
