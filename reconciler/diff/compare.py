@@ -241,10 +241,11 @@ def _field_change(
     facet = _FACET_OF.get(segments[0])
     impact: Impact = _IMPACT_OF[facet] if facet else "recreate"
     origin = None
-    # A side that is absent because it equals the server default shows the default.
+    # A side that is absent because it equals the server default shows the default; whether
+    # a conditional default applies is judged on that side's holder (its entity, its block).
     if old is None or new is None:
-        parent = _get(live_form if new is None else desired_form, segments[:-1])
-        other_parent = _get(desired_form if new is None else live_form, segments[:-1])
+        parent = _get(live_form if old is None else desired_form, segments[:-1])
+        other_parent = _get(desired_form if old is None else live_form, segments[:-1])
         default = _default_for(path, parent if parent is not None else other_parent,
                                endpoint_name)
         if default is not None:
@@ -297,7 +298,7 @@ def _mark_kind_change(
     prefix = "config.served_entities"
     return [
         c.model_copy(update={"impact": "recreate", "origin": KIND_CHANGE_NOTE})
-        if c.path == prefix or (c.path.startswith(prefix + "[") and c.path.count(".") == 1)
+        if c.path == prefix or c.path.startswith(prefix + "[")
         else c
         for c in changes
     ]
