@@ -160,22 +160,24 @@ class _Executor:
 
     async def _converge(self, run: _Run) -> None:
         name = run.action.name
+        waited_for_others = False
         for _round in range(MAX_ROUNDS):
             async with self.semaphore:
                 fresh = await self._read(name, run.action)
             if fresh is not None and is_updating(fresh):
                 self._event(name, "waiting for an update already in progress")
                 await self._wait_settled(name)
+                waited_for_others = True
                 async with self.semaphore:
                     fresh = await self.registry.get_endpoint(name)
-                if not self._check_fresh(run, fresh, after_wait=True):
-                    continue
-            elif not self._check_fresh(run, fresh, after_wait=False):
+            if not self._check_fresh(run, fresh, after_wait=waited_for_others):
                 continue
             async with self.semaphore:
                 needs_wait = await self._write(run, fresh)
             if needs_wait is None:
-                continue  # someone started an update under us: wait, re-check, try again
+                # Someone started an update under us: it was waited out; re-check, go again.
+                waited_for_others = True
+                continue
             if needs_wait:
                 await self._wait_ours(run)
             return

@@ -6,7 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulator_registry
+from support.registry_harness import (
+    EXAMPLES,
+    FAST_WAITS,
+    EmulatorHarness,
+    copy_project,
+    emulator_registry,
+)
 
 from reconciler.api import workflow
 from reconciler.loading.project import Project, load_project
@@ -111,5 +117,50 @@ def test_prune_deletes_only_our_endpoints(tmp_path: Path) -> None:
             assert report.ok
             live = {e["name"] for e in await emu.registry.list_endpoints()}
             assert "someone-elses" in live and not set(deletes) & live
+
+    asyncio.run(scenario())
+
+
+def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: Path) -> None:
+    root = copy_project(EXAMPLES, tmp_path / "project")
+    name = "bedrock-chat-completions-endpoint"
+    chat = root / "endpoints" / "chat.yaml"
+    only = workflow.PlanSettings(select=(name,))
+
+    async def start_update_by_hand(emu: EmulatorHarness, model: str) -> None:
+        live = await emu.registry.get_endpoint(name)
+        assert live is not None
+        entities = live["config"]["served_entities"]
+        for entity in entities:
+            entity["external_model"]["name"] = model
+        await emu.registry.update_config(name, {"served_entities": entities,
+                                                "traffic_config": live["config"]["traffic_config"]})
+
+    async def scenario() -> None:
+        async with emulator_registry(tmp_path, ready_after=0.3) as emu:
+            project = load(root)
+            plan = await workflow.plan_with(project, emu.registry, workflow.PlanSettings())
+            assert (await workflow.apply_with(project, emu.registry, plan, APPLY)).ok
+
+            # Our change is planned; then someone starts a config update by hand.
+            chat.write_text(chat.read_text().replace("tier: gold", "tier: bronze"))
+            project = load(root)
+            plan = await workflow.plan_with(project, emu.registry, only)
+            assert plan.action_for(name).facets == ["tags"]  # type: ignore[union-attr]
+            await start_update_by_hand(emu, "claude-by-hand")
+            report = await workflow.apply_with(project, emu.registry, plan, APPLY)
+            assert report.ok, report.failed
+            [outcome] = [o for o in report.outcomes if o.name == name]
+            assert "re-planned" in (outcome.note or "")
+            assert outcome.facets == ["config", "tags"]  # the hand edit is reverted too
+            assert not (await workflow.plan_with(project, emu.registry, only)).has_changes
+
+            # The same race against a saved plan: refused, never re-planned.
+            chat.write_text(chat.read_text().replace("tier: bronze", "tier: silver"))
+            project = load(root)
+            saved = await workflow.plan_with(project, emu.registry, only)
+            await start_update_by_hand(emu, "claude-by-hand-again")
+            report = await workflow.apply_with(project, emu.registry, saved, APPLY, saved=True)
+            assert [o.failure for o in report.failed] == ["stale-plan"]
 
     asyncio.run(scenario())
