@@ -20,6 +20,7 @@ An endpoint's failure is recorded in the report and never stops the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -50,6 +51,7 @@ EventCallback = Callable[[str, str], None]
 
 ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
 MAX_ROUNDS = 3  # re-plans after waiting for someone else's update, before giving up
+STOP_POLL_SECONDS = 0.2  # how often a wait looks at ``stop_requested``
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ class ApplyOptions:
     replan: Replan | None = None
     on_event: EventCallback | None = None
     on_wait_progress: ProgressCallback | None = None
+    # Asked before each endpoint starts writing and while waiting (continuous mode's SIGTERM):
+    # when true, endpoints not yet written are skipped, one already writing finishes its
+    # requests (never left half-written), and waits for rollouts are abandoned.
+    stop_requested: Callable[[], bool] | None = None
+
+
+class _NotStarted(Exception):
+    """Internal: the endpoint was not started because apply is stopping."""
 
 
 class EndpointFailure(Exception):
@@ -78,6 +88,7 @@ class _Run:
     requests: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     waited: float | None = None
+    written: bool = False  # a write was accepted: from then on the endpoint is finished
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
@@ -138,6 +149,9 @@ class _Executor:
                                    note=action.reason or "no changes")
         try:
             await self._converge(run)
+        except _NotStarted:
+            return EndpointOutcome(name=action.name, action=action.action, status="skipped",
+                                   note="not started: apply is stopping")
         except EndpointFailure as exc:
             self._event(action.name, "failed")
             return _failed(run, exc.kind, str(exc))
@@ -162,6 +176,7 @@ class _Executor:
         name = run.action.name
         waited_for_others = False
         for _round in range(MAX_ROUNDS):
+            self._stop_if_not_started(run)
             async with self.semaphore:
                 fresh = await self._read(name, run.action)
             if fresh is not None and is_updating(fresh):
@@ -173,6 +188,7 @@ class _Executor:
             if not self._check_fresh(run, fresh, after_wait=waited_for_others):
                 continue
             async with self.semaphore:
+                self._stop_if_not_started(run)
                 needs_wait = await self._write(run, fresh)
             if needs_wait is None:
                 # Someone started an update under us: it was waited out; re-check, go again.
@@ -183,6 +199,29 @@ class _Executor:
             return
         raise EndpointFailure("conflict", "the endpoint kept changing under apply (updates by "
                               "someone else); run plan and apply again")
+
+    def _stopping(self) -> bool:
+        return self.options.stop_requested is not None and self.options.stop_requested()
+
+    def _stop_if_not_started(self, run: _Run) -> None:
+        if not run.written and self._stopping():
+            raise _NotStarted
+
+    async def _wait(self, name: str) -> bool:
+        """Wait for ``name``'s update to settle; False when abandoned because of a stop."""
+        if self.options.stop_requested is None:
+            await self.waiter.wait(name)
+            return True
+        task = asyncio.ensure_future(self.waiter.wait(name))
+        while not task.done():
+            if self._stopping():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return False
+            await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
+        task.result()
+        return True
 
     async def _read(self, name: str, action: EndpointAction) -> dict[str, Any] | None:
         if action.action == "create" and self.existing is not None and name not in self.existing:
@@ -246,6 +285,7 @@ class _Executor:
                 if request.method != "DELETE":
                     raise
                 run.notes.append("already deleted")
+            run.written = True
             run.requests.append(f"{request.method} {request.path}")
             needs_wait = needs_wait or _is_create(request) or _is_config_update(request)
         return needs_wait
@@ -266,7 +306,8 @@ class _Executor:
         self._event(run.action.name, "waiting for the config update")
         started = time.monotonic()
         try:
-            await self.waiter.wait(run.action.name)
+            if not await self._wait(run.action.name):
+                run.notes.append("not waited for (stopping): the config update is in progress")
         except UpdateFailed as exc:
             raise EndpointFailure("update-failed", redact_text(str(exc))) from exc
         except WaitTimeout as exc:
@@ -277,7 +318,8 @@ class _Executor:
     async def _wait_settled(self, name: str) -> None:
         """Wait out an update someone else started; its own outcome does not fail ours."""
         try:
-            await self.waiter.wait(name)
+            if not await self._wait(name):
+                raise _NotStarted  # nothing of ours was written yet
         except UpdateFailed:
             log.info("%s: the update in progress before ours ended in failure", name)
         except WaitTimeout as exc:
