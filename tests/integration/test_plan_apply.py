@@ -121,6 +121,7 @@ def test_prune_deletes_only_our_endpoints(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.slow
 def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: Path) -> None:
     root = copy_project(EXAMPLES, tmp_path / "project")
     name = "bedrock-chat-completions-endpoint"
@@ -137,9 +138,9 @@ def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: P
                                                 "traffic_config": live["config"]["traffic_config"]})
 
     async def scenario() -> None:
-        async with emulator_registry(tmp_path, ready_after=0.3) as emu:
+        async with emulator_registry(tmp_path, ready_after=1.0) as emu:
             project = load(root)
-            plan = await workflow.plan_with(project, emu.registry, workflow.PlanSettings())
+            plan = await workflow.plan_with(project, emu.registry, only)
             assert (await workflow.apply_with(project, emu.registry, plan, APPLY)).ok
 
             # Our change is planned; then someone starts a config update by hand.
