@@ -177,6 +177,8 @@ class RegistryClient:
         try:
             response = await self._http.request(method, path, json=body)
             content = await response.aread()
+        except httpx.ConnectError as exc:
+            raise _connect_error(method, path, exc) from exc
         except (
             httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError
         ) as exc:
@@ -228,6 +230,22 @@ class RegistryClient:
             f"{method} {path}{about}: unexpected response from the server: {problem}",
             method=method, path=path,
         )
+
+
+# Resolver messages (glibc, macOS, Windows): the host name does not exist, retrying is futile.
+_UNKNOWN_HOST = ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
+                 "No address associated with hostname")
+
+
+def _connect_error(method: str, path: str, exc: httpx.ConnectError) -> errors.RegistryError:
+    text = redact_text(str(exc))
+    if any(marker in text for marker in _UNKNOWN_HOST):
+        host = exc.request.url.host if exc._request is not None else "the host"
+        return errors.RegistryError(
+            f"{method} {path} failed: cannot resolve {host} ({text}); check the target's host",
+            method=method, path=path)
+    return errors.RegistryTemporaryError(
+        f"{method} {path} failed: ConnectError: {text}", method=method, path=path)
 
 
 def _check_endpoint(

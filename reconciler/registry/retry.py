@@ -100,4 +100,5 @@ async def call_with_retries(
 def _outcome(exc: errors.RegistryError) -> str:
     if exc.status is not None:
         return str(exc.status)
-    return exc.error_code or type(exc).__name__
+    cause = exc.__cause__
+    return exc.error_code or type(cause if cause is not None else exc).__name__

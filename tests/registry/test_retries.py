@@ -103,3 +103,24 @@ def test_each_retry_is_logged(make_client: MakeClient, caplog: pytest.LogCapture
     expected = "attempt 1/2 failed; retrying in 1.5s: PUT /api/2.0/serving-endpoints/x/ai-gateway"
     assert f"{expected} -> 503" in caplog.text
 
+
+
+def test_an_unknown_host_is_not_retried(make_client: MakeClient) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    client = make_client(handler)
+    with pytest.raises(errors.RegistryError) as info:
+        asyncio.run(client.list_endpoints())
+    assert not info.value.retryable
+    assert "cannot resolve ws" in str(info.value)
+    assert client.stats.total == 1
+
+
+def test_retry_log_names_the_connection_error(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(failing_then_ok([httpx.ConnectError("Connection refused")]))
+    with caplog.at_level(logging.INFO, logger="reconciler.registry"):
+        asyncio.run(client.list_endpoints())
+    assert "GET /api/2.0/serving-endpoints -> ConnectError" in caplog.text
