@@ -54,6 +54,7 @@ class ApplySettings:
     timeout: float = 1200.0
     on_event: EventCallback | None = None
     on_wait_progress: ProgressCallback | None = None
+    stop_requested: Callable[[], bool] | None = None  # continuous mode: stop cleanly when true
     wait_settings: WaitSettings | None = None  # tests inject a fast clock; else from timeout
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
@@ -248,6 +249,7 @@ async def apply_with(
         replan=None if saved else _replanner(project, plan_),
         on_event=settings.on_event,
         on_wait_progress=settings.on_wait_progress,
+        stop_requested=settings.stop_requested,
     )
     return await apply_plan(plan_, registry, options)
 

@@ -1,0 +1,138 @@
+"""``reconciler reconcile --interval DURATION``: continuous mode, one JSON line per cycle.
+
+The loop itself is ``reconciler.api.reconciling.Reconciler``; this module parses options,
+turns SIGTERM and SIGINT into a clean stop, and writes each cycle's record as one line of
+JSON to stderr or ``--log-file``. A second signal while stopping gives up at once (exit 130).
+
+Exit codes: 0 when stopped by a signal (whatever the last cycle did: a service manager
+stopping it is not a failure); with ``--max-cycles``, 1 when the last cycle was an error.
+The project is loaded once before the first cycle, so a wrong ``-C``/``-t``/``--var`` or an
+invalid project fails at once with exit 1 instead of looping on errors.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+import click
+
+from reconciler import errors
+from reconciler.api import workflow
+from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
+from reconciler.cli.options import common_options, parse_vars
+from reconciler.cli.plan_cmd import (
+    _show_retries,
+    parallelism_option,
+    parse_duration,
+    select_option,
+)
+from reconciler.loading.project import Project, load_project
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop``; a second one raises KeyboardInterrupt (exit 130)."""
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def record_writer(log_file: Path | None) -> Iterator[Callable[[CycleRecord], None]]:
+    """A function writing one record as one flushed line, to ``log_file`` or stderr."""
+    stream: IO[str]
+    if log_file is None:
+        stream = sys.stderr
+    else:
+        try:
+            stream = log_file.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise errors.ReconcilerError(
+                f"cannot open the log file {log_file}: {exc.strerror or exc}") from exc
+
+    def write(record: CycleRecord) -> None:
+        stream.write(record.to_json() + "\n")
+        stream.flush()
+
+    try:
+        yield write
+    finally:
+        if log_file is not None:
+            stream.close()
+
+
+def _positive_duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    seconds = parse_duration(ctx, param, value)
+    if seconds <= 0:
+        raise click.BadParameter("must be more than zero")
+    return seconds
+
+
+@click.command("reconcile")
+@common_options
+@click.option("--interval", required=True, callback=_positive_duration,
+              help="Time between cycles (30s, 5m, 1h).")
+@click.option("--report-only", is_flag=True,
+              help="Plan and log what would change; never apply.")
+@click.option("--max-cycles", type=click.IntRange(min=1), default=None,
+              help="Stop after N cycles (default: run until SIGTERM/SIGINT).")
+@click.option("--max-backoff", default="5m", show_default=True, callback=_positive_duration,
+              help="Longest delay after failing cycles (the delay doubles per error).")
+@click.option("--timeout", default="20m", show_default=True, callback=parse_duration,
+              help="How long a cycle waits for config updates to roll out.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append the per-cycle JSON lines here instead of stderr.")
+@select_option
+@click.option("--prune", is_flag=True, help="Delete our endpoints that no manifest declares.")
+@parallelism_option
+def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                      interval: float, report_only: bool, max_cycles: int | None,
+                      max_backoff: float, timeout: float, log_file: Path | None,
+                      select: tuple[str, ...], prune: bool, parallelism: int) -> int:
+    """Plan and apply on an interval (continuous mode), one JSON log line per cycle.
+
+    Manifests are read again every cycle, so a `git pull` beside it is picked up. Errors back
+    off exponentially and the loop keeps going. SIGTERM or SIGINT stops it cleanly: an
+    endpoint being written is finished, no other is started, and the exit code is 0.
+    """
+    variables = parse_vars(cli_vars)
+    _show_retries()
+    first = load_project(project_dir, target, variables)  # fail fast on a wrong project
+
+    def load() -> Project:
+        return load_project(project_dir, target, variables)
+
+    settings = ReconcileSettings(
+        interval=interval, report_only=report_only, max_cycles=max_cycles,
+        max_backoff=max_backoff, timeout=timeout,
+        plan=workflow.PlanSettings(select=workflow.selected(select), prune=prune,
+                                   parallelism=parallelism))
+    stop = threading.Event()
+    with record_writer(log_file) as write, stop_on_signals(stop):
+        reconciler = Reconciler(load, settings, target=first.target_name, on_cycle=write,
+                                stop=stop)
+        last = reconciler.run()
+    if stop.is_set() or last is None:
+        return 0
+    return 1 if last.outcome == "error" else 0
+
+
+COMMANDS: list[click.Command] = [reconcile_command]
