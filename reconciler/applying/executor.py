@@ -272,9 +272,8 @@ class _Executor:
                 await self.registry.call(request.method, request.path, body,
                                          endpoint=run.action.name)
             except errors.RegistryConflict as exc:
-                if _is_create(request) and exc.attempts > 1 and \
-                        exc.error_code in ALREADY_EXISTS_CODES:
-                    await self._adopt_retried_create(run, request)
+                if _is_create(request) and exc.error_code in ALREADY_EXISTS_CODES:
+                    await self._adopt_existing(run, request, retried=exc.attempts > 1)
                 elif _is_config_update(request):
                     run.requests.append(f"{request.method} {request.path} (409)")
                     await self._wait_settled(run.action.name)
@@ -290,14 +289,34 @@ class _Executor:
             needs_wait = needs_wait or _is_create(request) or _is_config_update(request)
         return needs_wait
 
-    async def _adopt_retried_create(self, run: _Run, request: PlannedRequest) -> None:
-        """A create retried after a lost answer found the name taken: ours and same spec?"""
-        found = await self.registry.get_endpoint(run.action.name)
-        if found is None or not _is_ours(found, self.plan.project) or \
-                not _entities_match(request.body or {}, found):
-            raise EndpointFailure("conflict", f"{run.action.name!r} already exists and is not "
-                                  "the endpoint this apply created; run plan again")
-        run.notes.append("create was retried and found its endpoint already created")
+    async def _adopt_existing(
+        self, run: _Run, request: PlannedRequest, *, retried: bool
+    ) -> None:
+        """Our create found the name taken: is it the endpoint we wanted?
+
+        Two ways this happens: our create was retried after its answer was lost (the first
+        attempt reached the server), or another apply of this project created it since our
+        re-read. Either way the endpoint counts as done only if it carries our ownership tag
+        and matches the manifest: re-planned against it, nothing is left to change (when
+        re-planning is possible) or, for a saved plan, its served entities are the ones asked
+        for after a retry. Anything else is a conflict for the user to look at.
+        """
+        name = run.action.name
+        found = await self.registry.get_endpoint(name)
+        taken = EndpointFailure("conflict", f"{name!r} already exists and is not the endpoint "
+                                "this apply created; run plan again")
+        if found is None or not _is_ours(found, self.plan.project):
+            raise taken
+        if self.options.replan is not None:
+            again = self.options.replan(name, found)
+            if again.action != "no-op" or again.blocked:
+                raise EndpointFailure("conflict", f"{name!r} was created meanwhile (by another "
+                                      "apply?) with other settings; run plan again")
+        elif not (retried and _entities_match(request.body or {}, found)):
+            raise taken
+        run.notes.append("create was retried and found its endpoint already created"
+                         if retried else "already created meanwhile by another apply, "
+                         "with the same settings")
 
     async def _wait_ours(self, run: _Run) -> None:
         if not self.options.wait:

@@ -165,3 +165,23 @@ def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: P
             assert [o.failure for o in report.failed] == ["stale-plan"]
 
     asyncio.run(scenario())
+
+
+def test_two_applies_at_once_both_succeed_and_converge(tmp_path: Path) -> None:
+    project = load(copy_project(EXAMPLES, tmp_path / "project"))
+
+    async def scenario() -> None:
+        async with emulator_registry(tmp_path, ready_after=0.1) as emu:
+            plan = await workflow.plan_with(project, emu.registry, workflow.PlanSettings())
+            first, second = await asyncio.gather(
+                workflow.apply_with(project, emu.registry, plan, APPLY),
+                workflow.apply_with(project, emu.registry, plan, APPLY))
+            assert first.ok and second.ok, (first.failed, second.failed)
+            notes = [o.note or "" for o in (*first.outcomes, *second.outcomes)]
+            assert any("another apply" in note for note in notes)
+            creates = [r for r in emu.requests() if r["method"] == "POST"]
+            assert sorted(r["status"] for r in creates).count(200) == len(project.endpoints)
+            again = await workflow.plan_with(project, emu.registry, workflow.PlanSettings())
+            assert not again.has_changes
+
+    asyncio.run(scenario())
