@@ -16,6 +16,7 @@ which is handed the value.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -60,6 +61,30 @@ def register_secret(value: str) -> None:
 
 def is_plaintext_field(name: str) -> bool:
     return name.endswith(PLAINTEXT_SUFFIX)
+
+
+_ENV_REF = re.compile(r"(?<!\$)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def register_plaintext_values(obj: Any, env: Mapping[str, str]) -> None:
+    """Register every ``*_plaintext`` value in JSON-like ``obj`` as a secret, as soon as a
+    manifest is loaded: a literal (``plaintext_secrets: allow``) as it is, a ``${env.NAME}``
+    reference as the variable's value. From then on no output of the process can show them,
+    whichever path it takes (a validation message, a log line, an error)."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            if isinstance(key, str) and is_plaintext_field(key) and isinstance(value, str):
+                names = _ENV_REF.findall(value)
+                if not names:
+                    register_secret(value)
+                for name in names:
+                    if name in env:
+                        register_secret(env[name])
+            else:
+                register_plaintext_values(value, env)
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            register_plaintext_values(item, env)
 
 
 def redact_text(text: str) -> str:

@@ -20,6 +20,7 @@ from reconciler.loading.source import FieldPath, PositionMap
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import ProjectFile, Target
 from reconciler.model.source import SourceLocation
+from reconciler.redaction import register_plaintext_values
 from reconciler.validation import engine, load_rules
 from reconciler.validation.issues import Issue
 
@@ -97,6 +98,8 @@ def load_documents(
         loaded, file_issues = _load_file(path, shown, variables, env)
         endpoints.extend(loaded)
         issues.extend(file_issues)
+    for item in endpoints:  # masked everywhere from now on, before any output
+        register_plaintext_values(item.endpoint.to_wire(), env)
     return LoadResult(tuple(endpoints), tuple(issues), tuple(shown_files))
 
 

@@ -20,19 +20,21 @@ later GET body, so pass GET bodies for them too).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import errors
 from reconciler.diff import desired as desired_bodies
-from reconciler.diff.changes import FieldChange
+from reconciler.diff import secret_digest
+from reconciler.diff.changes import FACET_ORDER, FieldChange
 from reconciler.diff.compare import EndpointDiff, compare_endpoint
 from reconciler.diff.digest import form_digest, live_digest
-from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
+from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan, PlannedRequest
+from reconciler.redaction import MASK
 
 API = "/api/2.0/serving-endpoints"
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
@@ -47,6 +49,10 @@ class DesiredEndpoint:
     endpoint: ServingEndpoint
     # "endpoints/chat.yaml:3" for messages; None when not from a file.
     source: str | None = None
+    # The live ``reconciler-secrets`` digest against the resolved ``*_plaintext`` values
+    # (computed by the caller: the planner never sees a secret). None: no plaintext, or not
+    # checked — then a rotation cannot be seen and the tag is left alone on updates.
+    secrets: secret_digest.SecretsStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -153,8 +159,38 @@ def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> En
 
 
 def _create_request(endpoint: ServingEndpoint, project: str) -> PlannedRequest:
-    return PlannedRequest(facet="endpoint", method="POST", path=API,
-                          body=desired_bodies.desired_body(endpoint, project))
+    body = desired_bodies.desired_body(endpoint, project)
+    plaintext = secret_digest.plaintext_fields(body)
+    if plaintext:
+        # The digest of the keys sent, computed by apply from the values it resolves.
+        body["tags"].append({"key": SECRETS_TAG,
+                             "value": secret_digest.digest_marker(plaintext)})
+    return PlannedRequest(facet="endpoint", method="POST", path=API, body=body)
+
+
+def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDiff:
+    """The diff plus one change when the plaintext keys differ from those last written.
+
+    Plaintext is write-only, so a rotated key can only be sent again with a config PUT
+    (rolling); the change shows the field masked, never the value.
+    """
+    if item.secrets not in ("rotated", "untracked"):
+        return diff
+    paths = sorted(secret_digest.plaintext_fields(
+        desired_bodies.desired_body(item.endpoint, "")))
+    if not paths:
+        return diff
+    why = ("rotated: differs from the value last applied" if item.secrets == "rotated"
+           else f"not tracked yet (no {SECRETS_TAG} tag): sent again")
+    if len(paths) > 1:
+        why += f" ({len(paths)} plaintext fields)"
+    change = FieldChange(path=secret_digest.common_path(paths), old=MASK, new=MASK,
+                         impact="rolling", facet="config", origin=why)
+    changes = sorted(
+        [*diff.changes, change],
+        key=lambda c: (FACET_ORDER.index(c.facet) + 1 if c.facet else 0, c.path),
+    )
+    return replace(diff, changes=tuple(changes))
 
 
 def _plan_endpoint(
@@ -167,7 +203,7 @@ def _plan_endpoint(
             facets=[], changes=creation_changes(endpoint, options.project),
             requests=[_create_request(endpoint, options.project)], source=item.source,
         )
-    diff = compare_endpoint(endpoint, live, options.project)
+    diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.project))
     in_progress = _update_in_progress(live)
     pending_version = _config_version(live.get("pending_config")) if in_progress else None
     common: dict[str, Any] = {
@@ -199,7 +235,7 @@ def _plan_endpoint(
         reason = "; ".join(r for r in (reason, f"{progress}: apply waits for it first") if r)
     return EndpointAction(
         action="update", reason=reason, facets=diff.facets,
-        requests=_update_requests(endpoint, diff, live, options.project),
+        requests=_update_requests(endpoint, diff, live, options.project, item.secrets),
         wait_for_update=in_progress, **common,
     )
 
@@ -235,11 +271,17 @@ def _plan_recreate(
 
 
 def _update_requests(
-    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str
+    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str,
+    secrets: secret_digest.SecretsStatus | None = None,
 ) -> list[PlannedRequest]:
     base = f"{API}/{endpoint.name}"
     requests: list[PlannedRequest] = []
-    for facet in diff.facets:
+    secret_tag = _secret_tag_update(endpoint, diff, secrets)
+    facets = diff.facets
+    if secret_tag and "tags" not in facets:
+        # Not a change of its own: the digest rides along with the config it describes.
+        facets = [f for f in FACET_ORDER if f in facets or f == "tags"]
+    for facet in facets:
         if facet == "config":
             requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/config",
                                            body=desired_bodies.config_body(endpoint)))
@@ -256,13 +298,28 @@ def _update_requests(
             requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/ai-gateway",
                                            body=body))
         elif facet == "tags":
+            body = _tags_body(endpoint, live, project) if facet in diff.facets else {}
+            for key, value in secret_tag.items():
+                body.setdefault("add_tags", []).append({"key": key, "value": value})
             requests.append(PlannedRequest(facet=facet, method="PATCH", path=f"{base}/tags",
-                                           body=_tags_body(endpoint, live, project)))
+                                           body=body))
         else:
             requests.append(PlannedRequest(
                 facet=facet, method="PATCH", path=f"{base}/notifications",
                 body=desired_bodies.notifications_body(endpoint)))
     return requests
+
+
+def _secret_tag_update(
+    endpoint: ServingEndpoint, diff: EndpointDiff, secrets: secret_digest.SecretsStatus | None
+) -> dict[str, Any]:
+    """``{SECRETS_TAG: marker}`` when a config PUT sends keys whose digest the live tag does
+    not hold, else ``{}``. A tag left over after the plaintext fields are gone is harmless
+    (nothing compares it) and, like every reserved tag, is not removed."""
+    if "config" not in diff.facets or secrets not in ("rotated", "untracked"):
+        return {}
+    plaintext = secret_digest.plaintext_fields(desired_bodies.config_body(endpoint))
+    return {SECRETS_TAG: secret_digest.digest_marker(plaintext)} if plaintext else {}
 
 
 _TABLE = "ai_gateway.inference_table_config"

@@ -14,6 +14,7 @@ from typing import Any
 import pydantic
 
 from reconciler import errors
+from reconciler.diff.secret_digest import DIGEST_MARKER
 from reconciler.planning.plan import SCHEMA_VERSION, Plan
 from reconciler.redaction import MASK, is_plaintext_field, redact_data
 
@@ -70,6 +71,8 @@ def _masked_fields(obj: Any, prefix: str) -> list[str]:
     if isinstance(obj, dict):
         for key, value in obj.items():
             path = f"{prefix}.{key}" if prefix else str(key)
+            if key == DIGEST_MARKER:
+                continue  # mirrors the plaintext fields of the action, reported there
             if isinstance(key, str) and is_plaintext_field(key) and value == MASK:
                 out.append(path)
             else:

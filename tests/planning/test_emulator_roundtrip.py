@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.emulator_inprocess import InProcessApi
 
+from reconciler.api.secrets import plaintext_resolver
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.normalise import minimal_form
-from reconciler.loading.interpolation import resolve_env_refs
 from reconciler.loading.project import load_project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.plan import Plan
@@ -60,7 +60,8 @@ def _execute(api: InProcessApi, plan: Plan) -> None:
         for request in action.requests:
             body = None
             if request.body is not None:
-                body = json.loads(resolve_env_refs(json.dumps(request.body), ENV))
+                # As apply does: references resolved, the secret digest marker computed.
+                body = plaintext_resolver(ENV)(request.body)
             response = api.request(request.method, request.path, json=body)
             assert response.status_code == 200, (request.path, response.text)
 
