@@ -90,6 +90,8 @@ class Plan(PlanModel):
     project: str
     target_name: str
     target_host: str | None = None
+    # The local registry's SQLite file (as reconciler.yaml writes it) for a local target.
+    target_local: str | None = None
     # ISO 8601 UTC, passed in by the caller (planning reads no clock).
     created_at: str | None = None
     # The options the plan was made with, so a saved plan shows how it was made.

@@ -56,8 +56,13 @@ def summary_line(plan: Plan) -> str:
 
 
 def header_line(plan: Plan) -> str:
-    host = f" ({plan.target_host})" if plan.target_host else ""
-    return f"Plan for project {plan.project}, target {plan.target_name}{host}"
+    if plan.target_host:
+        where = f" ({plan.target_host})"
+    elif plan.target_local:
+        where = f" (local registry {plan.target_local})"
+    else:
+        where = ""
+    return f"Plan for project {plan.project}, target {plan.target_name}{where}"
 
 
 def _is_quiet(action: EndpointAction) -> bool:
