@@ -21,17 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
+from reconciler.api import secrets
+from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.fields import OWNERSHIP_TAG
-from reconciler.loading.interpolation import resolve_env_refs
 from reconciler.loading.project import Project
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
-from reconciler.redaction import is_plaintext_field, register_secret
 from reconciler.registry import RegistryClient, open_registry
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ class PlanSettings:
     prune: bool = False
     allow_recreate: bool = False
     parallelism: int = 8
+    # Where ``${env.NAME}`` in ``*_plaintext`` fields is resolved to check the secret digest.
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ async def plan_with(
                             parallelism=settings.parallelism)
     if settings.select:
         live = {n: body for n, body in live.items() if n in settings.select}
+    desired = secrets.with_secrets_status(desired, live, settings.env)
     planned = build_plan(desired, live, plan_options(project, settings))
     # The local registry's file, so a plan header names it the way it names a host.
     return planned.model_copy(update={"target_local": project.target.local or None})
@@ -194,34 +197,8 @@ def _where(host: str | None, local: str | None) -> str:
 # -- apply -----------------------------------------------------------------------------------
 
 
-def plaintext_resolver(env: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A function resolving ``${env.NAME}`` in ``*_plaintext`` values of a request body.
-
-    Done at the last moment, so plans and saved plan files hold only the reference; each
-    resolved value is registered as a secret so no output can show it.
-    """
-
-    def resolve(obj: Any, plaintext: bool = False) -> Any:
-        if isinstance(obj, dict):
-            return {k: resolve(v, isinstance(k, str) and is_plaintext_field(k))
-                    for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [resolve(v) for v in obj]
-        if plaintext and isinstance(obj, str):
-            value = resolve_env_refs(obj, env)
-            register_secret(value)
-            return value
-        return obj
-
-    def resolve_body(body: dict[str, Any]) -> dict[str, Any]:
-        resolved: dict[str, Any] = resolve(body)
-        return resolved
-
-    return resolve_body
-
-
 def _replanner(
-    project: Project, plan_: Plan
+    project: Project, plan_: Plan, env: Mapping[str, str]
 ) -> Callable[[str, dict[str, Any] | None], EndpointAction]:
     """Re-plan one endpoint from fresh live state, with the same manifests and options."""
     desired = desired_endpoints(project)
@@ -231,7 +208,8 @@ def _replanner(
     def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
         options = plan_options(project, PlanSettings(
             select=(name,), prune=settings.prune, allow_recreate=settings.allow_recreate))
-        again = build_plan(desired, {name: fresh} if fresh else {}, options)
+        live = {name: fresh} if fresh else {}
+        again = build_plan(secrets.with_secrets_status(desired, live, env), live, options)
         action = again.action_for(name)
         if action is None:
             raise errors.PlanError(f"re-planning {name!r} gave no action")
@@ -249,13 +227,14 @@ async def apply_with(
     saved: bool = False,
 ) -> ApplyReport:
     """Apply ``plan_`` to the open registry. A saved plan is never re-planned: stale is refused."""
+    secrets.check_apply_env(plan_, settings.env)
     wait = settings.wait_settings or WaitSettings(timeout=settings.timeout)
     options = ApplyOptions(
         parallelism=settings.parallelism,
         wait=settings.wait,
         wait_settings=wait,
         resolve_body=plaintext_resolver(settings.env),
-        replan=None if saved else _replanner(project, plan_),
+        replan=None if saved else _replanner(project, plan_, settings.env),
         on_event=settings.on_event,
         on_wait_progress=settings.on_wait_progress,
         stop_requested=settings.stop_requested,
