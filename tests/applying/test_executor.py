@@ -282,3 +282,28 @@ def test_blocked_and_noop_actions(tmp_path: Path) -> None:
         assert report.calls == {"total": 0}
 
     run(tmp_path, scenario)
+
+
+def test_parallelism_bounds_the_requests_in_flight(tmp_path: Path) -> None:
+    in_flight = [0]
+    peak = [0]
+
+    def counting(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        class Counting(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+                try:
+                    return await inner.handle_async_request(request)
+                finally:
+                    in_flight[0] -= 1
+
+        return Counting()
+
+    async def scenario(emu: EmulatorHarness) -> None:
+        report = await apply(emu, plan_of(*(create_action(f"p-{i}") for i in range(12))),
+                             parallelism=3)
+        assert report.ok
+        assert 2 <= peak[0] <= 3 + 1  # three writers, plus the waiter's list call
+
+    run(tmp_path, scenario, latency_ms=20, transport_wrapper=counting)

@@ -124,3 +124,17 @@ def test_retries_are_shown_and_the_apply_converges(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "failed; retrying in" in result.stderr
         assert "Apply finished: 3 done" in result.stdout
+
+
+def test_timeout_and_no_wait(tmp_path: Path) -> None:
+    with EmulatorServer.start(db_path=tmp_path / "slow.db", ready_after=60) as slow:
+        root = copy_project(EXAMPLES, tmp_path / "project")
+        add_target(root, "emu", slow.url, "EMU_TOKEN")
+        timed_out = cli(root, slow, "apply", "--auto-approve", "--timeout", "1s",
+                        "--select", "openai-chat-endpoint")
+        assert timed_out.returncode == 1
+        assert "FAILED (timeout)" in timed_out.stdout
+        no_wait = cli(root, slow, "apply", "--auto-approve", "--no-wait",
+                      "--select", "palm-chat-endpoint")
+        assert no_wait.returncode == 0, no_wait.stdout + no_wait.stderr
+        assert "not waited for (--no-wait)" in no_wait.stdout
