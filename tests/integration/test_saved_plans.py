@@ -1,0 +1,42 @@
+"""A saved plan is applied only to the project, target and host it was made for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.registry_harness import EXAMPLES, copy_project
+
+from reconciler import errors
+from reconciler.api import workflow
+from reconciler.loading.project import load_project
+from reconciler.planning.plan import Plan
+from reconciler.planning.serialize import plan_to_json
+
+
+def save(plan: Plan, path: Path) -> Path:
+    path.write_text(plan_to_json(plan))
+    return path
+
+
+def test_plan_of_another_project_target_or_host_is_refused(tmp_path: Path) -> None:
+    project = load_project(copy_project(EXAMPLES, tmp_path / "project"))
+    good = Plan(project="acme-genai", target_name="local")
+    assert workflow.load_saved_plan(save(good, tmp_path / "ok.json"), project) == good
+    cases = {
+        "other-project": good.model_copy(update={"project": "someone-else"}),
+        "other-target": good.model_copy(update={"target_name": "prod"}),
+        "other-host": good.model_copy(update={"target_host": "https://dbc-1.example.com"}),
+    }
+    for name, plan in cases.items():
+        with pytest.raises(errors.PlanError, match="was made for"):
+            workflow.load_saved_plan(save(plan, tmp_path / f"{name}.json"), project)
+
+
+def test_unreadable_plan_files_are_clear_errors(tmp_path: Path) -> None:
+    project = load_project(copy_project(EXAMPLES, tmp_path / "project"))
+    with pytest.raises(errors.PlanError, match="cannot read the plan file"):
+        workflow.load_saved_plan(tmp_path / "missing.json", project)
+    (tmp_path / "garbage.json").write_text("{not json")
+    with pytest.raises(errors.PlanError, match="not a plan file"):
+        workflow.load_saved_plan(tmp_path / "garbage.json", project)
