@@ -11,6 +11,7 @@ import click
 from reconciler import errors
 from reconciler.api import validating
 from reconciler.cli.options import common_options, parse_vars
+from reconciler.planning import schema as plan_schema
 from reconciler.render import issues as render_issues
 from reconciler.validation import catalog, json_schema
 from reconciler.validation.issues import ValidationReport
@@ -64,8 +65,12 @@ def validate(
 
 @click.command("schema")
 @click.option("--project", "project_file", is_flag=True, help="The reconciler.yaml schema.")
-def schema(project_file: bool) -> None:
+@click.option("--plan", "plan_file", is_flag=True, help="The plan JSON schema (plan --out).")
+def schema(project_file: bool, plan_file: bool) -> None:
     """Print the manifest JSON Schema (the one committed under schemas/)."""
+    if plan_file:
+        click.echo(plan_schema.plan_schema_text(), nl=False)
+        return
     document = json_schema.project_schema() if project_file else json_schema.endpoint_schema()
     click.echo(json_schema.dumps(document), nl=False)
 
