@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.applying.report import ApplyReport, EndpointOutcome, FailureKind
+from reconciler.applying.verification import Written, needs_verifying, overwritten
 from reconciler.applying.waiting import (
     ProgressCallback,
     UpdateFailed,
@@ -89,6 +90,10 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     waited: float | None = None
     written: bool = False  # a write was accepted: from then on the endpoint is finished
+    # Someone else's update we waited out: "landed" or "failed" (None: none waited for).
+    foreign_update: str | None = None
+    # Accepted last-writer-wins writes, checked by one GET at the end (verification.py).
+    unguarded: list[Written] = field(default_factory=list)
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
@@ -174,31 +179,49 @@ class _Executor:
 
     async def _converge(self, run: _Run) -> None:
         name = run.action.name
-        waited_for_others = False
         for _round in range(MAX_ROUNDS):
             self._stop_if_not_started(run)
+            # Re-read, check and write within one slot of the semaphore: the window in which
+            # another writer can slip in between our check and our write is one round trip,
+            # not the time spent queueing behind other endpoints.
             async with self.semaphore:
                 fresh = await self._read(name, run.action)
-            if fresh is not None and is_updating(fresh):
+                busy = fresh is not None and is_updating(fresh)
+                if not busy:
+                    needs_wait = await self._check_and_write(run, fresh)
+            if busy:
                 self._event(name, "waiting for an update already in progress")
-                await self._wait_settled(name)
-                waited_for_others = True
+                run.foreign_update = await self._wait_settled(name)
                 async with self.semaphore:
                     fresh = await self.registry.get_endpoint(name)
-            if not self._check_fresh(run, fresh, after_wait=waited_for_others):
-                continue
-            async with self.semaphore:
-                self._stop_if_not_started(run)
-                needs_wait = await self._write(run, fresh)
+                    needs_wait = await self._check_and_write(run, fresh)
             if needs_wait is None:
-                # Someone started an update under us: it was waited out; re-check, go again.
-                waited_for_others = True
-                continue
+                continue  # re-planned, or someone started an update under us: go again
             if needs_wait:
                 await self._wait_ours(run)
+            await self._verify(run)
             return
         raise EndpointFailure("conflict", "the endpoint kept changing under apply (updates by "
                               "someone else); run plan and apply again")
+
+    async def _check_and_write(self, run: _Run, fresh: dict[str, Any] | None) -> bool | None:
+        if not self._check_fresh(run, fresh, after_wait=run.foreign_update is not None):
+            return None
+        self._stop_if_not_started(run)
+        return await self._write(run, fresh)
+
+    async def _verify(self, run: _Run) -> None:
+        """Our last-writer-wins writes are still live, or the endpoint is a conflict."""
+        if not run.unguarded:
+            return
+        async with self.semaphore:
+            fresh = await self.registry.get_endpoint(run.action.name)
+        lost = overwritten(run.unguarded, fresh)
+        if lost:
+            raise EndpointFailure(
+                "conflict", f"{run.action.name!r}: {'; '.join(lost)} written by this apply "
+                "were replaced by another writer at the same time (another apply?); run "
+                "`reconciler plan` again to see the live values and apply the new plan")
 
     def _stopping(self) -> bool:
         return self.options.stop_requested is not None and self.options.stop_requested()
@@ -245,9 +268,18 @@ class _Executor:
         if digest == action.live_digest:
             return True
         if after_wait and self.options.replan is not None:
-            run.action = self.options.replan(action.name, fresh)
-            run.notes.append("re-planned after an update in progress finished")
-            return run.action.action == "no-op" or self._digest_matches(run.action, fresh)
+            # Re-planning over someone else's update that landed would revert it without
+            # anyone being told (a lost update); only one that failed, or one that already
+            # made the endpoint what we want, lets us go on.
+            again = self.options.replan(action.name, fresh)
+            if run.foreign_update == "failed" or again.action == "no-op":
+                run.action = again
+                run.notes.append("re-planned after an update in progress finished")
+                return run.action.action == "no-op" or self._digest_matches(run.action, fresh)
+            raise EndpointFailure(
+                "stale-plan", f"stale plan: {action.name!r} was changed by another update "
+                "while apply waited for it; run `reconciler plan` again to review that change "
+                "and apply the new plan")
         what = "was deleted" if fresh is None else (
             "now exists" if action.live_digest is None else "changed")
         raise EndpointFailure(
@@ -269,14 +301,14 @@ class _Executor:
             if body is not None and self.options.resolve_body is not None:
                 body = self.options.resolve_body(body)
             try:
-                await self.registry.call(request.method, request.path, body,
-                                         endpoint=run.action.name)
+                answer = await self.registry.call(request.method, request.path, body,
+                                                  endpoint=run.action.name)
             except errors.RegistryConflict as exc:
                 if _is_create(request) and exc.error_code in ALREADY_EXISTS_CODES:
                     await self._adopt_existing(run, request, retried=exc.attempts > 1)
                 elif _is_config_update(request):
                     run.requests.append(f"{request.method} {request.path} (409)")
-                    await self._wait_settled(run.action.name)
+                    run.foreign_update = await self._wait_settled(run.action.name)
                     return None
                 else:
                     raise
@@ -284,6 +316,9 @@ class _Executor:
                 if request.method != "DELETE":
                     raise
                 run.notes.append("already deleted")
+            else:
+                if needs_verifying(request):
+                    run.unguarded.append(Written(request, body, answer))
             run.written = True
             run.requests.append(f"{request.method} {request.path}")
             needs_wait = needs_wait or _is_create(request) or _is_config_update(request)
@@ -334,16 +369,18 @@ class _Executor:
         finally:
             run.waited = time.monotonic() - started
 
-    async def _wait_settled(self, name: str) -> None:
-        """Wait out an update someone else started; its own outcome does not fail ours."""
+    async def _wait_settled(self, name: str) -> str:
+        """Wait out an update someone else started: "landed" or "failed" (not ours to fail)."""
         try:
             if not await self._wait(name):
                 raise _NotStarted  # nothing of ours was written yet
         except UpdateFailed:
             log.info("%s: the update in progress before ours ended in failure", name)
+            return "failed"
         except WaitTimeout as exc:
             raise EndpointFailure("timeout", f"an update already in progress did not finish: "
                                   f"{exc}") from exc
+        return "landed"
 
 
 def _failed(run: _Run, kind: FailureKind, message: str) -> EndpointOutcome:

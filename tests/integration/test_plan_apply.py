@@ -122,7 +122,7 @@ def test_prune_deletes_only_our_endpoints(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: Path) -> None:
+def test_update_started_by_someone_else_is_waited_for_then_refused_as_stale(tmp_path: Path) -> None:
     root = copy_project(EXAMPLES, tmp_path / "project")
     name = "bedrock-chat-completions-endpoint"
     chat = root / "endpoints" / "chat.yaml"
@@ -150,10 +150,13 @@ def test_update_started_by_someone_else_is_waited_for_then_replanned(tmp_path: P
             assert plan.action_for(name).facets == ["tags"]  # type: ignore[union-attr]
             await start_update_by_hand(emu, "claude-by-hand")
             report = await workflow.apply_with(project, emu.registry, plan, APPLY)
-            assert report.ok, report.failed
+            # The hand edit landed while apply waited: reverting it unannounced would lose
+            # it, so the endpoint is refused as stale; the next plan shows the revert.
             [outcome] = [o for o in report.outcomes if o.name == name]
-            assert "re-planned" in (outcome.note or "")
-            assert outcome.facets == ["config", "tags"]  # the hand edit is reverted too
+            assert outcome.failure == "stale-plan" and "reconciler plan" in (outcome.error or "")
+            plan = await workflow.plan_with(project, emu.registry, only)
+            assert plan.action_for(name).facets == ["config", "tags"]  # type: ignore[union-attr]
+            assert (await workflow.apply_with(project, emu.registry, plan, APPLY)).ok
             assert not (await workflow.plan_with(project, emu.registry, only)).has_changes
 
             # The same race against a saved plan: refused, never re-planned.
