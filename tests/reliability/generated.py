@@ -18,25 +18,27 @@ TOKEN_ENV = "RELIABILITY_EMULATOR_TOKEN"
 
 
 def write_project(root: Path, count: int, *, target: str, prefix: str = "ep",
-                  project: str = "reliability", tier: str = "gold", calls: int = 100) -> Path:
+                  project: str = "reliability", tier: str = "gold", calls: int = 100,
+                  model: str = "gpt-4o-mini") -> Path:
     """Write ``reconciler.yaml`` and ``endpoints/all.yaml``; ``target`` is a flow mapping,
     e.g. ``{local: .reconciler/local.db}`` or ``{host: 'http://...', token_env: X}``."""
     (root / "endpoints").mkdir(parents=True, exist_ok=True)
     (root / "reconciler.yaml").write_text(
         f"project: {project}\nmanifests: [endpoints/]\ndefault_target: t\n"
         f"targets:\n  t: {target}\n", encoding="utf-8")
-    set_manifests(root, count, prefix=prefix, tier=tier, calls=calls)
+    set_manifests(root, count, prefix=prefix, tier=tier, calls=calls, model=model)
     return root
 
 
 def set_manifests(root: Path, count: int, *, prefix: str = "ep", tier: str = "gold",
-                  calls: int = 100) -> None:
-    """(Re)write the manifests: ``tier`` is a tag, ``calls`` an AI Gateway rate limit."""
+                  calls: int = 100, model: str = "gpt-4o-mini") -> None:
+    """(Re)write the manifests: ``tier`` is a tag, ``calls`` an AI Gateway rate limit,
+    ``model`` the external model (a config change)."""
     documents = [
         f"name: {prefix}-{index:05d}\n"
         f"tags: {{team: reliability, tier: {tier}}}\n"
         "config:\n  served_entities:\n    - name: chat\n      external_model:\n"
-        "        name: gpt-4o-mini\n        provider: openai\n        task: llm/v1/chat\n"
+        f"        name: {model}\n        provider: openai\n        task: llm/v1/chat\n"
         "        openai_config: {openai_api_key: '{{secrets/reliability/openai}}'}\n"
         "ai_gateway:\n  usage_tracking_config: {enabled: true}\n"
         f"  rate_limits: [{{key: user, renewal_period: minute, calls: {calls}}}]\n"
