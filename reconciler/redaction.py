@@ -15,11 +15,14 @@ which is handed the value.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import re
+import sys
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
 
 MASK = "(sensitive)"
 PLAINTEXT_SUFFIX = "_plaintext"
@@ -141,3 +144,55 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that masks registered secrets in everything written through it.
+
+    The CLI writes stdout and stderr through it, so any output a command produces (results,
+    progress, log records, error messages, including those of commands added later) is
+    masked at one boundary, whatever the renderers already did. One ``write`` call is masked
+    as a whole; click and logging write each message in one call.
+    """
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(redact_text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return self._inner.isatty()
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._inner.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._inner.errors
+
+
+@contextlib.contextmanager
+def redacted_stdio() -> Iterator[None]:
+    """``sys.stdout`` and ``sys.stderr`` masked (``RedactingStream``) inside the block."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err

@@ -14,7 +14,7 @@ import click
 
 from reconciler import errors
 from reconciler.cli import commands
-from reconciler.redaction import redact_text
+from reconciler.redaction import redact_text, redacted_stdio
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +28,16 @@ for _command in commands.ALL:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and exit with its code; never shows a traceback unless ``--debug``."""
+    """Run the CLI and exit with its code; never shows a traceback unless ``--debug``.
+
+    Everything written to stdout and stderr passes through the redaction layer (DESIGN.md
+    section 7): one boundary for every command, format and log line.
+    """
+    with redacted_stdio():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
