@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 Facet = Literal["config", "ai_gateway", "tags", "notifications"]
 Impact = Literal["in-place", "rolling", "recreate", "destroy", "create"]
+# Which side moved (reconciler.diff.applied_marks): the manifest ("repository"), the live
+# endpoint behind the repository's back ("drift"), or no record to tell ("unknown").
+Cause = Literal["repository", "drift", "unknown"]
 
 # The order apply writes facets in, and the order renderers list them.
 FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
@@ -41,3 +44,5 @@ class FieldChange(PlanModel):
     facet: Facet | None = None
     # A short note when the change is not self-explanatory, e.g. "legacy rate_limits".
     origin: str | None = None
+    # Set by the planner for changes to an existing endpoint; None for creates and deletes.
+    cause: Cause | None = None

@@ -183,7 +183,9 @@ def _raw_changes(
         return []
     if not old or not new:
         return _split(old, new, prefix)
-    diff = DeepDiff(old, new, view="tree", verbose_level=2)
+    # ignore_private_variables: deepdiff skips keys starting with "__" by default (a tag
+    # key may well start so).
+    diff = DeepDiff(old, new, view="tree", verbose_level=2, ignore_private_variables=False)
     seen: set[tuple[str, ...]] = set()
     out: list[RawChange] = []
     for report_type in sorted(diff.keys()):

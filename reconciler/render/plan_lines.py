@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from reconciler.diff.changes import FieldChange
 from reconciler.diff.fields import KEYED_LISTS
+from reconciler.planning.marking import DRIFT_NOTE
 from reconciler.render.redact import display_value
 
 Sign = Literal["+", "-", "~"]
@@ -45,6 +46,8 @@ def change_lines(change: FieldChange, *, with_impact: bool = True) -> list[Chang
     notes: list[str] = [change.impact] if with_impact else []
     if change.origin:
         notes.append(change.origin)
+    if change.cause == "drift":
+        notes.append(DRIFT_NOTE)
     note = "; ".join(notes)
     if change.old is None:
         return [ChangeLine("+", p, None, display_value(p, v), note)

@@ -1,0 +1,107 @@
+"""The last step of planning one endpoint: applied marks, drift causes, Databricks' endpoints.
+
+``finish_action`` takes the action ``planner._plan_endpoint`` made for a manifest and
+
+* records the manifest's applied marks (``reconciler.diff.applied_marks``) in what apply
+  writes: in the create body's tags, or in the last tags PATCH of an update (a separate
+  PATCH at the end when the update writes no tags last), so the marks are only ever written
+  once everything before them succeeded; a drift heal, whose marks are already right, writes
+  no mark at all;
+* sets each change's ``cause`` (``repository``, ``drift`` or ``unknown``) and says in the
+  reason when something was changed outside the repository;
+* keeps Databricks-provided endpoints (``databricks-*``) adopt-only: never created, and
+  never given a config or notifications write (validation rejects such manifests; this is
+  the planner's own guard for callers that skip validation).
+
+Pure, like the rest of planning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.diff import applied_marks
+from reconciler.model.endpoint import ServingEndpoint
+from reconciler.planning.plan import EndpointAction, PlannedRequest
+
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+DRIFT_NOTE = "changed outside the repository"
+# Facets apply may write on a Databricks-provided endpoint.
+SYSTEM_FACETS = ("ai_gateway", "tags")
+
+
+def is_system_endpoint(name: str) -> bool:
+    return name.startswith(SYSTEM_ENDPOINT_PREFIX)
+
+
+def finish_action(
+    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any] | None
+) -> EndpointAction:
+    """``action`` with marks, causes and the ``databricks-*`` guard applied (see above)."""
+    if action.reason == "not selected":
+        return action
+    system = _system_guard(action, live)
+    if system is not None:
+        return system
+    marks = applied_marks.manifest_marks(endpoint)
+    mark = applied_marks.format_marks(marks)
+    if action.action in ("create", "recreate"):
+        return action.model_copy(update={"requests": [_with_create_mark(r, mark)
+                                                      for r in action.requests]})
+    if live is None or not action.changes:
+        return action
+    changes = applied_marks.classify_changes(action.changes, marks, live)
+    update: dict[str, Any] = {"changes": changes}
+    drifted = applied_marks.drifted_facets(changes)
+    if drifted:
+        note = f"{DRIFT_NOTE}: {', '.join(drifted)}"
+        update["reason"] = f"{action.reason}; {note}" if action.reason else note
+    if action.action == "update" and applied_marks.live_mark_value(live) != mark:
+        update["requests"] = _with_update_mark(action.requests, action.name, mark)
+    return action.model_copy(update=update)
+
+
+def _system_guard(
+    action: EndpointAction, live: Mapping[str, Any] | None
+) -> EndpointAction | None:
+    """A blocked no-op for what a ``databricks-*`` endpoint cannot take; None when fine."""
+    if not is_system_endpoint(action.name):
+        return None
+    if live is None and action.action == "create":
+        return action.model_copy(update={
+            "action": "no-op", "blocked": True, "requests": [], "changes": [],
+            "reason": "Databricks-provided endpoint not found in this workspace: it is "
+            "never created, only its AI Gateway settings and tags are managed",
+        })
+    forbidden = [f for f in action.facets if f not in SYSTEM_FACETS]
+    if action.action == "update" and forbidden:
+        return action.model_copy(update={
+            "action": "no-op", "blocked": True, "requests": [], "facets": [],
+            "reason": f"Databricks-provided endpoint: its {', '.join(forbidden)} cannot be "
+            "managed (only ai_gateway, rate_limits and tags)",
+        })
+    return None
+
+
+def _with_create_mark(request: PlannedRequest, mark: str) -> PlannedRequest:
+    if request.method != "POST" or request.body is None:
+        return request
+    tags = [t for t in request.body.get("tags") or []
+            if t.get("key") != applied_marks.APPLIED_TAG]
+    tags.append({"key": applied_marks.APPLIED_TAG, "value": mark})
+    return request.model_copy(update={"body": {**request.body, "tags": tags}})
+
+
+def _with_update_mark(
+    requests: list[PlannedRequest], name: str, mark: str
+) -> list[PlannedRequest]:
+    tag = {"key": applied_marks.APPLIED_TAG, "value": mark}
+    if requests and requests[-1].facet == "tags" and requests[-1].method == "PATCH":
+        last = requests[-1]
+        body = dict(last.body or {})
+        body["add_tags"] = [*body.get("add_tags", []), tag]
+        return [*requests[:-1], last.model_copy(update={"body": body})]
+    path = f"/api/2.0/serving-endpoints/{name}/tags"
+    return [*requests, PlannedRequest(facet="tags", method="PATCH", path=path,
+                                      body={"add_tags": [tag]})]
