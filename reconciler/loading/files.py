@@ -50,6 +50,17 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
+def within(path: Path, root: Path, *, resolve: bool = False) -> bool:
+    """``path`` is ``root`` or below it: lexically (``..`` and absolute paths), or, with
+    ``resolve``, after following symlinks (one ``realpath`` per file, paid only for
+    project manifests)."""
+    if resolve:
+        target, top = os.path.realpath(path), os.path.realpath(root)
+    else:
+        target, top = os.path.normpath(os.path.abspath(path)), os.path.abspath(root)
+    return target == top or target.startswith(top.rstrip(os.sep) + os.sep)
+
+
 def identity(path: Path) -> str:
     """A cheap identity for de-duplication: the absolute, normalised path.
 

@@ -68,11 +68,14 @@ def load_documents(
     env: Mapping[str, str] | None = None,
     exclude: Sequence[Path] = (),
     entry_locations: Sequence[SourceLocation | None] | None = None,
+    inside: Path | None = None,
 ) -> LoadResult:
     """Read, interpolate and build every endpoint in ``paths`` (files, folders, globs).
 
     ``base`` resolves relative entries (default: the current folder). Entries matching no
     YAML file are reported at ``entry_locations[i]`` (their place in the project file).
+    With ``inside`` (the project folder), entries and the files they match must stay in it:
+    a project checked out from a pull request must not read files elsewhere on the machine.
     Nothing here raises on bad input; only ``load_rules`` issues come back.
     """
     base = base if base is not None else Path(".")
@@ -82,12 +85,25 @@ def load_documents(
     issues: list[Issue] = []
     found: list[Path] = []
     for i, entry in enumerate(paths):
+        where = entry_locations[i] if entry_locations else None
+        if inside is not None and not files.within(base / entry, inside):
+            issues.append(load_rules.OUTSIDE_PROJECT.issue(
+                f"'{entry}' is outside the project folder; manifests must live inside it",
+                where))
+            continue
         matched = files.expand(entry, base)
         if not matched:
-            where = entry_locations[i] if entry_locations else None
             what = "does not exist" if matched is None else "matches no .yaml or .yml file"
             issues.append(load_rules.NO_MANIFESTS.issue(f"'{entry}' {what}", where))
             continue
+        if inside is not None:
+            # A glob or folder inside the project can still reach out through a symlink.
+            escaping = [m for m in matched if not files.within(m, inside, resolve=True)]
+            for path in escaping:
+                issues.append(load_rules.OUTSIDE_PROJECT.issue(
+                    f"'{entry}' matches {files.shown(path)}, a link to a file outside the "
+                    "project folder", where))
+            matched = [m for m in matched if m not in escaping]
         found.extend(m for m in matched if not skip or files.identity(m) not in skip)
     endpoints: list[LoadedEndpoint] = []
     shown_files: list[str] = []
@@ -237,6 +253,7 @@ def load_project_parts(
             env=env,
             exclude=[root / PROJECT_FILE],
             entry_locations=entry_locations,
+            inside=root,
         )
     else:
         result = load_documents(paths, variables=variables, env=env)

@@ -25,6 +25,12 @@ UNSUPPORTED_YAML = Rule(
     "load",
 )
 NO_MANIFESTS = Rule("LOAD-007", "A path or `manifests:` entry matches no YAML file.", "load")
+OUTSIDE_PROJECT = Rule(
+    "LOAD-008",
+    "A `manifests:` entry reaches outside the project folder (`..`, an absolute path, or a "
+    "symlink out).",
+    "load",
+)
 UNDEFINED_VAR = Rule(
     "INTERP-001", "`${var.NAME}` names no project, target or --var variable.", "load"
 )
@@ -50,6 +56,7 @@ LOAD_RULES: tuple[Rule, ...] = (
     NOT_A_MAPPING,
     UNSUPPORTED_YAML,
     NO_MANIFESTS,
+    OUTSIDE_PROJECT,
     UNDEFINED_VAR,
     UNDEFINED_ENV,
     BAD_REFERENCE,
