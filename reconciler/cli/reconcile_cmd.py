@@ -12,6 +12,9 @@ invalid project fails at once with exit 1 instead of looping on errors.
 
 from __future__ import annotations
 
+import datetime
+import json
+import logging
 import signal
 import sys
 import threading
@@ -27,13 +30,9 @@ from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
 from reconciler.cli.options import common_options, parse_vars
-from reconciler.cli.plan_cmd import (
-    _show_retries,
-    parallelism_option,
-    parse_duration,
-    select_option,
-)
+from reconciler.cli.plan_cmd import parallelism_option, parse_duration, select_option
 from reconciler.loading.project import Project, load_project
+from reconciler.redaction import RedactingFilter
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -55,9 +54,39 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Warnings from the library as JSON lines beside the cycle records (``level`` marks
+    them apart), so the stream stays machine-readable. Secrets are masked by the filter.
+    A manifest warning (a deprecated field) is shown once, not again every cycle."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(stream)
+        self._manifest_warnings: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("reconciler.loading"):
+            message = record.getMessage()
+            if message in self._manifest_warnings:
+                return False
+            self._manifest_warnings.add(message)
+        return bool(super().filter(record))
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.datetime.fromtimestamp(record.created, datetime.UTC)
+        return json.dumps({
+            "timestamp": stamp.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(), "logger": record.name,
+            "message": record.getMessage()}, ensure_ascii=False)
+
+
 @contextmanager
-def record_writer(log_file: Path | None) -> Iterator[Callable[[CycleRecord], None]]:
-    """A function writing one record as one flushed line, to ``log_file`` or stderr."""
+def record_writer(log_file: Path | None, *, debug: bool) -> Iterator[
+        Callable[[CycleRecord], None]]:
+    """A function writing one record as one flushed line, to ``log_file`` or stderr.
+
+    Library warnings go to the same stream as JSON lines; with ``--debug`` the usual text
+    log on stderr shows everything instead.
+    """
     stream: IO[str]
     if log_file is None:
         stream = sys.stderr
@@ -72,9 +101,18 @@ def record_writer(log_file: Path | None) -> Iterator[Callable[[CycleRecord], Non
         stream.write(record.to_json() + "\n")
         stream.flush()
 
+    library = logging.getLogger("reconciler")
+    handler: logging.Handler | None = None
+    if not debug:
+        handler = JsonLineHandler(stream)
+        handler.setLevel(logging.WARNING)
+        handler.addFilter(RedactingFilter())
+        library.addHandler(handler)
     try:
         yield write
     finally:
+        if handler is not None:
+            library.removeHandler(handler)
         if log_file is not None:
             stream.close()
 
@@ -114,8 +152,7 @@ def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str
     endpoint being written is finished, no other is started, and the exit code is 0.
     """
     variables = parse_vars(cli_vars)
-    _show_retries()
-    first = load_project(project_dir, target, variables)  # fail fast on a wrong project
+    debug = bool((click.get_current_context().obj or {}).get("debug"))
 
     def load() -> Project:
         return load_project(project_dir, target, variables)
@@ -126,7 +163,8 @@ def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str
         plan=workflow.PlanSettings(select=workflow.selected(select), prune=prune,
                                    parallelism=parallelism))
     stop = threading.Event()
-    with record_writer(log_file) as write, stop_on_signals(stop):
+    with record_writer(log_file, debug=debug) as write, stop_on_signals(stop):
+        first = load()  # fail fast (exit 1) on a wrong -C, -t, --var or an invalid project
         reconciler = Reconciler(load, settings, target=first.target_name, on_cycle=write,
                                 stop=stop)
         last = reconciler.run()
