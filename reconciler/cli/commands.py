@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli import emulator_cmd, plan_cmd, reconcile_cmd, validate_cmd
+from reconciler.cli import emulator_cmd, gitops_cmd, plan_cmd, reconcile_cmd, validate_cmd
 
 ALL: list[click.Command] = [*validate_cmd.COMMANDS, *plan_cmd.COMMANDS, *emulator_cmd.COMMANDS]
 ALL += reconcile_cmd.COMMANDS
+ALL += gitops_cmd.COMMANDS

@@ -16,6 +16,10 @@ from reconciler.diff.compare import effective_live
 from reconciler.diff.normalise import is_custom_model, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+# What a manifest may manage on a Databricks-provided endpoint.
+ADOPT_ONLY_FIELDS = frozenset({"name", "ai_gateway", "tags"})
+
 
 def _entity_list(entities: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
@@ -59,5 +63,9 @@ def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
     else:
         form.pop("tags", None)
     form["name"] = name
+    if name.startswith(SYSTEM_ENDPOINT_PREFIX):
+        # Databricks provides these: only their gateway (rate limits) and tags are ours to
+        # manage; a manifest with their config would be refused by validation.
+        form = {k: v for k, v in form.items() if k in ADOPT_ONLY_FIELDS}
     order = list(ServingEndpoint.model_fields)
     return {k: form[k] for k in sorted(form, key=lambda k: order.index(k) if k in order else 99)}

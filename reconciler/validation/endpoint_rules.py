@@ -327,6 +327,23 @@ def _check_route_optimized(ep: ServingEndpoint, _ctx: ValidationContext) -> Iter
         yield ("route_optimized",), "route optimization is not available for external models"
 
 
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+# Fields of a manifest that would need creating, recreating or reconfiguring the endpoint.
+_NOT_ADOPTABLE = ("config", "description", "route_optimized", "email_notifications")
+
+
+def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    """Databricks provides `databricks-*` endpoints: only their gateway and tags are ours."""
+    if not ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+        return
+    for name in _NOT_ADOPTABLE:
+        if getattr(ep, name) is not None:
+            yield (name,), (
+                f"{name} of Databricks-provided endpoints cannot be managed; such a manifest "
+                "may set only ai_gateway, rate_limits and tags"
+            )
+
+
 def _check_deprecated(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
     if ep.config is not None and ep.config.served_models is not None:
         yield (*CONFIG, "served_models"), "served_models is deprecated; use served_entities"
@@ -423,5 +440,12 @@ ENDPOINT_RULES: tuple[Rule, ...] = (
         "endpoint",
         severity="warning",
         check=_check_deprecated,
+    ),
+    Rule(
+        "ENDPOINT-015",
+        "A Databricks-provided endpoint (`databricks-*`) manifest sets only `ai_gateway`, "
+        "`rate_limits` and `tags`: its config is Databricks'.",
+        "endpoint",
+        check=_check_system_endpoint,
     ),
 )

@@ -1,0 +1,124 @@
+"""Library entry points for drift and adoption: ``drift`` and ``import``.
+
+``drift`` is a plan, filtered to what moved on the live side behind the repository's back
+(changes whose ``cause`` is ``drift``, see reconciler.diff.applied_marks): a repository change
+waiting to be applied is not drift. ``import`` brings existing live endpoints under
+management: it writes the same clean manifests ``export`` does into the project's first
+manifest folder; the next ``plan`` then only adds the ownership tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import errors
+from reconciler.api import workflow
+from reconciler.diff.export import live_to_manifest
+from reconciler.loading.project import Project
+from reconciler.planning.drift import DriftReport, drift_report
+from reconciler.registry import RegistryClient, open_registry
+
+# -- drift -----------------------------------------------------------------------------------
+
+
+def drift(project: Project, settings: workflow.PlanSettings | None = None) -> DriftReport:
+    """Read-only: what changed on the target behind the repository's back."""
+    return drift_report(workflow.plan(project, settings))
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    names: tuple[str, ...]
+    force: bool = False  # overwrite an existing file
+    parallelism: int = 8
+
+
+@dataclass(frozen=True)
+class ImportedManifest:
+    name: str
+    path: Path  # where to write it
+    manifest: dict[str, Any]
+    overwrites: bool = False
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    folder: Path
+    manifests: list[ImportedManifest] = field(default_factory=list)
+
+
+def import_folder(project: Project) -> Path:
+    """The first folder listed in the project's ``manifests`` (created when missing)."""
+    for entry in project.file.manifests:
+        if set(entry) & set("*?["):
+            continue
+        path = Path(entry) if os.path.isabs(entry) else project.root / entry
+        if path.is_dir() or entry.endswith(("/", os.sep)) or (
+            not path.exists() and not path.suffix
+        ):
+            return path
+    raise errors.ProjectError(
+        "import writes into the first folder listed in `manifests:` of reconciler.yaml and "
+        f"there is none ({', '.join(project.file.manifests) or 'empty'}); add one, e.g. "
+        "`manifests: [endpoints/]`"
+    )
+
+
+def plan_import(project: Project, live: dict[str, dict[str, Any]],
+                settings: ImportSettings) -> ImportPlan:
+    """Where each live endpoint's manifest goes; refuses what import must not do. Pure."""
+    managed = {e.endpoint.name: e.location.file for e in project.endpoints}
+    taken = sorted(n for n in settings.names if n in managed)
+    if taken:
+        raise errors.PlanError(
+            "already managed by a manifest: "
+            + ", ".join(f"{n} ({managed[n]})" for n in taken)
+            + "; edit that manifest instead"
+        )
+    missing = sorted(n for n in settings.names if n not in live)
+    if missing:
+        raise errors.PlanError(
+            f"no live endpoint named {', '.join(map(repr, missing))} on target "
+            f"{project.target_name!r}"
+        )
+    folder = import_folder(project)
+    out: list[ImportedManifest] = []
+    for name in dict.fromkeys(settings.names):
+        path = folder / f"{name}.yaml"
+        exists = path.exists()
+        if exists and not settings.force:
+            raise errors.PlanError(f"{path} already exists; pass --force to overwrite it")
+        out.append(ImportedManifest(name, path, live_to_manifest(live[name]), exists))
+    return ImportPlan(folder, out)
+
+
+async def import_with(
+    project: Project, registry: RegistryClient, settings: ImportSettings
+) -> ImportPlan:
+    live = await workflow.fetch_live(registry, set(settings.names), owner=None,
+                                     parallelism=settings.parallelism)
+    return plan_import(project, live, settings)
+
+
+def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
+    """Read the named live endpoints and decide where their manifests go (writes nothing)."""
+    if not settings.names:
+        raise errors.PlanError("name at least one live endpoint to import")
+
+    async def run() -> ImportPlan:
+        async with open_registry(project, parallelism=settings.parallelism) as registry:
+            return await import_with(project, registry, settings)
+
+    return asyncio.run(run())
+
+
+def selected_names(names: Sequence[str]) -> tuple[str, ...]:
+    return workflow.selected(names)

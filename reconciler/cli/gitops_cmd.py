@@ -1,0 +1,74 @@
+"""``reconciler drift`` and ``reconciler import``: drift detection and adoption.
+
+``drift`` exits 2 when something was changed outside the repository, 0 when nothing was, 1 on
+error (DESIGN.md section 3). ``import`` writes manifests for existing live endpoints into the
+project; the next ``apply`` tags them as ours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler import errors
+from reconciler.api import gitops, workflow
+from reconciler.cli.options import common_options
+from reconciler.cli.plan_cmd import _load, parallelism_option, select_option
+from reconciler.render import drift as drift_render
+from reconciler.render import manifest_yaml
+
+IMPORT_HEADER = (
+    "# Imported from the live endpoint by `reconciler import`; the next apply tags it as\n"
+    "# managed by this project.\n"
+)
+
+
+@click.command("drift")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
+@select_option
+@parallelism_option
+def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...], fmt: str,
+                  select: tuple[str, ...], parallelism: int) -> int:
+    """List only what was changed on the target outside the repository (exit 2 if any)."""
+    project = _load(project_dir, target, cli_vars)
+    report = gitops.drift(project, workflow.PlanSettings(
+        select=workflow.selected(select), parallelism=parallelism))
+    if fmt == "json":
+        click.echo(drift_render.render_drift_json(report), nl=False)
+    elif fmt == "markdown":
+        click.echo(drift_render.render_drift_markdown(report), nl=False)
+    else:
+        click.echo(drift_render.render_drift_text(report), nl=False)
+    return 2 if report.has_drift else 0
+
+
+@click.command("import")
+@common_options
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@click.option("--force", is_flag=True, help="Overwrite an existing manifest file.")
+@parallelism_option
+def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                   names: tuple[str, ...], force: bool, parallelism: int) -> int:
+    """Bring live endpoints under management: write NAME.yaml manifests into the project."""
+    project = _load(project_dir, target, cli_vars)
+    planned = gitops.prepare_import(project, gitops.ImportSettings(
+        names=workflow.selected(names), force=force, parallelism=parallelism))
+    try:
+        planned.folder.mkdir(parents=True, exist_ok=True)
+        for item in planned.manifests:
+            item.path.write_text(IMPORT_HEADER + manifest_yaml.to_yaml(item.manifest),
+                                 encoding="utf-8")
+            verb = "overwrote" if item.overwrites else "wrote"
+            click.echo(f"{verb} {item.path}", err=True)
+    except OSError as exc:
+        raise errors.ReconcilerError(
+            f"cannot write manifests into {planned.folder}: {exc}") from exc
+    click.echo("Review the files, then `reconciler plan`: it should only add the ownership "
+               "tag; `reconciler apply` makes them ours.", err=True)
+    return 0
+
+
+COMMANDS: list[click.Command] = [drift_command, import_command]

@@ -1,0 +1,77 @@
+"""Drift: the changes of a plan made outside the repository, per endpoint. Pure.
+
+A plan labels each change of an existing endpoint with its ``cause``
+(reconciler.diff.applied_marks); drift is the ``drift`` ones: fields someone changed in the
+workspace that ``apply`` would put back. A repository change waiting to be applied is not
+drift; a difference on an endpoint without an applied mark cannot be attributed and is
+listed apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
+
+
+@dataclass(frozen=True)
+class DriftedField:
+    """One field changed outside the repository: its live value and what the manifest says."""
+
+    path: str
+    live: Any
+    manifest: Any
+    facet: str | None
+    impact: str
+
+
+@dataclass(frozen=True)
+class DriftedEndpoint:
+    name: str
+    source: str | None
+    fields: tuple[DriftedField, ...]
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    project: str
+    target_name: str
+    target_host: str | None
+    target_local: str | None
+    endpoints: tuple[DriftedEndpoint, ...] = ()
+    # Endpoints whose differences could not be attributed (no applied mark yet).
+    unattributed: tuple[str, ...] = ()
+    checked: int = 0
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.endpoints)
+
+
+def drift_report(plan: Plan) -> DriftReport:
+    """The out-of-band changes of a plan, per endpoint (repository changes left out)."""
+    drifted: list[DriftedEndpoint] = []
+    unattributed: list[str] = []
+    checked = 0
+    for action in plan.actions:
+        if action.reason == NOT_SELECTED or action.action in ("create", "delete"):
+            continue
+        checked += 1
+        fields = tuple(_drifted_fields(action))
+        if fields:
+            drifted.append(DriftedEndpoint(action.name, action.source, fields))
+        if any(c.cause == "unknown" for c in action.changes):
+            unattributed.append(action.name)
+    return DriftReport(
+        project=plan.project, target_name=plan.target_name, target_host=plan.target_host,
+        target_local=plan.target_local, endpoints=tuple(drifted),
+        unattributed=tuple(unattributed), checked=checked,
+    )
+
+
+def _drifted_fields(action: EndpointAction) -> list[DriftedField]:
+    return [
+        DriftedField(path=c.path, live=c.old, manifest=c.new, facet=c.facet, impact=c.impact)
+        for c in action.changes if c.cause == "drift"
+    ]

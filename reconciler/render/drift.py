@@ -1,0 +1,109 @@
+"""``reconciler drift`` output: only what changed on the live side, as text, JSON or Markdown.
+
+Each drifted field shows its live value (what someone set in the workspace) and the value the
+manifest holds (what ``apply`` will put back). Values are masked like any plan value
+(reconciler.render.redact). Pure: returns strings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.planning.drift import DriftReport
+from reconciler.redaction import redact_data
+from reconciler.render.redact import display_value, safe_text
+
+DRIFT_SCHEMA_VERSION = 1
+
+
+def _target(report: DriftReport) -> str:
+    where = report.target_host or report.target_local
+    return f"target {report.target_name}" + (f" ({where})" if where else "")
+
+
+def _summary(report: DriftReport) -> str:
+    fields = sum(len(e.fields) for e in report.endpoints)
+    if not report.has_drift:
+        return (f"No drift: none of {report.checked} endpoint(s) was changed outside the "
+                "repository.")
+    return (f"Drift: {fields} field(s) on {len(report.endpoints)} of {report.checked} "
+            "endpoint(s) changed outside the repository; `reconciler apply` puts them back.")
+
+
+def _unattributed_note(report: DriftReport) -> str | None:
+    if not report.unattributed:
+        return None
+    return ("Not attributed (no reconciler-applied mark yet; apply records one): "
+            + ", ".join(report.unattributed))
+
+
+def render_drift_text(report: DriftReport) -> str:
+    out = [f"Drift for project {report.project}, {_target(report)}", ""]
+    for endpoint in report.endpoints:
+        where = f"  ({endpoint.source})" if endpoint.source else ""
+        out.append(f"! {endpoint.name}{where}")
+        for f in endpoint.fields:
+            live = display_value(f.path, f.live) if f.live is not None else "(absent)"
+            manifest = display_value(f.path, f.manifest) if f.manifest is not None \
+                else "(absent)"
+            out.append(f"    {f.path}: live {live}, manifest {manifest}")
+        out.append("")
+    note = _unattributed_note(report)
+    if note:
+        out.extend([note, ""])
+    out.append(_summary(report))
+    return safe_text("\n".join(out)) + "\n"
+
+
+def _cell(text: str) -> str:
+    return safe_text(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_drift_markdown(report: DriftReport) -> str:
+    out = [f"### Drift for project {report.project}, {_target(report)}", "",
+           f"**{_summary(report)}**", ""]
+    if report.has_drift:
+        out.extend(["| endpoint | field | live value | manifest value |", "|---|---|---|---|"])
+        for endpoint in report.endpoints:
+            for f in endpoint.fields:
+                live = display_value(f.path, f.live) if f.live is not None else "(absent)"
+                manifest = display_value(f.path, f.manifest) if f.manifest is not None \
+                    else "(absent)"
+                out.append(f"| `{_cell(endpoint.name)}` | `{_cell(f.path)}` | "
+                           f"`{_cell(live)}` | `{_cell(manifest)}` |")
+        out.append("")
+    note = _unattributed_note(report)
+    if note:
+        out.extend([_cell(note), ""])
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def drift_to_dict(report: DriftReport) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "schema_version": DRIFT_SCHEMA_VERSION,
+        "project": report.project,
+        "target_name": report.target_name,
+        "target_host": report.target_host,
+        "drift": report.has_drift,
+        "checked": report.checked,
+        "endpoints": [
+            {
+                "name": e.name,
+                "source": e.source,
+                "fields": [
+                    {"path": f.path, "live": f.live, "manifest": f.manifest,
+                     "facet": f.facet, "impact": f.impact}
+                    for f in e.fields
+                ],
+            }
+            for e in report.endpoints
+        ],
+        "unattributed": list(report.unattributed),
+    }
+    masked: dict[str, Any] = redact_data(data)
+    return masked
+
+
+def render_drift_json(report: DriftReport) -> str:
+    return safe_text(json.dumps(drift_to_dict(report), indent=2, ensure_ascii=False)) + "\n"
