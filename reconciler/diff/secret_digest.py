@@ -143,6 +143,16 @@ def marker_values(value: Any) -> dict[str, str] | None:
     return None
 
 
+def change_path(paths: list[str]) -> str:
+    """The path of the one change a rotation shows: the field itself when there is one, else
+    ``<deepest common parent>.*_plaintext`` (one digest covers them all, so which of them
+    changed is not known). It always names ``_plaintext``, so it is masked and read as a
+    write-only key wherever it is shown."""
+    if len(paths) == 1:
+        return paths[0]
+    return f"{common_path(paths)}.*{PLAINTEXT_SUFFIX}"
+
+
 def common_path(paths: list[str]) -> str:
     """The deepest path every one of ``paths`` lies under (the path itself when only one)."""
     if len(paths) == 1:

@@ -32,7 +32,6 @@ from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.planning import marking
 from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan, PlannedRequest
 from reconciler.redaction import MASK
@@ -101,8 +100,7 @@ def build_plan(
             actions.append(EndpointAction(name=name, action="no-op", reason=NOT_SELECTED,
                                           source=item.source))
         else:
-            action = _plan_endpoint(item, live.get(name), options)
-            actions.append(marking.finish_action(action, item.endpoint, live.get(name)))
+            actions.append(_plan_endpoint(item, live.get(name), options))
     for name, body in live.items():
         if name in by_name or not selected(name) or _owner(body) != options.project:
             continue
@@ -186,7 +184,7 @@ def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDi
            else f"not tracked yet (no {SECRETS_TAG} tag): sent again")
     if len(paths) > 1:
         why += f" ({len(paths)} plaintext fields)"
-    change = FieldChange(path=secret_digest.common_path(paths), old=MASK, new=MASK,
+    change = FieldChange(path=secret_digest.change_path(paths), old=MASK, new=MASK,
                          impact="rolling", facet="config", origin=why)
     changes = sorted(
         [*diff.changes, change],

@@ -22,7 +22,7 @@ from reconciler.diff.secret_digest import parse_tag_value
 pytestmark = pytest.mark.e2e
 
 OPENAI_FIELD = "config.served_entities[gpt].external_model.openai_config.openai_api_key_plaintext"
-BEDROCK_BLOCK = "config.served_entities[claude].external_model.amazon_bedrock_config"
+BEDROCK_KEYS = "config.served_entities[claude].external_model.amazon_bedrock_config.*_plaintext"
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_rotation_is_one_change_and_unchanged_keys_none(
     (action,) = _changed(plan)
     assert action["name"] == "scan-openai" and action["facets"] == ["config"]
     (change,) = action["changes"]
-    assert change["path"] == OPENAI_FIELD
+    assert change["path"] == OPENAI_FIELD and change.get("cause") in (None, "repository")
     assert (change["old"], change["new"], change["impact"]) == (
         "(sensitive)", "(sensitive)", "rolling")
     assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in action["requests"]] == [
@@ -101,7 +101,9 @@ def test_rotation_is_one_change_and_unchanged_keys_none(
     (action,) = _changed(plan)
     assert action["name"] == "scan-bedrock"
     (change,) = action["changes"]
-    assert change["path"] == BEDROCK_BLOCK and "2 plaintext fields" in change["origin"]
+    assert change["path"] == BEDROCK_KEYS and "2 plaintext fields" in change["origin"]
+    assert change.get("cause") in (None, "repository")  # the environment moved, not live
+    assert "(sensitive) -> (sensitive)" in run_cli(root, aws, "plan").stdout
     _apply(root, aws)
     assert _plan(root, aws)[0] == 0
 

@@ -24,7 +24,7 @@ from support.emulator_server import EmulatorServer
 
 from reconciler.cli.main import cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # Commands of issue 5 that may not exist yet in this checkout; scanned when they do.
 OPTIONAL_COMMANDS = ("drift", "import", "reconcile")
