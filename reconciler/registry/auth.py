@@ -59,6 +59,9 @@ class SdkAuth(httpx.Auth):
                 f"Databricks unified auth failed: {type(exc).__name__}"
             ) from exc
         for key, value in headers.items():
+            if key.lower() == "authorization":
+                # An OAuth or Azure token, fresh per request: masked like a static token.
+                register_secret(value.partition(" ")[2] or value)
             request.headers[key] = value
         yield request
 

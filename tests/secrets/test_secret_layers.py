@@ -14,6 +14,7 @@ import secrets
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from secrets_harness import leaks, run_cli
 
@@ -26,10 +27,12 @@ from reconciler.redaction import (
     MASK,
     RedactingFilter,
     RedactingStream,
+    redact_text,
     redacted_stdio,
     register_plaintext_values,
     register_secret,
 )
+from reconciler.registry.auth import SdkAuth
 
 FIELD = "config.served_entities[gpt].external_model.openai_config.openai_api_key_plaintext"
 
@@ -207,3 +210,16 @@ def test_a_literal_allowed_by_policy_is_masked_everywhere(tmp_path: Path) -> Non
     files = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and "endpoints" not in
              p.parts]
     assert [leaks(text, [key]) for text in [*outputs, *files] if leaks(text, [key])] == []
+
+
+def test_tokens_from_databricks_unified_auth_are_masked_too() -> None:
+    token = "eyJ" + secrets.token_urlsafe(40)
+
+    class FakeConfig:
+        def authenticate(self) -> dict[str, str]:
+            return {"Authorization": f"Bearer {token}"}
+
+    flow = SdkAuth(FakeConfig()).auth_flow(httpx.Request("GET", "https://example.invalid/"))
+    request = next(flow)
+    assert request.headers["Authorization"] == f"Bearer {token}"
+    assert redact_text(f"header was Bearer {token}") == f"header was Bearer {MASK}"
