@@ -12,6 +12,9 @@ Severity = Literal["error", "warning"]
 FieldPath = tuple[str | int, ...]
 
 
+MAX_MESSAGE = 600
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem: which rule found it, how bad it is, what it is, and where.
@@ -26,6 +29,15 @@ class Issue:
     message: str
     location: SourceLocation | None
     path: FieldPath = ()
+
+    def __post_init__(self) -> None:
+        # A message quoting a hostile value (a 3 MB name) must not echo it back whole:
+        # keep both ends, which say what the value was and what is wrong with it.
+        if len(self.message) > MAX_MESSAGE:
+            cut = len(self.message) - MAX_MESSAGE + 40
+            short = (f"{self.message[:MAX_MESSAGE * 2 // 3]}... ({cut} characters left out) "
+                     f"...{self.message[-(MAX_MESSAGE // 3 - 40):]}")
+            object.__setattr__(self, "message", short)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
