@@ -42,7 +42,8 @@ def run_cli(root: Path, token: str, *args: str) -> dict[str, object]:
         [sys.executable, "-m", "reconciler", args[0], "-C", str(root), *args[1:]],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
     assert process.stderr is not None
-    stderr = process.stderr.read()
+    with process.stderr:
+        stderr = process.stderr.read()
     _pid, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
