@@ -98,7 +98,7 @@ def test_sigterm_mid_cycle_exits_0_promptly_and_the_next_run_converges(tmp_path:
         assert again.returncode == 0, [a for a in plan["actions"] if a["action"] != "no-op"]
 
 
-def test_sigint_between_cycles_exits_0_and_unknown_target_fails_fast(tmp_path: Path) -> None:
+def test_sigint_between_cycles_exits_0_promptly(tmp_path: Path) -> None:
     with EmulatorServer.start(db_path=tmp_path / "emu.db", ready_after=0) as server:
         root = project_on(server, tmp_path / "p", "chat")
         log = tmp_path / "cycles.jsonl"
@@ -115,46 +115,3 @@ def test_sigint_between_cycles_exits_0_and_unknown_target_fails_fast(tmp_path: P
                 process.kill()
         assert process.returncode == 0 and took < 5, stderr
         assert [r["outcome"] for r in records(log)] == ["applied"]
-
-        wrong = reconciler(server, root, "--interval", "1s", "-t", "prod")
-        _, stderr = wrong.communicate(timeout=30)
-        assert wrong.returncode == 1
-        assert stderr.strip() == "Error: unknown target 'prod' (targets: emu)"
-
-
-def test_stderr_holds_only_json_lines_and_max_cycles_exits_1_after_an_error(
-    tmp_path: Path,
-) -> None:
-    root = make_project(tmp_path / "p", "chat")
-    chat = root / "endpoints" / "chat.yaml"
-    chat.write_text(chat.read_text() + "  auto_capture_config: {catalog_name: main, "
-                    "schema_name: logs, enabled: true}\n")  # deprecated: one warning
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    args = [sys.executable, "-m", "reconciler", "reconcile", "-C", str(root),
-            "--interval", "0.1s", "--max-backoff", "0.2s"]
-    good = subprocess.run([*args, "--max-cycles", "2"], capture_output=True, text=True,
-                          env=env, timeout=60, cwd=root)
-    assert good.returncode == 0 and good.stdout == ""
-    lines = [json.loads(line) for line in good.stderr.splitlines()]
-    warnings = [line for line in lines if "level" in line]
-    assert [w["message"] for w in warnings] == [
-        "endpoints/chat.yaml:11:24: ENDPOINT-014 auto_capture_config is deprecated; use "
-        "ai_gateway.inference_table_config"]  # once, not every cycle
-    assert [c["outcome"] for c in lines if "cycle" in c] == ["applied", "no-op"]
-
-    # Every cycle fails (a selected endpoint exists nowhere): backoff, then exit 1.
-    bad = subprocess.run([*args, "--max-cycles", "3", "--select", "no-such-endpoint"],
-                         capture_output=True, text=True, env=env, timeout=60, cwd=root)
-    assert bad.returncode == 1
-    cycles = [c for c in map(json.loads, bad.stderr.splitlines()) if "cycle" in c]
-    assert [(c["outcome"], c["next_delay_seconds"]) for c in cycles] == [
-        ("error", 0.2), ("error", 0.2), ("error", None)]
-    assert "no-such-endpoint" in cycles[0]["error"]
-
-    # An invalid project at start fails at once, with the location, and runs no cycle.
-    (root / "endpoints" / "broken.yaml").write_text("name: chat2\nconfig: {served: 1}\n")
-    broken = subprocess.run([*args, "--max-cycles", "3"], capture_output=True, text=True,
-                            env=env, timeout=60, cwd=root)
-    assert broken.returncode == 1
-    assert broken.stderr.splitlines()[-2].startswith("Error: ")
-    assert "endpoints/broken.yaml:2:" in broken.stderr and '"cycle"' not in broken.stderr
