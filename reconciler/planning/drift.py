@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.diff.explain import Explanation
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
 
 
@@ -31,6 +32,9 @@ class DriftedEndpoint:
     name: str
     source: str | None
     fields: tuple[DriftedField, ...]
+    # Live-side differences of this endpoint that are not drift (backend defaults,
+    # write-only fields), for triage.
+    explanations: tuple[Explanation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ def drift_report(plan: Plan) -> DriftReport:
         checked += 1
         fields = tuple(_drifted_fields(action))
         if fields:
-            drifted.append(DriftedEndpoint(action.name, action.source, fields))
+            drifted.append(DriftedEndpoint(action.name, action.source, fields,
+                                           tuple(action.explanations)))
         if any(c.cause == "unknown" for c in action.changes):
             unattributed.append(action.name)
     return DriftReport(

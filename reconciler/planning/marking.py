@@ -9,6 +9,7 @@
   no mark at all;
 * sets each change's ``cause`` (``repository``, ``drift`` or ``unknown``) and says in the
   reason when something was changed outside the repository;
+* lists the live-side differences that are not changes (reconciler.diff.explain);
 * keeps Databricks-provided endpoints (``databricks-*``) adopt-only: never created, and
   never given a config or notifications write (validation rejects such manifests; this is
   the planner's own guard for callers that skip validation).
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.diff import applied_marks
+from reconciler.diff.explain import explain
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.plan import EndpointAction, PlannedRequest
 
@@ -49,10 +51,13 @@ def finish_action(
     if action.action in ("create", "recreate"):
         return action.model_copy(update={"requests": [_with_create_mark(r, mark)
                                                       for r in action.requests]})
-    if live is None or not action.changes:
+    if live is None:
         return action
+    update: dict[str, Any] = {"explanations": explain(endpoint, live)}
+    if not action.changes:
+        return action.model_copy(update=update)
     changes = applied_marks.classify_changes(action.changes, marks, live)
-    update: dict[str, Any] = {"changes": changes}
+    update["changes"] = changes
     drifted = applied_marks.drifted_facets(changes)
     if drifted:
         note = f"{DRIFT_NOTE}: {', '.join(drifted)}"

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact, PlanModel
+from reconciler.diff.explain import Explanation
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -76,6 +77,9 @@ class EndpointAction(PlanModel):
     blocked: bool = False
     # Where the manifest came from ("endpoints/chat.yaml:1"), when known.
     source: str | None = None
+    # Live-side differences that are not changes (backend defaults, write-only fields), for
+    # drift triage; JSON only (reconciler.diff.explain).
+    explanations: list[Explanation] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

@@ -96,6 +96,7 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
                      "facet": f.facet, "impact": f.impact}
                     for f in e.fields
                 ],
+                "not_drift": [x.model_dump(mode="json") for x in e.explanations],
             }
             for e in report.endpoints
         ],
