@@ -147,8 +147,12 @@ class _Executor:
     async def _run(self, action: EndpointAction) -> EndpointOutcome:
         run = _Run(action)
         if action.blocked:
-            return _failed(run, "conflict", f"needs a recreate that was not allowed: "
-                           f"{action.reason or 'see the plan'}; re-run with --allow-recreate")
+            # The reason says why and what to do (--allow-recreate, another project's
+            # endpoint, a Databricks-provided endpoint that does not exist).
+            reason = action.reason or "see the plan"
+            if "recreate" in reason and "--allow-recreate" not in reason:
+                reason += "; re-run with --allow-recreate"
+            return _failed(run, "conflict", f"blocked: {reason}")
         if action.action == "no-op":
             return EndpointOutcome(name=action.name, action=action.action, status="skipped",
                                    note=action.reason or "no changes")

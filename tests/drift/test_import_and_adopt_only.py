@@ -137,6 +137,10 @@ def test_databricks_provided_endpoint_with_config_is_invalid_and_never_created(
     [action] = [a for a in plan["actions"] if a["name"] == "databricks-not-here"]
     assert action["action"] == "no-op" and action["blocked"] is True
     assert "never created" in action["reason"] and action["requests"] == []
+    code, out, _ = run(capsys, "apply", "-C", str(project), "--auto-approve",
+                       "--select", "databricks-not-here")
+    assert code == 1
+    assert "never created" in out and "--allow-recreate" not in out
 
     missing.write_text("name: databricks-not-here\nconfig:\n  served_entities:\n"
                        "    - {entity_name: system.ai.x, entity_version: '1', "
