@@ -9,7 +9,8 @@
   no mark at all;
 * sets each change's ``cause`` (``repository``, ``drift`` or ``unknown``) and says in the
   reason when something was changed outside the repository;
-* lists the live-side differences that are not changes (reconciler.diff.explain);
+* lists, for an endpoint with changes, the live-side differences that are not changes
+  (reconciler.diff.explain);
 * keeps Databricks-provided endpoints (``databricks-*``) adopt-only: never created, and
   never given a config or notifications write (validation rejects such manifests; this is
   the planner's own guard for callers that skip validation).
@@ -46,6 +47,9 @@ def finish_action(
     system = _system_guard(action, live)
     if system is not None:
         return system
+    if not action.changes and action.action != "create":
+        # Up to date: nothing to write, classify or explain (keeps a large plan cheap).
+        return action
     marks = applied_marks.manifest_marks(endpoint)
     mark = applied_marks.format_marks(marks)
     if action.action in ("create", "recreate"):
@@ -54,8 +58,6 @@ def finish_action(
     if live is None:
         return action
     update: dict[str, Any] = {"explanations": explain(endpoint, live)}
-    if not action.changes:
-        return action.model_copy(update=update)
     changes = applied_marks.classify_changes(action.changes, marks, live)
     update["changes"] = changes
     drifted = applied_marks.drifted_facets(changes)
