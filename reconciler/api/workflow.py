@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import secrets
+from reconciler.api import secrets, streaming_plan
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
@@ -123,6 +123,11 @@ async def plan_with(
 ) -> Plan:
     """The plan for ``project`` against the registry ``registry`` (read-only)."""
     desired = desired_endpoints(project)
+    options = plan_options(project, settings)
+    if streaming_plan.applies(desired, options):
+        planned = await streaming_plan.plan_streaming(
+            registry, desired, options, env=settings.env, parallelism=settings.parallelism)
+        return planned.model_copy(update={"target_local": project.target.local or None})
     names = {d.endpoint.name for d in desired}
     if settings.select:
         names &= set(settings.select)
@@ -132,7 +137,7 @@ async def plan_with(
     if settings.select:
         live = {n: body for n, body in live.items() if n in settings.select}
     desired = secrets.with_secrets_status(desired, live, settings.env)
-    planned = build_plan(desired, live, plan_options(project, settings))
+    planned = build_plan(desired, live, options)
     # The local registry's file, so a plan header names it the way it names a host.
     return planned.model_copy(update={"target_local": project.target.local or None})
 
