@@ -32,6 +32,7 @@ from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.planning import marking
 from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan, PlannedRequest
 from reconciler.redaction import MASK
@@ -100,7 +101,8 @@ def build_plan(
             actions.append(EndpointAction(name=name, action="no-op", reason=NOT_SELECTED,
                                           source=item.source))
         else:
-            actions.append(_plan_endpoint(item, live.get(name), options))
+            action = _plan_endpoint(item, live.get(name), options)
+            actions.append(marking.finish_action(action, item.endpoint, live.get(name)))
     for name, body in live.items():
         if name in by_name or not selected(name) or _owner(body) != options.project:
             continue
