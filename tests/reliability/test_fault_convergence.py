@@ -57,6 +57,9 @@ async def _converge(tmp_path: Path, caplog: pytest.LogCaptureFixture, **faults: 
         retries = [RETRY_LINE.search(r.getMessage()) for r in caplog.records]
         attempts = [int(m.group(1)) for m in retries if m]
         limit = RetryPolicy().attempts
+        print(f"{faults}: {len(rows)} requests, outcomes {dict(status_counts(rows))}, "
+              f"{len(attempts)} retries logged, most attempts for one call "
+              f"{max(attempts, default=1) + 1}")
         return {"rows": rows, "retries": attempts, "limit": limit,
                 "faults": status_counts(rows)}
 
