@@ -37,6 +37,7 @@ from reconciler.registry import RegistryClient, open_registry
 log = logging.getLogger(__name__)
 
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
+LOCAL_FIRST_POLL = 0.1  # seconds
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,11 @@ async def apply_with(
 ) -> ApplyReport:
     """Apply ``plan_`` to the open registry. A saved plan is never re-planned: stale is refused."""
     secrets.check_apply_env(plan_, settings.env)
-    wait = settings.wait_settings or WaitSettings(timeout=settings.timeout)
+    # The embedded registry answers in microseconds and settles updates at once: poll it
+    # sooner than a workspace, whose rollouts take minutes.
+    first_poll = LOCAL_FIRST_POLL if project.target.local else WaitSettings.min_interval
+    wait = settings.wait_settings or WaitSettings(timeout=settings.timeout,
+                                                  min_interval=first_poll)
     options = ApplyOptions(
         parallelism=settings.parallelism,
         wait=settings.wait,
