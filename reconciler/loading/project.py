@@ -137,18 +137,20 @@ def load_bytes(
     text, issues = yaml_reader.decode(content, shown)
     if text is None:
         return [], issues
-    documents, read_issues = yaml_reader.read_documents(text, shown)
-    issues.extend(read_issues)
+    # One document at a time: its plain values and parser marks are dropped once its model
+    # and compact positions are built. Issues keep the order of reading all documents first.
+    read_issues: list[Issue] = []
+    model_issues: list[Issue] = []
     endpoints: list[LoadedEndpoint] = []
-    for doc in documents:
+    for doc in yaml_reader.iter_documents(text, shown, read_issues):
         doc_issues = interpolation.interpolate(doc, variables, env)
         model, struct_issues = parsing.build_model(ServingEndpoint, doc)
-        issues.extend(doc_issues)
-        issues.extend(struct_issues)
+        model_issues.extend(doc_issues)
+        model_issues.extend(struct_issues)
         if model is not None and not doc_issues:
             positions = PositionMap(shown, doc.marks)
             endpoints.append(LoadedEndpoint(model, doc.location, positions))
-    return endpoints, issues
+    return endpoints, [*issues, *read_issues, *model_issues]
 
 
 @dataclass(frozen=True)

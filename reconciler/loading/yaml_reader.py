@@ -19,6 +19,7 @@ them; no manifest field is a date, but ``openai_api_version`` looks like one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,22 +299,30 @@ def read_documents(text: str, file: str) -> tuple[list[RawDocument], list[Issue]
     Never raises on bad input: every problem becomes an ``Issue`` located in ``file``.
     """
     issues: list[Issue] = []
-    documents: list[RawDocument] = []
+    return list(iter_documents(text, file, issues)), issues
+
+
+def iter_documents(text: str, file: str, issues: list[Issue]) -> Iterator[RawDocument]:
+    """``read_documents`` one document at a time; problems are appended to ``issues``.
+
+    A caller that is done with each document before asking for the next holds one
+    document's values and marks at a time, not a whole 10,000-document file's.
+    """
     try:
         # Depth cannot exceed the length of the text; most manifests skip the bound entirely.
         if len(text) > SAFE_COMPOSE_DEPTH and _nesting_bound(text) > SAFE_COMPOSE_DEPTH:
             refused = _scan_depth(text, file)
             if refused is not None:
-                return [], [refused]
+                issues.append(refused)
+                return
         for index, root in enumerate(yaml.compose_all(text, Loader=_LOADER)):
             document = _build_document(root, index, file, issues)
             if document is not None:
-                documents.append(document)
+                yield document
     except yaml.YAMLError as exc:
         issues.append(_yaml_error_issue(exc, text, file))
     except RecursionError:  # the pure-Python composer, when libyaml is not installed
         issues.append(load_rules.LIMITS.issue("nested too deeply", SourceLocation(file, 1, 1)))
-    return documents, issues
 
 
 def _build_document(
