@@ -8,6 +8,7 @@ readable (it is not a secret). Pure.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from reconciler.diff import desired, fields
@@ -37,10 +38,17 @@ def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[Field
             return
         if value is None or segments == ["name"]:
             return
-        path = fields.render_path(segments)
-        origin = "from legacy rate_limits" if legacy and segments[0] == "ai_gateway" else None
-        out.append(FieldChange(path=path, old=None, new=value, impact="create",
-                               facet=_FACET_OF.get(segments[0]), origin=origin))
+        # A plan of 10,000 creates holds 100,000 of these: equal paths share one string, and
+        # only fields that differ from their defaults are passed (pydantic keeps a set of
+        # the fields given per instance; four fit its smallest set, six do not).
+        path = sys.intern(fields.render_path(segments))
+        extra: dict[str, Any] = {}
+        facet = _FACET_OF.get(segments[0])
+        if facet is not None:
+            extra["facet"] = facet
+        if legacy and segments[0] == "ai_gateway":
+            extra["origin"] = "from legacy rate_limits"
+        out.append(FieldChange(path=path, new=value, impact="create", **extra))
 
     walk(keyed, [])
     return out
