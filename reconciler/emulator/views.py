@@ -43,15 +43,20 @@ def _entities(config: Doc, creator: str, deployment: str) -> Doc:
     return out
 
 
-def detailed(doc: Doc) -> Doc:
-    """``ServingEndpointDetailed`` for a settled document."""
-    view: Doc = {
+def _common(doc: Doc) -> Doc:
+    """The members that get and list answers share."""
+    return {
         "name": doc["name"],
         "creator": doc["creator"],
         "creation_timestamp": doc["creation_timestamp"],
         "last_updated_timestamp": doc["last_updated_timestamp"],
         "state": state(doc),
     }
+
+
+def detailed(doc: Doc) -> Doc:
+    """``ServingEndpointDetailed`` for a settled document."""
+    view = _common(doc)
     if doc.get("config"):
         view["config"] = _entities(doc["config"], doc["creator"], "DEPLOYMENT_READY")
     pending = doc.get("pending")
@@ -82,13 +87,7 @@ def detailed(doc: Doc) -> Doc:
 
 def summary(doc: Doc) -> Doc:
     """``ServingEndpoint`` as list returns it: a config summary, no traffic or sizes."""
-    view: Doc = {
-        "name": doc["name"],
-        "creator": doc["creator"],
-        "creation_timestamp": doc["creation_timestamp"],
-        "last_updated_timestamp": doc["last_updated_timestamp"],
-        "state": state(doc),
-    }
+    view = _common(doc)
     config = doc.get("config")
     if config:
         short: Doc = {}
