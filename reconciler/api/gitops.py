@@ -9,7 +9,6 @@ manifest folder; the next ``plan`` then only adds the ownership tag.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import workflow
+from reconciler.api import event_loop, workflow
 from reconciler.diff.export import live_to_manifest
 from reconciler.loading.project import Project
 from reconciler.planning.drift import DriftReport, drift_report
@@ -117,7 +116,7 @@ def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await import_with(project, registry, settings)
 
-    return asyncio.run(run())
+    return event_loop.run(run)
 
 
 def selected_names(names: Sequence[str]) -> tuple[str, ...]:

@@ -17,7 +17,6 @@ so tests drive the loop without waiting.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import logging
@@ -29,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from reconciler import errors
-from reconciler.api import workflow
+from reconciler.api import event_loop, workflow
 from reconciler.applying.report import ApplyReport
 from reconciler.loading.project import Project
 from reconciler.planning.plan import Plan
@@ -148,7 +147,7 @@ class Reconciler:
         try:
             project = self._load()
             target = project.target_name
-            plan, report = asyncio.run(self._plan_and_apply(project))
+            plan, report = event_loop.run(lambda: self._plan_and_apply(project))
         except errors.ReconcilerError as exc:
             error = redact_text(str(exc))
         except Exception as exc:  # a daemon keeps going; the record and the debug log say why

@@ -25,6 +25,7 @@ from reconciler.api import secrets
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.registry import RegistryClient
+from reconciler.registry.pacing import for_each
 
 
 def applies(desired: Sequence[DesiredEndpoint], options: PlanOptions) -> bool:
@@ -42,8 +43,7 @@ async def plan_streaming(
     parallelism: int,
 ) -> Plan:
     """One list call, then a GET and a one-endpoint plan per existing endpoint, overlapped."""
-    listing = await registry.list_endpoints()
-    existing = {item["name"] for item in listing}
+    existing = {item["name"] for item in await registry.list_endpoints(keep=("name",))}
     semaphore = asyncio.Semaphore(max(1, parallelism))
     actions: list[EndpointAction] = []
 
@@ -58,6 +58,7 @@ async def plan_streaming(
         one = build_plan(secrets.with_secrets_status([item], live, env), live, options)
         actions.extend(one.actions)
 
-    await asyncio.gather(*(plan_one(item) for item in desired))
+    # Twice as many workers as GET slots: while one worker diffs, the slots stay busy.
+    await for_each(desired, plan_one, workers=2 * max(1, parallelism))
     header = build_plan([], {}, options)
     return header.model_copy(update={"actions": sorted(actions, key=lambda a: a.name)})

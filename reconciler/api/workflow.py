@@ -11,7 +11,6 @@ plain ones open the project's registry themselves and run their own event loop.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import secrets, streaming_plan
+from reconciler.api import event_loop, secrets, streaming_plan
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
@@ -33,6 +32,7 @@ from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 from reconciler.registry import RegistryClient, open_registry
+from reconciler.registry.pacing import for_each
 
 log = logging.getLogger(__name__)
 
@@ -96,19 +96,21 @@ async def fetch_live(
     One list call finds which exist (and, for prune, which are ours: the list carries tags);
     only those are fetched, ``parallelism`` at a time over one pooled connection set.
     """
-    listing = await registry.list_endpoints()
+    listing = await registry.list_endpoints(keep=("name", "tags"))
     wanted = [
         item["name"] for item in listing
         if item["name"] in names or (owner is not None and _owner_of(item) == owner)
     ]
-    semaphore = asyncio.Semaphore(max(1, parallelism))
+    del listing  # one list of 10,000 endpoints is megabytes; the GETs below need only names
+    live: dict[str, dict[str, Any]] = {}
 
-    async def get(name: str) -> tuple[str, dict[str, Any] | None]:
-        async with semaphore:
-            return name, await registry.get_endpoint(name)
+    async def get(name: str) -> None:
+        body = await registry.get_endpoint(name)
+        if body is not None:
+            live[name] = body
 
-    results = await asyncio.gather(*(get(n) for n in wanted))
-    return {name: body for name, body in results if body is not None}
+    await for_each(wanted, get, workers=parallelism)
+    return {name: live[name] for name in wanted if name in live}
 
 
 def _owner_of(item: Mapping[str, Any]) -> str | None:
@@ -151,7 +153,7 @@ def plan(project: Project, settings: PlanSettings | None = None) -> Plan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await plan_with(project, registry, settings)
 
-    return asyncio.run(run())
+    return event_loop.run(run)
 
 
 # -- saved plans -----------------------------------------------------------------------------
@@ -267,7 +269,7 @@ def apply(
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await apply_with(project, registry, plan_, settings, saved=saved)
 
-    return asyncio.run(run())
+    return event_loop.run(run)
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ async def export_with(
     project: Project, registry: RegistryClient, settings: ExportSettings
 ) -> list[dict[str, Any]]:
     """Clean manifests (plain dicts) of the chosen live endpoints, sorted by name."""
-    listing = await registry.list_endpoints()
+    listing = await registry.list_endpoints(keep=("name", "tags"))
     names = {item["name"] for item in listing}
     if settings.select:
         missing = sorted(set(settings.select) - names)
@@ -306,7 +308,7 @@ def export(project: Project, settings: ExportSettings | None = None) -> list[dic
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await export_with(project, registry, settings)
 
-    return asyncio.run(run())
+    return event_loop.run(run)
 
 
 def selected(names: Sequence[str]) -> tuple[str, ...]:

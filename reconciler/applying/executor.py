@@ -1,7 +1,9 @@
 """Apply a plan: per endpoint re-read, refuse if stale, write the changed facets, wait.
 
-``apply_plan`` runs the endpoint actions concurrently, at most ``parallelism`` writing at a
-time. For each endpoint (DESIGN.md section 6):
+``apply_plan`` runs the endpoint actions concurrently, at most ``parallelism`` calls at a time
+and at most twice that many endpoints started and not yet waiting for their rollout (an
+endpoint that waits costs one small task; one not yet started costs nothing). For each
+endpoint (DESIGN.md section 6):
 
 1. re-read it (one GET; creates are checked with a single list call for all of them) and
    compare ``live_digest`` with the digest the action was planned from; a difference is a
@@ -94,6 +96,7 @@ class _Run:
     foreign_update: str | None = None
     # Accepted last-writer-wins writes, checked by one GET at the end (verification.py).
     unguarded: list[Written] = field(default_factory=list)
+    admitted: bool = False  # holds a place among the endpoints writing (not yet waiting)
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
@@ -122,6 +125,9 @@ class _Executor:
         self.registry = registry
         self.options = options
         self.semaphore = asyncio.Semaphore(max(1, options.parallelism))
+        # Endpoints started and not yet waiting for a rollout: twice the calls in flight, so
+        # the next endpoint is always ready when a call slot frees.
+        self.writing = asyncio.Semaphore(2 * max(1, options.parallelism))
         self.waiter = UpdateWaiter(registry, options.wait_settings, options.on_wait_progress)
         self.existing: set[str] | None = None
 
@@ -130,12 +136,41 @@ class _Executor:
             # One list call tells every create whether its name is still free.
             listing = await self._safe_list()
             self.existing = None if listing is None else {e["name"] for e in listing}
-        outcomes = await asyncio.gather(*(self._run(a) for a in self.plan.actions))
+        outcomes: list[EndpointOutcome] = []
+        running: set[asyncio.Task[None]] = set()
+
+        async def one(run: _Run) -> None:
+            try:
+                outcomes.append(await self._run(run))
+            finally:
+                self._leave_writing(run)
+
+        try:
+            for action in self.plan.actions:
+                # An endpoint's task starts only when a writing place is free, and gives its
+                # place up once it only waits for a rollout: memory follows parallelism and
+                # the rollouts in flight, not the plan's size, and waits never hold up writes.
+                await self.writing.acquire()
+                task = asyncio.create_task(one(_Run(action, admitted=True)))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            while running:
+                await asyncio.wait(set(running))
+        except BaseException:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
         return sorted(outcomes, key=lambda o: o.name)
+
+    def _leave_writing(self, run: _Run) -> None:
+        if run.admitted:
+            run.admitted = False
+            self.writing.release()
 
     async def _safe_list(self) -> list[dict[str, Any]] | None:
         try:
-            return await self.registry.list_endpoints()
+            return await self.registry.list_endpoints(keep=("name",))
         except errors.RegistryError as exc:
             log.info("listing endpoints before creating failed, will GET each: %s", exc)
             return None
@@ -144,8 +179,8 @@ class _Executor:
         if self.options.on_event is not None:
             self.options.on_event(name, what)
 
-    async def _run(self, action: EndpointAction) -> EndpointOutcome:
-        run = _Run(action)
+    async def _run(self, run: _Run) -> EndpointOutcome:
+        action = run.action
         if action.blocked:
             # The reason says why and what to do (--allow-recreate, another project's
             # endpoint, a Databricks-provided endpoint that does not exist).
@@ -195,7 +230,7 @@ class _Executor:
                     needs_wait = await self._check_and_write(run, fresh)
             if busy:
                 self._event(name, "waiting for an update already in progress")
-                run.foreign_update = await self._wait_settled(name)
+                run.foreign_update = await self._wait_settled(run)
                 async with self.semaphore:
                     fresh = await self.registry.get_endpoint(name)
                     needs_wait = await self._check_and_write(run, fresh)
@@ -234,8 +269,13 @@ class _Executor:
         if not run.written and self._stopping():
             raise _NotStarted
 
-    async def _wait(self, name: str) -> bool:
-        """Wait for ``name``'s update to settle; False when abandoned because of a stop."""
+    async def _wait(self, run: _Run) -> bool:
+        """Wait for the endpoint's update to settle; False when abandoned because of a stop.
+
+        Waiting gives up the endpoint's writing place: another endpoint starts meanwhile.
+        """
+        self._leave_writing(run)
+        name = run.action.name
         if self.options.stop_requested is None:
             await self.waiter.wait(name)
             return True
@@ -312,7 +352,7 @@ class _Executor:
                     await self._adopt_existing(run, request, retried=exc.attempts > 1)
                 elif _is_config_update(request):
                     run.requests.append(f"{request.method} {request.path} (409)")
-                    run.foreign_update = await self._wait_settled(run.action.name)
+                    run.foreign_update = await self._wait_settled(run)
                     return None
                 else:
                     raise
@@ -364,7 +404,7 @@ class _Executor:
         self._event(run.action.name, "waiting for the config update")
         started = time.monotonic()
         try:
-            if not await self._wait(run.action.name):
+            if not await self._wait(run):
                 run.notes.append("not waited for (stopping): the config update is in progress")
         except UpdateFailed as exc:
             raise EndpointFailure("update-failed", redact_text(str(exc))) from exc
@@ -373,10 +413,11 @@ class _Executor:
         finally:
             run.waited = time.monotonic() - started
 
-    async def _wait_settled(self, name: str) -> str:
+    async def _wait_settled(self, run: _Run) -> str:
         """Wait out an update someone else started: "landed" or "failed" (not ours to fail)."""
+        name = run.action.name
         try:
-            if not await self._wait(name):
+            if not await self._wait(run):
                 raise _NotStarted  # nothing of ours was written yet
         except UpdateFailed:
             log.info("%s: the update in progress before ours ended in failure", name)

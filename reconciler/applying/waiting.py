@@ -69,7 +69,7 @@ class _Wait:
 
 
 class UpdateWaiter:
-    """Shared by all endpoints of one apply; ``wait(name)`` returns the endpoint's list item."""
+    """Shared by all endpoints of one apply; ``wait(name)`` returns its list item (name, state)."""
 
     def __init__(
         self,
@@ -126,7 +126,7 @@ class UpdateWaiter:
         poll_number = self._polls_started
         self.polls += 1
         try:
-            items = await self._registry.list_endpoints()
+            items = await self._registry.list_endpoints(keep=("name", "state"))
         except errors.RegistryTemporaryError as exc:
             # Retries already happened inside the client; keep waiting, the deadline still holds.
             log.warning("polling the endpoint list failed, will poll again: %s", exc)

@@ -18,12 +18,14 @@ made, and logged at DEBUG as method, path, status and milliseconds only.
 from __future__ import annotations
 
 import email.utils
+import functools
 import importlib.util
 import json
 import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +34,7 @@ import httpx
 
 from reconciler import errors
 from reconciler.redaction import redact_text
+from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
 
 log = logging.getLogger(__name__)
@@ -116,13 +119,21 @@ class RegistryClient:
 
     # -- the API ---------------------------------------------------------------------------
 
-    async def list_endpoints(self) -> list[dict[str, Any]]:
-        body = await self.call("GET", API)
+    async def list_endpoints(self, keep: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """Every endpoint's list summary; with ``keep``, only those members of each.
+
+        Callers that need a few members (name, state, tags) of a long list pass ``keep``:
+        the list is then parsed one endpoint at a time and trimmed as it is read (listing.py).
+        """
+        parse = None if keep is None else functools.partial(parse_trimmed_list, keep=keep)
+        body = await self._call("GET", API, None, endpoint=None, parse=parse)
         items = body.get("endpoints", [])
         if not isinstance(items, list):
             raise self._protocol("GET", API, "'endpoints' is not a list")
         for item in items:
             _check_endpoint(item, "GET", API, self)
+        if keep is not None:  # the ordinary parse was the fallback: trim here
+            items = [{k: v for k, v in item.items() if k in keep} for item in items]
         return items
 
     async def get_endpoint(self, name: str) -> dict[str, Any] | None:
@@ -181,15 +192,31 @@ class RegistryClient:
         endpoint: str | None = None,
     ) -> dict[str, Any]:
         """One API call with retries; the JSON object answered (``{}`` for an empty body)."""
+        return await self._call(method, path, body, endpoint=endpoint, parse=None)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        endpoint: str | None,
+        parse: Callable[[bytes], dict[str, Any]] | None,
+    ) -> dict[str, Any]:
         result, _attempts = await call_with_retries(
-            lambda: self._send_once(method, path, body, endpoint),
+            lambda: self._send_once(method, path, body, endpoint, parse),
             self.retry,
             lambda: f"{method} {path}",
         )
         return result
 
     async def _send_once(
-        self, method: str, path: str, body: dict[str, Any] | None, endpoint: str | None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        endpoint: str | None,
+        parse: Callable[[bytes], dict[str, Any]] | None,
     ) -> dict[str, Any]:
         self.stats.by_method[method] += 1
         started = time.perf_counter()
@@ -216,6 +243,11 @@ class RegistryClient:
         log.debug("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed_ms)
         if response.status_code >= 400:
             raise _error_from_response(method, path, response, content)
+        if parse is not None:
+            try:
+                return parse(content)
+            except ValueError:
+                pass  # not the shape it reads: the ordinary parse decides (and reports)
         return self._parse_object(method, path, response, content, endpoint)
 
     def _parse_object(

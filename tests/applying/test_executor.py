@@ -307,3 +307,34 @@ def test_parallelism_bounds_the_requests_in_flight(tmp_path: Path) -> None:
         assert 2 <= peak[0] <= 3 + 1  # three writers, plus the waiter's list call
 
     run(tmp_path, scenario, latency_ms=20, transport_wrapper=counting)
+
+
+def test_endpoints_start_as_places_free_and_waits_do_not_hold_writes(tmp_path: Path) -> None:
+    """60 creates at parallelism 2: apply never has more than 2 x 2 endpoints started and not
+    yet waiting (a plan of 10,000 does not make 10,000 tasks up front), and every create is
+    written while the first ones still wait for their rollout (waiting gives a place up)."""
+    tasks_seen: list[int] = []
+    waiting: set[str] = set()
+    most_writing = [0]
+
+    def on_event(name: str, what: str) -> None:
+        if what.startswith("waiting"):
+            waiting.add(name)
+        if what.startswith("create"):
+            tasks_seen.append(len(asyncio.all_tasks()))
+            most_writing[0] = max(most_writing[0], len(tasks_seen) - len(waiting))
+
+    async def scenario(emu: EmulatorHarness) -> None:
+        names = [f"lazy-{i:02d}" for i in range(60)]
+        report = await apply(emu, plan_of(*(create_action(n) for n in names)), parallelism=2,
+                             on_event=on_event)
+        assert report.ok and len(report.done) == 60
+        posts = [r for r in emu.requests() if r["method"] == "POST"]
+        assert len(posts) == 60
+        # All 60 were written within the first rollout's 0.5 s: the waits overlapped.
+        assert max(o.waited_seconds or 0 for o in report.outcomes) < 3
+        assert most_writing[0] <= 2 * 2
+        # Tasks alive when the first create is issued: apply, the waiter, <= 4 endpoints.
+        assert tasks_seen[0] <= 2 * 2 + 3
+
+    run(tmp_path, scenario, ready_after=0.5)
