@@ -142,6 +142,7 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
             click.echo(apply_report.render_apply_json(workflow.empty_report(plan)), nl=False)
         return 0
     confirm_apply(plan, auto_approve)
+    plan = plan.for_apply()  # shown and approved: let its field-by-field changes go
     progress = ProgressDisplay(sys.stderr, interactive=sys.stderr.isatty(),
                                colour=colour("stderr"))
     report = workflow.apply(project, plan, workflow.ApplySettings(

@@ -118,3 +118,16 @@ def test_a_plan_from_a_newer_reconciler_is_refused() -> None:
     data["actions"][0]["future_field"] = True
     with pytest.raises(errors.PlanError, match=r"actions\.0\.future_field"):
         plan_from_json(json.dumps(data))
+
+
+def test_for_apply_keeps_what_apply_uses_and_drops_the_field_changes() -> None:
+    plan = golden.plan_case("update-config-only")
+    lean = plan.for_apply()
+    assert plan.actions[0].changes  # the original is untouched
+    assert [a.changes for a in lean.actions] == [[]]
+    assert [a.explanations for a in lean.actions] == [[]]
+    strip = {"changes", "explanations"}
+    assert [a.model_dump(exclude=strip) for a in lean.actions] == [
+        a.model_dump(exclude=strip) for a in plan.actions]
+    assert lean.model_dump(exclude={"actions"}) == plan.model_dump(exclude={"actions"})
+    assert lean.has_changes and lean.counts() == plan.counts()
