@@ -126,7 +126,7 @@ class RegistryClient:
         the list is then parsed one endpoint at a time and trimmed as it is read (listing.py).
         """
         parse = None if keep is None else functools.partial(parse_trimmed_list, keep=keep)
-        body = await self._call("GET", API, None, endpoint=None, parse=parse)
+        body = await self.call("GET", API, parse=parse)
         items = body.get("endpoints", [])
         if not isinstance(items, list):
             raise self._protocol("GET", API, "'endpoints' is not a list")
@@ -190,19 +190,13 @@ class RegistryClient:
         body: dict[str, Any] | None = None,
         *,
         endpoint: str | None = None,
+        parse: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """One API call with retries; the JSON object answered (``{}`` for an empty body)."""
-        return await self._call(method, path, body, endpoint=endpoint, parse=None)
+        """One API call with retries; the JSON object answered (``{}`` for an empty body).
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        *,
-        endpoint: str | None,
-        parse: Callable[[bytes], dict[str, Any]] | None,
-    ) -> dict[str, Any]:
+        ``parse`` reads a successful body instead of ``json.loads``; a ``ValueError`` from it
+        falls back to the ordinary parse and its errors.
+        """
         result, _attempts = await call_with_retries(
             lambda: self._send_once(method, path, body, endpoint, parse),
             self.retry,
