@@ -6,10 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from support.emulator_inprocess import InProcessApi
-
-from reconciler.cli.main import main
 
 API = "/api/2.0/serving-endpoints"
 
@@ -57,15 +54,6 @@ def write_project(root: Path, **manifests: str) -> Path:
     for name, text in (manifests or {"chat": CHAT, "embed": EMBED}).items():
         (root / "endpoints" / f"{name}.yaml").write_text(text)
     return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """``reconciler ARGS`` in-process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def behind_our_back(root: Path) -> InProcessApi:

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli as run
 
-from drift.harness import API, behind_our_back, live, run, tags_of, write_project
+from drift.harness import API, behind_our_back, live, tags_of, write_project
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_cli as run
 
-from drift.harness import API, CHAT, behind_our_back, live, run, tags_of, write_project
+from drift.harness import API, CHAT, behind_our_back, live, tags_of, write_project
 
 HANDMADE: dict[str, Any] = {
     "name": "handmade",

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_cli as run
 from support.emulator_server import EmulatorServer
-
-from reconciler.cli.main import main
 
 PROJECT = """\
 project: {project}
@@ -61,14 +60,6 @@ def write_project(root: Path, host: str, name: str = "gitops-test") -> Path:
     (root / "reconciler.yaml").write_text(PROJECT.format(project=name, host=host))
     (root / "endpoints" / "chat.yaml").write_text(ENDPOINT)
     return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def planned_tags(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> dict[str, str]:

@@ -7,20 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_cli
 
 from reconcile.projects import make_project
-from reconciler.cli.main import main
 
 DEPRECATED = ("  auto_capture_config: {catalog_name: main, schema_name: logs, "
               "enabled: true}\n")
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(["reconcile", "--interval", "0.05s", "--max-backoff", "0.1s", *args])
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
+    return run_cli(capsys, "reconcile", "--interval", "0.05s", "--max-backoff", "0.1s", *args)
 
 
 def lines(err: str) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli as run
 
-from reconciler.cli.main import main
 from reconciler.validation.catalog import ALL_RULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +20,6 @@ INVALID = EXAMPLES / "invalid"
 TEXT_LINE = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (error|warning) [A-Z]+-\d{3} "
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def test_examples_are_clean(capsys: pytest.CaptureFixture[str]) -> None:
