@@ -76,7 +76,8 @@ class _Reader:
 
     def _skip(self) -> int:
         match = _WHITESPACE.match(self.text, self.pos)
-        self.pos = match.end() if match else self.pos
+        assert match is not None  # "*" matches the empty string too
+        self.pos = match.end()
         return self.pos
 
     def _peek(self) -> str:
