@@ -36,6 +36,8 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 SAFE_COMPOSE_DEPTH = 1000
+# The text of libyaml's own nesting limit error (its scanner refuses past 1,000 levels).
+_PARSER_DEPTH_LIMIT = "exceeded maximum nesting depth"
 
 _BASE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_CONSTRUCTOR = SafeConstructor()
@@ -288,9 +290,14 @@ def _yaml_error_issue(exc: yaml.YAMLError, text: str, file: str) -> Issue:
         line = text.count("\n", 0, position)
         column = position - (text.rfind("\n", 0, position) + 1)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = SourceLocation(file, line + 1, column + 1)
+    if _PARSER_DEPTH_LIMIT in str(problem):
+        # libyaml 0.2.5 (bundled since PyYAML 6.0.4) stops at its own depth limit while
+        # scanning ahead, before our event scan sees level MAX_DEPTH: a limit, not a typo.
+        return load_rules.LIMITS.issue(f"nested deeper than {MAX_DEPTH} levels", where)
     context = getattr(exc, "context", None)
     message = f"{problem} ({context})" if context else str(problem)
-    return load_rules.YAML_SYNTAX.issue(message, SourceLocation(file, line + 1, column + 1))
+    return load_rules.YAML_SYNTAX.issue(message, where)
 
 
 def read_documents(text: str, file: str) -> tuple[list[RawDocument], list[Issue]]:
