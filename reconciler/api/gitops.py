@@ -17,6 +17,7 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.api import event_loop, workflow
+from reconciler.api.manifest_files import check_endpoint_name, manifest_files
 from reconciler.diff.export import live_to_manifest
 from reconciler.loading.project import Project
 from reconciler.planning.drift import DriftReport, drift_report
@@ -73,7 +74,10 @@ def import_folder(project: Project) -> Path:
 
 def plan_import(project: Project, live: dict[str, dict[str, Any]],
                 settings: ImportSettings) -> ImportPlan:
-    """Where each live endpoint's manifest goes; refuses what import must not do. Pure."""
+    """Where each live endpoint's manifest goes; refuses what import must not do (reads
+    only whether the files exist)."""
+    for name in settings.names:
+        check_endpoint_name(name, "endpoint")
     managed = {e.endpoint.name: e.location.file for e in project.endpoints}
     taken = sorted(n for n in settings.names if n in managed)
     if taken:
@@ -89,14 +93,12 @@ def plan_import(project: Project, live: dict[str, dict[str, Any]],
             f"{project.target_name!r}"
         )
     folder = import_folder(project)
-    out: list[ImportedManifest] = []
-    for name in dict.fromkeys(settings.names):
-        path = folder / f"{name}.yaml"
-        exists = path.exists()
-        if exists and not settings.force:
-            raise errors.PlanError(f"{path} already exists; pass --force to overwrite it")
-        out.append(ImportedManifest(name, path, live_to_manifest(live[name]), exists))
-    return ImportPlan(folder, out)
+    files = manifest_files(folder, list(dict.fromkeys(settings.names)), force=settings.force,
+                           origin="endpoint")
+    return ImportPlan(folder, [
+        ImportedManifest(f.name, f.path, live_to_manifest(live[f.name]), f.exists)
+        for f in files
+    ])
 
 
 async def import_with(
@@ -111,6 +113,8 @@ def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
     """Read the named live endpoints and decide where their manifests go (writes nothing)."""
     if not settings.names:
         raise errors.PlanError("name at least one live endpoint to import")
+    for name in settings.names:  # before any call: the names become file names
+        check_endpoint_name(name, "endpoint")
 
     async def run() -> ImportPlan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:

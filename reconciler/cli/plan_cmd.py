@@ -17,6 +17,7 @@ import click
 
 from reconciler import errors
 from reconciler.api import workflow
+from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.cli.options import common_options, parse_vars
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
@@ -174,9 +175,10 @@ def confirm_apply(plan: Plan, auto_approve: bool) -> None:
 @click.option("--all", "all_", is_flag=True, help="Every live endpoint, not only ours.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write one NAME.yaml per endpoint into this folder (default: stdout).")
+@click.option("--force", is_flag=True, help="Overwrite existing NAME.yaml files in --out.")
 @parallelism_option
 def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
-                   select: tuple[str, ...], all_: bool, out: Path | None,
+                   select: tuple[str, ...], all_: bool, out: Path | None, force: bool,
                    parallelism: int) -> int:
     """Write clean manifests for live endpoints (ours, --select'ed, or --all)."""
     project = _load(project_dir, target, cli_vars)
@@ -185,14 +187,15 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
     if out is None:
         click.echo(manifest_yaml.to_yaml_documents(manifests), nl=False)
         return 0
+    files = manifest_files(out, [str(m["name"]) for m in manifests], force=force,
+                           origin="the registry's endpoint name")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for manifest in manifests:
-            path = out / f"{manifest['name']}.yaml"
-            path.write_text(manifest_yaml.to_yaml(manifest), encoding="utf-8")
-            click.echo(f"wrote {path}", err=True)
     except OSError as exc:
-        raise errors.ReconcilerError(f"cannot write manifests into {out}: {exc}") from exc
+        raise errors.ReconcilerError(f"cannot create {out}: {exc.strerror}") from exc
+    for file, manifest in zip(files, manifests, strict=True):
+        write_manifest(file, manifest_yaml.to_yaml(manifest))
+        click.echo(f"{'overwrote' if file.exists else 'wrote'} {file.path}", err=True)
     if not manifests:
         click.echo("No endpoints to export.", err=True)
     return 0

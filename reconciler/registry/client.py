@@ -100,7 +100,9 @@ class CallStats:
 
 
 def endpoint_path(name: str, suffix: str = "") -> str:
-    return f"{API}/{quote(name, safe='')}{suffix}"
+    # Dots encoded too: a registry-supplied name ".." must not become a path segment that
+    # URL normalisation turns into another resource (valid names never contain dots).
+    return f"{API}/{quote(name, safe='').replace('.', '%2E')}{suffix}"
 
 
 class RegistryClient:
