@@ -133,7 +133,7 @@ def test_no_key_in_any_output_file_or_log(
     assert failed.returncode == 1 and "AWS_SECRET" in failed.stderr
 
     _run(scan, root, env_rotated, "export")
-    _run(scan, root, env_rotated, "export", "--all", "--out", str(out / "exported"))
+    _run(scan, root, env_rotated, "export", "--all", "--force", "--out", str(out / "exported"))
     if _present("drift"):
         _run(scan, root, env_rotated, "drift", expect=(0, 2))
         _run(scan, root, env_rotated, "drift", "--format", "markdown", expect=(0, 2))
