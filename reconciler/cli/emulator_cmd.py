@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.emulator import server
-from reconciler.emulator.settings import EmulatorSettings
+from reconciler.emulator.settings import DEFAULT_CREATOR, EmulatorSettings
 
 
 @click.group("emulator")
@@ -38,22 +38,29 @@ def emulator_group() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for faults and drops (replayable).")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Append one JSON line per request: method, path, status, ms.")
+@click.option("--user-name", default=DEFAULT_CREATOR, show_default=True,
+              help="The token's identity: creator of new endpoints and SCIM Me's userName "
+                   "(a UUID makes it a service principal's application id).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Server log level.")
 def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
                   latency_ms: int, fault_rate: float, drop_rate: float, retry_after: int,
-                  seed: int | None, request_log: Path | None, log_level: str) -> None:
+                  seed: int | None, request_log: Path | None, user_name: str,
+                  log_level: str) -> None:
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
     if fault_rate + drop_rate > 1:
         raise click.BadParameter("--fault-rate plus --drop-rate must not exceed 1")
     if token is None:
         token = "dapi-emulator-" + secrets.token_hex(12)
         click.echo(f"Generated token: {token}", err=True)
-    settings = EmulatorSettings(
-        db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
-        fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
-        retry_after_seconds=retry_after,
-    )
+    try:
+        settings = EmulatorSettings(
+            db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
+            fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
+            retry_after_seconds=retry_after, creator=user_name,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: binding {host}; the emulator is meant for loopback use.", err=True)
 

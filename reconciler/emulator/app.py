@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reconciler.emulator import openapi
+from reconciler.emulator import openapi, permissions
 from reconciler.emulator.api_error import ApiError, no_api
 from reconciler.emulator.middleware import GatewayMiddleware
 from reconciler.emulator.routes import ApiHandlers, json_response
@@ -25,10 +25,9 @@ from reconciler.emulator.store import EndpointStore
 __all__ = ["EmulatorApp", "EmulatorSettings", "create_app"]
 
 BASE = "/api/2.0/serving-endpoints"
-PERMISSIONS = "/api/2.0/permissions/serving-endpoints/{endpoint_id}"
 
 
-def _routes(h: ApiHandlers) -> list[Route]:
+def _routes(h: ApiHandlers, permission_routes: list[Route]) -> list[Route]:
     return [
         # MLflow's client joins paths with a trailing slash for list and create.
         Route(BASE, h.list_endpoints, methods=["GET"]),
@@ -42,9 +41,7 @@ def _routes(h: ApiHandlers) -> list[Route]:
         Route(BASE + "/{name}/ai-gateway", h.put_ai_gateway, methods=["PUT"]),
         Route(BASE + "/{name}/tags", h.patch_tags, methods=["PATCH"]),
         Route(BASE + "/{name}/notifications", h.patch_notifications, methods=["PATCH"]),
-        Route(PERMISSIONS, h.get_permissions, methods=["GET"]),
-        Route(PERMISSIONS, h.set_permissions, methods=["PUT", "PATCH"]),
-        Route(PERMISSIONS + "/permissionLevels", h.permission_levels, methods=["GET"]),
+        *permission_routes,
         Route("/serving-endpoints/chat/completions", h.openai_route, methods=["POST"]),
         Route("/serving-endpoints/completions", h.openai_route, methods=["POST"]),
         Route("/serving-endpoints/embeddings", h.openai_route, methods=["POST"]),
@@ -90,7 +87,7 @@ class EmulatorApp(Starlette):
         self.store = EndpointStore(settings.db_path)
         handlers = ApiHandlers(self.store, settings)
         super().__init__(
-            routes=_routes(handlers),
+            routes=_routes(handlers, permissions.routes(self.store, settings)),
             exception_handlers={ApiError: _api_error, HTTPException: _no_route},
         )
         self.router.redirect_slashes = False

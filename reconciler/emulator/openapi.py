@@ -59,11 +59,39 @@ ENDPOINT_SUMMARY: Schema = {
     "required": ["name", "id", "creator", "creation_timestamp", "last_updated_timestamp",
                  "state", "description"],
 }
+_GRANT: Schema = {
+    "type": "object",
+    "properties": {
+        "permission_level": schemas.PERMISSION_LEVEL,
+        "inherited": {"type": "boolean"},
+        "inherited_from_object": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["permission_level", "inherited"],
+}
 PERMISSIONS: Schema = {
     "type": "object",
-    "properties": {"object_id": {"type": "string"}, "object_type": {"type": "string"},
-                   "access_control_list": {"type": "array", "items": {"type": "object"}}},
+    "properties": {
+        "object_id": {"type": "string", "pattern": "^/serving-endpoints/[0-9a-f]{32}$"},
+        "object_type": {"type": "string", "enum": ["serving-endpoint"]},
+        "access_control_list": {"type": "array", "items": {
+            "type": "object",
+            "properties": {**{p: {"type": "string"} for p in schemas.PRINCIPALS},
+                           "display_name": {"type": "string"},
+                           "all_permissions": {"type": "array", "items": _GRANT}},
+            "required": ["all_permissions"],
+        }},
+    },
     "required": ["object_id", "object_type", "access_control_list"],
+}
+PERMISSION_LEVELS: Schema = {"type": "object", "properties": {"permission_levels": {
+    "type": "array", "items": {"type": "object", "properties": {
+        "permission_level": schemas.PERMISSION_LEVEL, "description": {"type": "string"}},
+        "required": ["permission_level"]}}}}
+SCIM_USER: Schema = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "userName": {"type": "string"},
+                   "displayName": {"type": "string"}, "active": {"type": "boolean"}},
+    "required": ["id", "userName"],
 }
 QUERY_RESPONSE: Schema = {"type": "object"}
 
@@ -135,9 +163,8 @@ def document() -> dict[str, Any]:
                          (400, 404), by_id),
         },
         perms + "/permissionLevels": {"get": _op(
-            "getPermissionLevels", {"type": "object", "properties": {
-                "permission_levels": {"type": "array", "items": {"type": "object"}}}},
-            errors=(404,), params=by_id)},
+            "getPermissionLevels", PERMISSION_LEVELS, errors=(404,), params=by_id)},
+        "/api/2.0/preview/scim/v2/Me": {"get": _op("currentUser", SCIM_USER, errors=())},
         "/serving-endpoints/{name}/invocations": {"post": _op(
             "query", QUERY_RESPONSE, schemas.QUERY, (400, 404), named)},
     }

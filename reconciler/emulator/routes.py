@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from reconciler.emulator import endpoints, invocations, schemas, validation, views
+from reconciler.emulator import endpoints, identity, invocations, schemas, validation, views
 from reconciler.emulator.api_error import ApiError, already_exists, malformed, not_found
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import EndpointStore, WriteTxn
@@ -88,7 +88,7 @@ class ApiHandlers:
                 now=now_ms(), ready_after=self.settings.ready_after, salt=self.store.salt,
                 fail=txn.take_fail_next_update(name))
             txn.put(doc)
-            txn.put_acl(doc["id"], views.default_acl(doc["creator"]))
+            txn.put_acl(doc["id"], identity.creator_acl(doc["creator"]))
             return doc
 
         return json_response(views.detailed(await self.store.write(work)))
@@ -106,8 +106,7 @@ class ApiHandlers:
 
         def work(txn: WriteTxn) -> None:
             self._existing(txn, name)
-            # Grants stay behind under the old id, as they do on a workspace for a while.
-            txn.delete(name)
+            txn.delete(name)  # its grants go with it
 
         await self.store.write(work)
         return json_response({})
@@ -192,48 +191,6 @@ class ApiHandlers:
         if notifications:
             answer["email_notifications"] = notifications
         return json_response(answer)
-
-    # --- permissions (keyed by endpoint id) ----------------------------------------------
-    def _id_not_found(self, endpoint_id: str) -> ApiError:
-        return ApiError(404, "RESOURCE_DOES_NOT_EXIST",
-                        f"Serving endpoint with id '{endpoint_id}' does not exist.")
-
-    async def get_permissions(self, request: Request) -> Response:
-        endpoint_id = request.path_params["endpoint_id"]
-        doc = self.store.read_by_id(endpoint_id)
-        if doc is None:
-            raise self._id_not_found(endpoint_id)
-        acl = self.store.read_acl(endpoint_id) or views.default_acl(doc["creator"])
-        return json_response(views.permissions(endpoint_id, acl))
-
-    async def set_permissions(self, request: Request) -> Response:
-        endpoint_id = request.path_params["endpoint_id"]
-        body = await read_body(request)
-        validation.check_body(schemas.PERMISSIONS_REQUEST, body)
-        entries = body.get("access_control_list") or []
-        validation.check_acl(entries, "access_control_list")
-        grants = [endpoints.prune(schemas.ACCESS_CONTROL, e) for e in entries]
-        merge = request.method == "PATCH"
-
-        def work(txn: WriteTxn) -> list[Doc]:
-            doc = txn.get_by_id(endpoint_id)
-            if doc is None:
-                raise self._id_not_found(endpoint_id)
-            current = txn.get_acl(endpoint_id) or views.default_acl(doc["creator"])
-            acl = views.merge_acl(current, grants) if merge else grants
-            txn.put_acl(endpoint_id, acl)
-            return acl
-
-        acl = await self.store.write(work)
-        return json_response(views.permissions(endpoint_id, acl))
-
-    async def permission_levels(self, request: Request) -> Response:
-        endpoint_id = request.path_params["endpoint_id"]
-        if self.store.read_by_id(endpoint_id) is None:
-            raise self._id_not_found(endpoint_id)
-        levels = [{"permission_level": level, "description": text}
-                  for level, text in views.PERMISSION_LEVELS]
-        return json_response({"permission_levels": levels})
 
     # --- queries ---------------------------------------------------------------------------
     async def invocations(self, request: Request) -> Response:

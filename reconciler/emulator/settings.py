@@ -17,7 +17,8 @@ class EmulatorSettings:
     local target); a server always has one. ``ready_after`` is how long (seconds) a create
     or config update stays in progress, measured from timestamps at read time.
     ``fault_rate`` and ``drop_rate`` are shares of requests answered 429/503 or dropped,
-    drawn from a generator seeded by ``seed`` so a run can be replayed.
+    drawn from a generator seeded by ``seed`` so a run can be replayed. ``creator`` is the
+    token's identity (``--user-name``): it creates endpoints and is what SCIM ``Me`` answers.
     """
 
     db_path: Path | None = None
@@ -43,5 +44,7 @@ class EmulatorSettings:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
         if self.fault_rate + self.drop_rate > 1.0:
             raise ValueError("fault_rate + drop_rate must not exceed 1")
+        if not self.creator.strip():
+            raise ValueError("creator (the user name) must not be empty")
         if self.retry_after_seconds < 0:
             raise ValueError("retry_after_seconds must be >= 0")

@@ -66,6 +66,9 @@ class WriteTxn:
         )
 
     def delete(self, name: str) -> None:
+        """Remove the endpoint and its grants (a recreated endpoint has a new id)."""
+        self._conn.execute("DELETE FROM acls WHERE endpoint_id IN "
+                           "(SELECT id FROM endpoints WHERE name=?)", (name,))
         self._conn.execute("DELETE FROM endpoints WHERE name=?", (name,))
 
     def get_acl(self, endpoint_id: str) -> list[Doc] | None:

@@ -310,12 +310,3 @@ def check_tags(tags: list[dict[str, Any]], path: str) -> None:
         if key in keys:
             raise invalid(f"{path}: duplicate tag key '{key}'.")
         keys.add(key)
-
-
-def check_acl(entries: list[dict[str, Any]], path: str) -> None:
-    for index, entry in enumerate(entries):
-        principals = [k for k in ("user_name", "group_name", "service_principal_name")
-                      if entry.get(k)]
-        if len(principals) != 1:
-            raise invalid(f"{path}[{index}]: exactly one of user_name, group_name or "
-                          "service_principal_name must be given.")

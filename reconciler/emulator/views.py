@@ -1,4 +1,4 @@
-"""What the service shows: the detailed endpoint (GET), the list summary, permissions.
+"""What the service shows: the detailed endpoint (GET) and the list summary.
 
 Views are computed from a settled stored document and never include write-only data
 (plaintext secrets are not even stored; ``budget_policy_id``, legacy rate limits,
@@ -14,12 +14,6 @@ from typing import Any
 from reconciler.emulator import endpoints
 
 Doc = dict[str, Any]
-
-PERMISSION_LEVELS = (
-    ("CAN_MANAGE", "Can manage the endpoint: change its config, permissions and delete it."),
-    ("CAN_QUERY", "Can query the endpoint."),
-    ("CAN_VIEW", "Can view the endpoint and its details."),
-)
 
 
 def state(doc: Doc) -> Doc:
@@ -114,46 +108,3 @@ def summary(doc: Doc) -> Doc:
     if doc.get("ai_gateway"):
         view["ai_gateway"] = copy.deepcopy(doc["ai_gateway"])
     return view
-
-
-def default_acl(creator: str) -> list[Doc]:
-    return [{"user_name": creator, "permission_level": "CAN_MANAGE"}]
-
-
-def permissions(endpoint_id: str, acl: list[Doc]) -> Doc:
-    """``ServingEndpointPermissions``: direct grants plus the inherited admins grant."""
-    entries: list[Doc] = []
-    for grant in acl:
-        principal = {k: grant[k] for k in ("user_name", "group_name", "service_principal_name")
-                     if grant.get(k)}
-        entries.append({
-            **principal,
-            "display_name": next(iter(principal.values())),
-            "all_permissions": [{"permission_level": grant["permission_level"],
-                                 "inherited": False}],
-        })
-    entries.append({
-        "group_name": "admins",
-        "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": True,
-                             "inherited_from_object": ["/serving-endpoints/"]}],
-    })
-    return {
-        "object_id": f"/serving-endpoints/{endpoint_id}",
-        "object_type": "serving-endpoint",
-        "access_control_list": entries,
-    }
-
-
-def merge_acl(acl: list[Doc], changes: list[Doc]) -> list[Doc]:
-    """PATCH semantics: a principal's grant is replaced, others are kept."""
-
-    def principal(grant: Doc) -> tuple[str, str]:
-        for key in ("user_name", "group_name", "service_principal_name"):
-            if grant.get(key):
-                return key, str(grant[key])
-        return "", ""
-
-    merged = {principal(g): g for g in acl}
-    for grant in changes:
-        merged[principal(grant)] = grant
-    return list(merged.values())
