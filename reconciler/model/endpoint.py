@@ -1,8 +1,9 @@
 """The serving-endpoint manifest: the body of ``POST /api/2.0/serving-endpoints``.
 
 Same field names and nesting as the REST API (DESIGN.md section 2), so Databricks' docs and
-MLflow ``create_endpoint`` examples paste in unchanged. Two manifest-only conveniences:
-``kind`` (default ``ServingEndpoint``) and ``tags`` as a plain map.
+MLflow ``create_endpoint`` examples paste in unchanged. Manifest-only additions: ``kind``
+(default ``ServingEndpoint``), ``tags`` as a plain map, and ``permissions`` (the endpoint's
+grants, written through the Permissions API, never in the create body).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Literal
 
 from reconciler.model.base import ManifestModel
 from reconciler.model.gateway import AiGatewayConfig, LegacyRateLimit
+from reconciler.model.permissions import PermissionEntry
 from reconciler.model.providers import ExternalModel
 
 WORKLOAD_TYPES: tuple[str, ...] = (
@@ -122,6 +124,8 @@ class ServingEndpoint(ManifestModel):
     route_optimized: bool | None = None
     budget_policy_id: str | None = None
     email_notifications: EmailNotifications | None = None
+    # Grants (model/permissions.py): their own API, never part of the create body.
+    permissions: list[PermissionEntry] | None = None
 
     def tag_map(self) -> dict[str, str]:
         """Tags as a map, whichever of the two accepted forms the manifest used."""
@@ -143,6 +147,7 @@ class ServingEndpoint(ManifestModel):
         """The REST create body: manifest-only keys dropped, tags in the API's list form."""
         body = super().to_wire()
         body.pop("kind", None)
+        body.pop("permissions", None)
         if self.tags is not None:
             body["tags"] = [{"key": k, "value": v} for k, v in self.tag_map().items()]
         return body

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from reconciler.model.base import ManifestModel
+from reconciler.model.permissions import PermissionsPolicy
 
 VariableValue = str | int | float | bool
 PlaintextPolicy = Literal["forbid", "env-only", "allow"]
@@ -35,6 +36,7 @@ class Policy(ManifestModel):
     require_rate_limits: bool = False
     required_tags: list[str] = Field(default_factory=list)
     plaintext_secrets: PlaintextPolicy = "forbid"
+    permissions: PermissionsPolicy = Field(default_factory=PermissionsPolicy)
 
 
 class ProjectFile(ManifestModel):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from reconciler.validation.endpoint_rules import ENDPOINT_RULES
 from reconciler.validation.load_rules import LOAD_RULES
+from reconciler.validation.permission_rules import PERMISSION_POLICY_RULES, PERMISSION_RULES
 from reconciler.validation.project_rules import POLICY_RULES, PROJECT_RULES
 from reconciler.validation.provider_rules import PROVIDER_RULES
 from reconciler.validation.rules import Rule
 
-RULES: tuple[Rule, ...] = (*PROVIDER_RULES, *ENDPOINT_RULES, *PROJECT_RULES, *POLICY_RULES)
+RULES: tuple[Rule, ...] = (
+    *PROVIDER_RULES, *ENDPOINT_RULES, *PERMISSION_RULES, *PROJECT_RULES, *POLICY_RULES,
+    *PERMISSION_POLICY_RULES,
+)
 """Rules with a check function (provider, endpoint, project and policy layers)."""
 
 ALL_RULES: tuple[Rule, ...] = (*LOAD_RULES, *RULES)
