@@ -9,6 +9,7 @@ from reconciler.api.workflow import (
     export,
     load_saved_plan,
     plan,
+    planned_requests,
     save_plan,
 )
 from reconciler.loading.interpolation import resolve_env_refs
@@ -28,6 +29,7 @@ __all__ = [
     "load_project",
     "load_saved_plan",
     "plan",
+    "planned_requests",
     "resolve_env_refs",
     "save_plan",
     "validate_paths",

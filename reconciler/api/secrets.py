@@ -104,8 +104,8 @@ def check_apply_env(plan: Plan, env: Mapping[str, str]) -> None:
     """
     missing: list[str] = []
     for action in plan.actions:
-        for request in action.requests:
-            for path, raw in _plaintext_strings(request.body, ""):
+        for step in action.steps:
+            for path, raw in _plaintext_strings(step.wire_body(), ""):
                 for match in ENV_REF_PATTERN.finditer(raw):
                     name = match.group(1)
                     if name in env:

@@ -31,7 +31,7 @@ from reconciler.loading.project import Project
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
-from reconciler.registry import RegistryClient, open_registry
+from reconciler.registry import RegistryClient, open_registry, request_line
 from reconciler.registry.pacing import for_each
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,14 @@ def load_saved_plan(path: Path, project: Project) -> Plan:
             "or secret scopes, or run apply without a saved plan"
         )
     return saved
+
+
+def planned_requests(plan_: Plan) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """``(endpoint, "METHOD URL", body)`` of every request apply will send for ``plan_``, in
+    order, from the registry's route table (the one place that turns steps into requests).
+    Bodies are as planned (``${env.NAME}`` references not yet resolved)."""
+    return [(action.name, request_line(step, plan_.target_host), step.wire_body())
+            for action in plan_.actions if not action.blocked for step in action.steps]
 
 
 def _where(host: str | None, local: str | None) -> str:

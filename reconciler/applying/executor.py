@@ -41,10 +41,12 @@ from reconciler.applying.waiting import (
     is_updating,
 )
 from reconciler.diff.digest import live_digest
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
-from reconciler.planning.planner import OWNERSHIP_TAG
+from reconciler.model.steps import PlanStep
+from reconciler.model.vocabulary import OWNERSHIP_TAG
+from reconciler.planning.plan import EndpointAction, Plan
+from reconciler.planning.serialize import step_problems
 from reconciler.redaction import redact_text
-from reconciler.registry import RegistryClient
+from reconciler.registry import RegistryClient, route
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,14 @@ class _Run:
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
-    """Converge the registry to ``plan``; never raises for an endpoint's failure (see report)."""
+    """Converge the registry to ``plan``; never raises for an endpoint's failure (see report).
+
+    Raises ``errors.PlanError`` before any request when a step does not belong to its action
+    (another endpoint, an operation its kind never has): the plan was not made by the planner.
+    """
+    problems = step_problems(plan)
+    if problems:
+        raise errors.PlanError(f"refusing to apply the plan: {problems[0]}; nothing was sent")
     started = time.monotonic()
     calls_before = dict(registry.stats.by_method)
     executor = _Executor(plan, registry, options)
@@ -303,7 +312,7 @@ class _Executor:
         action = run.action
         if action.action == "delete" and fresh is None:
             run.notes.append("already deleted")
-            run.action = action.model_copy(update={"requests": []})
+            run.action = action.model_copy(update={"steps": []})
             return True
         if action.action == "delete" and not _is_ours(fresh, self.plan.project):
             raise EndpointFailure("not-ours", f"refusing to delete {action.name!r}: it does not "
@@ -335,42 +344,40 @@ class _Executor:
         return action.live_digest == (None if fresh is None else live_digest(fresh))
 
     async def _write(self, run: _Run, fresh: dict[str, Any] | None) -> bool | None:
-        """Issue the planned requests; whether to wait for a config update; None to go round."""
+        """Perform the planned steps; whether to wait for a config update; None to go round."""
         needs_wait = False
         if run.action.action != "no-op":
             self._event(run.action.name, f"{run.action.action} ({', '.join(run.action.facets)})"
                         if run.action.facets else run.action.action)
-        for request in run.action.requests:
-            body = request.body
+        for step in run.action.steps:
+            method, path = route(step)
+            body = step.wire_body()
             if body is not None and self.options.resolve_body is not None:
                 body = self.options.resolve_body(body)
             try:
-                answer = await self.registry.call(request.method, request.path, body,
-                                                  endpoint=run.action.name)
+                answer = await self.registry.write(step, body)
             except errors.RegistryConflict as exc:
-                if _is_create(request) and exc.error_code in ALREADY_EXISTS_CODES:
-                    await self._adopt_existing(run, request, retried=exc.attempts > 1)
-                elif _is_config_update(request):
-                    run.requests.append(f"{request.method} {request.path} (409)")
+                if step.op == "create" and exc.error_code in ALREADY_EXISTS_CODES:
+                    await self._adopt_existing(run, step, retried=exc.attempts > 1)
+                elif step.op == "update_config":
+                    run.requests.append(f"{method} {path} (409)")
                     run.foreign_update = await self._wait_settled(run)
                     return None
                 else:
                     raise
             except errors.RegistryNotFound:
-                if request.method != "DELETE":
+                if step.op != "delete":
                     raise
                 run.notes.append("already deleted")
             else:
-                if needs_verifying(request):
-                    run.unguarded.append(Written(request, body, answer))
+                if needs_verifying(step):
+                    run.unguarded.append(Written(step, body, answer))
             run.written = True
-            run.requests.append(f"{request.method} {request.path}")
-            needs_wait = needs_wait or _is_create(request) or _is_config_update(request)
+            run.requests.append(f"{method} {path}")
+            needs_wait = needs_wait or step.op in ("create", "update_config")
         return needs_wait
 
-    async def _adopt_existing(
-        self, run: _Run, request: PlannedRequest, *, retried: bool
-    ) -> None:
+    async def _adopt_existing(self, run: _Run, step: PlanStep, *, retried: bool) -> None:
         """Our create found the name taken: is it the endpoint we wanted?
 
         Two ways this happens: our create was retried after its answer was lost (the first
@@ -391,7 +398,7 @@ class _Executor:
             if again.action != "no-op" or again.blocked:
                 raise EndpointFailure("conflict", f"{name!r} was created meanwhile (by another "
                                       "apply?) with other settings; run plan again")
-        elif not (retried and _entities_match(request.body or {}, found)):
+        elif not (retried and _entities_match(step.wire_body() or {}, found)):
             raise taken
         run.notes.append("create was retried and found its endpoint already created"
                          if retried else "already created meanwhile by another apply, "
@@ -435,14 +442,6 @@ def _failed(run: _Run, kind: FailureKind, message: str) -> EndpointOutcome:
         error=redact_text(message), note="; ".join(run.notes) or None,
         waited_seconds=None if run.waited is None else round(run.waited, 3),
     )
-
-
-def _is_create(request: PlannedRequest) -> bool:
-    return request.method == "POST" and request.path.rstrip("/").endswith("/serving-endpoints")
-
-
-def _is_config_update(request: PlannedRequest) -> bool:
-    return request.method == "PUT" and request.path.endswith("/config")
 
 
 def _tag_value(endpoint: Mapping[str, Any] | None, key: str) -> str | None:

@@ -18,22 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.planning.plan import PlannedRequest
+from reconciler.model.steps import PlanStep
 
 
 @dataclass(frozen=True)
 class Written:
-    """One accepted last-writer-wins write: the request, the body sent, the server's answer."""
+    """One accepted last-writer-wins write: the step, the body sent, the server's answer."""
 
-    request: PlannedRequest
+    step: PlanStep
     body: Mapping[str, Any] | None
     answer: Mapping[str, Any]
 
 
-def needs_verifying(request: PlannedRequest) -> bool:
-    path = request.path.rstrip("/")
-    return (request.method == "PATCH" and path.endswith(("/tags", "/notifications"))) or (
-        request.method == "PUT" and path.endswith("/ai-gateway"))
+def needs_verifying(step: PlanStep) -> bool:
+    return step.op in ("patch_tags", "put_ai_gateway", "patch_notifications")
 
 
 def overwritten(writes: list[Written], fresh: Mapping[str, Any] | None) -> list[str]:
@@ -42,19 +40,22 @@ def overwritten(writes: list[Written], fresh: Mapping[str, Any] | None) -> list[
         return ["the endpoint (deleted)"] if writes else []
     lost: list[str] = []
     for write in writes:
-        path = write.request.path.rstrip("/")
-        if path.endswith("/tags"):
-            keys = _lost_tags(write.body or {}, fresh)
-            if keys:
-                lost.append("tags " + ", ".join(keys))
-        elif path.endswith("/ai-gateway"):
-            if write.answer and not _contained(write.answer, fresh.get("ai_gateway")):
-                lost.append("ai_gateway")
-        elif write.answer and not _contained(
-            write.answer.get("email_notifications", write.answer),
-            fresh.get("email_notifications"),
-        ):
-            lost.append("email_notifications")
+        match write.step.op:
+            case "patch_tags":
+                keys = _lost_tags(write.body or {}, fresh)
+                if keys:
+                    lost.append("tags " + ", ".join(keys))
+            case "put_ai_gateway":
+                if write.answer and not _contained(write.answer, fresh.get("ai_gateway")):
+                    lost.append("ai_gateway")
+            case "patch_notifications":
+                if write.answer and not _contained(
+                    write.answer.get("email_notifications", write.answer),
+                    fresh.get("email_notifications"),
+                ):
+                    lost.append("email_notifications")
+            case _:
+                pass  # guarded by the service (409 while an update is in progress)
     return lost
 
 

@@ -22,7 +22,14 @@ from reconciler.cli.options import common_options, parse_vars
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
 from reconciler.redaction import RedactingFilter
-from reconciler.render import apply_report, manifest_yaml, plan_json, plan_markdown, plan_text
+from reconciler.render import (
+    apply_report,
+    manifest_yaml,
+    plan_json,
+    plan_markdown,
+    plan_requests,
+    plan_text,
+)
 from reconciler.render.progress import ProgressDisplay
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -94,10 +101,13 @@ def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
 @select_option
 @click.option("--prune", is_flag=True, help="Plan deletes of our endpoints not in manifests.")
 @click.option("--allow-recreate", is_flag=True, help="Plan recreates where a change needs one.")
+@click.option("--show-requests", is_flag=True,
+              help="Also list every request apply will send (method, URL, body).")
 @parallelism_option
 def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                  out: Path | None, fmt: str, detailed_exitcode: bool, select: tuple[str, ...],
-                 prune: bool, allow_recreate: bool, parallelism: int) -> int:
+                 prune: bool, allow_recreate: bool, show_requests: bool,
+                 parallelism: int) -> int:
     """Show what apply would change on the target (read-only)."""
     project = _load(project_dir, target, cli_vars)
     settings = workflow.PlanSettings(select=workflow.selected(select), prune=prune,
@@ -107,6 +117,10 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
         workflow.save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
     click.echo(render_plan(plan, fmt, colour()), nl=fmt == "text")
+    if show_requests:
+        # On stderr for the machine formats, so their stdout stays one document.
+        click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
+                   err=fmt != "text")
     return 2 if detailed_exitcode and plan.has_changes else 0
 
 
@@ -138,6 +152,10 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
     to_stderr = fmt == "json"
     click.echo(plan_text.render_plan_text(plan, color=colour("stderr" if to_stderr else
                                                               "stdout")), err=to_stderr)
+    if planfile is not None and plan.has_changes:
+        # A saved plan is applied as written: show exactly what that sends before asking.
+        click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
+                   err=to_stderr)
     if not plan.has_changes:
         if fmt == "json":
             click.echo(apply_report.render_apply_json(workflow.empty_report(plan)), nl=False)

@@ -38,8 +38,8 @@ from reconciler.diff.desired import desired_body
 from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.vocabulary import APPLIED_TAG as APPLIED_TAG
 
-APPLIED_TAG = "reconciler-applied"
 # One letter per facet in the tag value; the order is the order written.
 MARK_KEYS: dict[Facet, str] = {
     "config": "c", "ai_gateway": "g", "tags": "t", "notifications": "n",

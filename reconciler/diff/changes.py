@@ -10,14 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Facet = Literal["config", "ai_gateway", "tags", "notifications"]
+from reconciler.model.vocabulary import FACET_ORDER, Facet
+
+__all__ = ["FACET_ORDER", "Cause", "Facet", "FieldChange", "Impact", "PlanModel"]
+
 Impact = Literal["in-place", "rolling", "recreate", "destroy", "create"]
 # Which side moved (reconciler.diff.applied_marks): the manifest ("repository"), the live
 # endpoint behind the repository's back ("drift"), or no record to tell ("unknown").
 Cause = Literal["repository", "drift", "unknown"]
-
-# The order apply writes facets in, and the order renderers list them.
-FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
 
 
 class PlanModel(BaseModel):

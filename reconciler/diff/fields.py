@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-OWNERSHIP_TAG = "reconciler-project"
-SECRETS_TAG = "reconciler-secrets"
-# Tags with this prefix are ours. The ownership tag is always compared; the others are
-# managed by the features that write them and left alone by the diff.
-RESERVED_TAG_PREFIX = "reconciler-"
+# Tags with RESERVED_TAG_PREFIX are ours (defined in model.vocabulary, re-exported here). The
+# ownership tag is always compared; the others are managed by the features that write them
+# and left alone by the diff.
+from reconciler.model.vocabulary import OWNERSHIP_TAG as OWNERSHIP_TAG
+from reconciler.model.vocabulary import RESERVED_TAG_PREFIX as RESERVED_TAG_PREFIX
+from reconciler.model.vocabulary import SECRETS_TAG as SECRETS_TAG
+from reconciler.model.vocabulary import is_reserved_tag as is_reserved_tag
 
 # Lists that are matched by key; in normalised data they are dicts keyed by that key.
 KEYED_LISTS: frozenset[str] = frozenset(
@@ -215,5 +217,3 @@ def render_path(segments: tuple[str, ...] | list[str]) -> str:
     return out
 
 
-def is_reserved_tag(key: str) -> bool:
-    return key.startswith(RESERVED_TAG_PREFIX)

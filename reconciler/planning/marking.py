@@ -26,16 +26,13 @@ from typing import Any
 from reconciler.diff import applied_marks
 from reconciler.diff.explain import explain
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.planning.plan import EndpointAction, PlannedRequest
+from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, TagWrite
+from reconciler.model.vocabulary import is_system_endpoint
+from reconciler.planning.plan import EndpointAction
 
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
 DRIFT_NOTE = "changed outside the repository"
 # Facets apply may write on a Databricks-provided endpoint.
 SYSTEM_FACETS = ("ai_gateway", "tags")
-
-
-def is_system_endpoint(name: str) -> bool:
-    return name.startswith(SYSTEM_ENDPOINT_PREFIX)
 
 
 def finish_action(
@@ -53,8 +50,8 @@ def finish_action(
     marks = applied_marks.manifest_marks(endpoint)
     mark = applied_marks.format_marks(marks)
     if action.action in ("create", "recreate"):
-        return action.model_copy(update={"requests": [_with_create_mark(r, mark)
-                                                      for r in action.requests]})
+        return action.model_copy(update={"steps": [_with_create_mark(s, mark)
+                                                   for s in action.steps]})
     if live is None:
         return action
     update: dict[str, Any] = {"explanations": explain(endpoint, live)}
@@ -65,7 +62,7 @@ def finish_action(
         note = f"{DRIFT_NOTE}: {', '.join(drifted)}"
         update["reason"] = f"{action.reason}; {note}" if action.reason else note
     if action.action == "update" and applied_marks.live_mark_value(live) != mark:
-        update["requests"] = _with_update_mark(action.requests, action.name, mark)
+        update["steps"] = _with_update_mark(action.steps, action.name, mark)
     return action.model_copy(update=update)
 
 
@@ -77,38 +74,31 @@ def _system_guard(
         return None
     if live is None and action.action == "create":
         return action.model_copy(update={
-            "action": "no-op", "blocked": True, "requests": [], "changes": [],
+            "action": "no-op", "blocked": True, "steps": [], "changes": [],
             "reason": "Databricks-provided endpoint not found in this workspace: it is "
             "never created, only its AI Gateway settings and tags are managed",
         })
     forbidden = [f for f in action.facets if f not in SYSTEM_FACETS]
     if action.action == "update" and forbidden:
         return action.model_copy(update={
-            "action": "no-op", "blocked": True, "requests": [], "facets": [],
+            "action": "no-op", "blocked": True, "steps": [], "facets": [],
             "reason": f"Databricks-provided endpoint: its {', '.join(forbidden)} cannot be "
             "managed (only ai_gateway, rate_limits and tags)",
         })
     return None
 
 
-def _with_create_mark(request: PlannedRequest, mark: str) -> PlannedRequest:
-    if request.method != "POST" or request.body is None:
-        return request
-    tags = [t for t in request.body.get("tags") or []
-            if t.get("key") != applied_marks.APPLIED_TAG]
+def _with_create_mark(step: PlanStep, mark: str) -> PlanStep:
+    if not isinstance(step, CreateStep):
+        return step
+    tags = [t for t in step.body.get("tags") or [] if t.get("key") != applied_marks.APPLIED_TAG]
     tags.append({"key": applied_marks.APPLIED_TAG, "value": mark})
-    return request.model_copy(update={"body": {**request.body, "tags": tags}})
+    return step.model_copy(update={"body": {**step.body, "tags": tags}})
 
 
-def _with_update_mark(
-    requests: list[PlannedRequest], name: str, mark: str
-) -> list[PlannedRequest]:
-    tag = {"key": applied_marks.APPLIED_TAG, "value": mark}
-    if requests and requests[-1].facet == "tags" and requests[-1].method == "PATCH":
-        last = requests[-1]
-        body = dict(last.body or {})
-        body["add_tags"] = [*body.get("add_tags", []), tag]
-        return [*requests[:-1], last.model_copy(update={"body": body})]
-    path = f"/api/2.0/serving-endpoints/{name}/tags"
-    return [*requests, PlannedRequest(facet="tags", method="PATCH", path=path,
-                                      body={"add_tags": [tag]})]
+def _with_update_mark(steps: list[PlanStep], name: str, mark: str) -> list[PlanStep]:
+    tag = TagWrite(key=applied_marks.APPLIED_TAG, value=mark)
+    if steps and isinstance(steps[-1], PatchTagsStep):
+        last = steps[-1]
+        return [*steps[:-1], last.model_copy(update={"add_tags": [*last.add_tags, tag]})]
+    return [*steps, PatchTagsStep(endpoint=name, add_tags=[tag])]

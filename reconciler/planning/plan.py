@@ -3,7 +3,10 @@
 One ``Plan`` object feeds every renderer (text, JSON, Markdown), is saved by ``plan --out``
 and read back by ``apply PLANFILE``. It is built by ``reconciler.planning.planner.build_plan``
 and never does anything itself. The JSON form (``schema_version`` 1) is a public contract,
-documented in docs/plan-json.md; fields are only ever added, never renamed.
+documented in docs/plan-json.md; within one version fields are only ever added, never
+renamed. Version 2 replaced version 1's raw HTTP requests (method, path, body) with typed
+steps (``reconciler.model.steps``): a step names its operation and endpoint, and only the
+registry turns it into a request.
 
 Vocabulary:
 
@@ -11,9 +14,11 @@ Vocabulary:
   A no-op always carries a ``reason``. A recreate that ``--allow-recreate`` did not allow is a
   ``no-op`` with ``blocked=True`` (and its changes listed), so ``plan`` shows it and ``apply``
   refuses it; see docs/diff.md.
-* ``facets``: the independently writable parts of an endpoint, in the fixed order apply uses:
-  ``config`` (PUT /config, a new config version), ``ai_gateway`` (PUT /ai-gateway), ``tags``
-  (PATCH /tags), ``notifications`` (PATCH /notifications).
+* ``facets``: the independently writable parts of an endpoint, in the fixed order apply uses
+  (the facet table, ``reconciler.diff.facets``): ``config`` (step ``update_config``, a new
+  config version), ``ai_gateway`` (``put_ai_gateway``), ``tags`` (``patch_tags``),
+  ``notifications`` (``patch_notifications``).
+* ``steps``: the writes, in order (``reconciler.model.steps``).
 * ``FieldChange.impact``: ``in-place`` (tags, gateway, notifications), ``rolling`` (a new config
   version), ``recreate`` (new endpoint id, URL and permissions), ``destroy`` (delete), and
   ``create`` (a field of an endpoint that does not exist yet).
@@ -21,39 +26,25 @@ Vocabulary:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact, PlanModel
 from reconciler.diff.explain import Explanation
+from reconciler.model.steps import PlanStep
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
 
 ActionKind = Literal["create", "update", "recreate", "delete", "no-op"]
-HttpMethod = Literal["POST", "PUT", "PATCH", "DELETE"]
 
 ACTION_KINDS: tuple[ActionKind, ...] = ("create", "update", "recreate", "delete", "no-op")
 NOT_SELECTED = "not selected"
 
 __all__ = [
     "ACTION_KINDS", "FACET_ORDER", "NOT_SELECTED", "SCHEMA_VERSION", "ActionKind",
-    "EndpointAction", "Facet", "FieldChange", "HttpMethod", "Impact", "Plan", "PlannedRequest",
+    "EndpointAction", "Facet", "FieldChange", "Impact", "Plan", "PlanStep",
 ]
-
-
-class PlannedRequest(PlanModel):
-    """One REST call apply will issue, exactly: method, path under the host, JSON body.
-
-    Bodies hold ``*_plaintext`` values as the manifest wrote them (a ``${env.NAME}``
-    reference, resolved by apply at the last moment); renderers and saved plans mask any
-    literal value.
-    """
-
-    facet: Facet | Literal["endpoint"]
-    method: HttpMethod
-    path: str
-    body: dict[str, Any] | None = None
 
 
 class EndpointAction(PlanModel):
@@ -64,7 +55,10 @@ class EndpointAction(PlanModel):
     reason: str = ""
     facets: list[Facet] = Field(default_factory=list)
     changes: list[FieldChange] = Field(default_factory=list)
-    requests: list[PlannedRequest] = Field(default_factory=list)
+    # The writes apply makes, in order; each names this action's endpoint. Bodies hold
+    # ``*_plaintext`` values as the manifest wrote them (a ``${env.NAME}`` reference, resolved
+    # by apply at the last moment); renderers and saved plans mask any literal value.
+    steps: list[PlanStep] = Field(default_factory=list)
     # The live active config_version and digest (reconciler.diff.digest.live_digest) this
     # action was computed from; None when the endpoint did not exist.
     live_config_version: int | None = None
@@ -90,7 +84,7 @@ class EndpointAction(PlanModel):
 class Plan(PlanModel):
     """Every endpoint action of one ``plan`` run, in a stable order (by name)."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     project: str
     target_name: str
     target_host: str | None = None
@@ -131,7 +125,7 @@ class Plan(PlanModel):
         """This plan without its field-by-field changes and explanations.
 
         Those are for people (the plan shown before apply); apply uses only each action's
-        requests, digests and flags. They are also most of a large plan's memory (10,000
+        steps, digests and flags. They are also most of a large plan's memory (10,000
         creates: about 100,000 FieldChange objects): a caller done showing the plan keeps
         this copy instead, and apply's own objects reuse the memory they held.
         """

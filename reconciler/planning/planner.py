@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, assert_never
 
 from reconciler import errors
 from reconciler.diff import desired as desired_bodies
@@ -32,13 +32,20 @@ from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.steps import (
+    CreateStep,
+    DeleteStep,
+    PatchNotificationsStep,
+    PatchTagsStep,
+    PlanStep,
+    PutAiGatewayStep,
+    UpdateConfigStep,
+)
+from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking
 from reconciler.planning.creation import creation_changes
-from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan, PlannedRequest
+from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
 from reconciler.redaction import MASK
-
-API = "/api/2.0/serving-endpoints"
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
 
 __all__ = ["OWNERSHIP_TAG", "DesiredEndpoint", "PlanOptions", "build_plan"]
 
@@ -141,7 +148,7 @@ def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> En
         "live_config_version": _config_version(live.get("config")),
         "live_digest": live_digest(live),
     }
-    if name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if is_system_endpoint(name):
         return EndpointAction(action="no-op", reason="Databricks system endpoint: never deleted",
                               **common)
     if not options.prune:
@@ -155,19 +162,19 @@ def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> En
         action="delete",
         reason=f"owned by project {options.project!r} and in no manifest (--prune)",
         changes=[FieldChange(path="name", old=name, new=None, impact="destroy")],
-        requests=[PlannedRequest(facet="endpoint", method="DELETE", path=f"{API}/{name}")],
+        steps=[DeleteStep(endpoint=name)],
         **common,
     )
 
 
-def _create_request(endpoint: ServingEndpoint, project: str) -> PlannedRequest:
+def _create_step(endpoint: ServingEndpoint, project: str) -> CreateStep:
     body = desired_bodies.desired_body(endpoint, project)
     plaintext = secret_digest.plaintext_fields(body)
     if plaintext:
         # The digest of the keys sent, computed by apply from the values it resolves.
         body["tags"].append({"key": SECRETS_TAG,
                              "value": secret_digest.digest_marker(plaintext)})
-    return PlannedRequest(facet="endpoint", method="POST", path=API, body=body)
+    return CreateStep(endpoint=endpoint.name, body=body)
 
 
 def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDiff:
@@ -203,7 +210,7 @@ def _plan_endpoint(
         return EndpointAction(
             name=endpoint.name, action="create", reason="not in the workspace",
             facets=[], changes=creation_changes(endpoint, options.project),
-            requests=[_create_request(endpoint, options.project)], source=item.source,
+            steps=[_create_step(endpoint, options.project)], source=item.source,
         )
     diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.project))
     in_progress = _update_in_progress(live)
@@ -237,7 +244,7 @@ def _plan_endpoint(
         reason = "; ".join(r for r in (reason, f"{progress}: apply waits for it first") if r)
     return EndpointAction(
         action="update", reason=reason, facets=diff.facets,
-        requests=_update_requests(endpoint, diff, live, options.project, item.secrets),
+        steps=_update_steps(endpoint, diff, live, options.project, item.secrets),
         wait_for_update=in_progress, **common,
     )
 
@@ -247,7 +254,7 @@ def _plan_recreate(
     common: dict[str, Any],
 ) -> EndpointAction:
     fields_ = ", ".join(sorted({c.path for c in diff.recreate_changes}))
-    if endpoint.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if is_system_endpoint(endpoint.name):
         return EndpointAction(
             action="no-op", blocked=True, **common,
             reason=f"needs recreate ({fields_}) but Databricks system endpoints are never "
@@ -263,53 +270,57 @@ def _plan_recreate(
         action="recreate",
         reason=f"recreate-only change: {fields_}",
         facets=diff.facets,
-        requests=[
-            PlannedRequest(facet="endpoint", method="DELETE", path=f"{API}/{endpoint.name}"),
-            _create_request(endpoint, options.project),
-        ],
+        steps=[DeleteStep(endpoint=endpoint.name), _create_step(endpoint, options.project)],
         wait_for_update=in_progress,
         **common,
     )
 
 
-def _update_requests(
+def _update_steps(
     endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str,
     secrets: secret_digest.SecretsStatus | None = None,
-) -> list[PlannedRequest]:
-    base = f"{API}/{endpoint.name}"
-    requests: list[PlannedRequest] = []
+) -> list[PlanStep]:
+    name = endpoint.name
+    steps: list[PlanStep] = []
     secret_tag = _secret_tag_update(endpoint, diff, secrets)
     facets = diff.facets
     if secret_tag and "tags" not in facets:
         # Not a change of its own: the digest rides along with the config it describes.
         facets = [f for f in FACET_ORDER if f in facets or f == "tags"]
     for facet in facets:
-        if facet == "config":
-            requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/config",
-                                           body=desired_bodies.config_body(endpoint)))
-        elif facet == "ai_gateway":
-            gateway = live.get("ai_gateway")
-            live_gateway = gateway if isinstance(gateway, Mapping) else None
-            body = desired_bodies.gateway_body(endpoint, live_gateway)
-            if _moves_enabled_inference_table(diff, body):
-                # The service refuses to move enabled inference tables ("disable them
-                # first"): one PUT disables them, the next sets the new location.
-                requests.append(PlannedRequest(
-                    facet=facet, method="PUT", path=f"{base}/ai-gateway",
-                    body=_with_tables_disabled(body, live_gateway)))
-            requests.append(PlannedRequest(facet=facet, method="PUT", path=f"{base}/ai-gateway",
-                                           body=body))
-        elif facet == "tags":
-            body = _tags_body(endpoint, live, project) if facet in diff.facets else {}
-            for key, value in secret_tag.items():
-                body.setdefault("add_tags", []).append({"key": key, "value": value})
-            requests.append(PlannedRequest(facet=facet, method="PATCH", path=f"{base}/tags",
-                                           body=body))
-        else:
-            requests.append(PlannedRequest(
-                facet=facet, method="PATCH", path=f"{base}/notifications",
-                body=desired_bodies.notifications_body(endpoint)))
-    return requests
+        match facet:
+            case "config":
+                steps.append(UpdateConfigStep(endpoint=name,
+                                              body=desired_bodies.config_body(endpoint)))
+            case "ai_gateway":
+                steps.extend(_gateway_steps(endpoint, diff, live))
+            case "tags":
+                body = _tags_body(endpoint, live, project) if facet in diff.facets else {}
+                for key, value in secret_tag.items():
+                    body.setdefault("add_tags", []).append({"key": key, "value": value})
+                steps.append(PatchTagsStep(endpoint=name, **body))
+            case "notifications":
+                steps.append(PatchNotificationsStep(
+                    endpoint=name, body=desired_bodies.notifications_body(endpoint)))
+            case _:
+                assert_never(facet)
+    return steps
+
+
+def _gateway_steps(
+    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any]
+) -> list[PlanStep]:
+    gateway = live.get("ai_gateway")
+    live_gateway = gateway if isinstance(gateway, Mapping) else None
+    body = desired_bodies.gateway_body(endpoint, live_gateway)
+    steps: list[PlanStep] = []
+    if _moves_enabled_inference_table(diff, body):
+        # The service refuses to move enabled inference tables ("disable them first"): one
+        # PUT disables them, the next sets the new location.
+        steps.append(PutAiGatewayStep(endpoint=endpoint.name,
+                                      body=_with_tables_disabled(body, live_gateway)))
+    steps.append(PutAiGatewayStep(endpoint=endpoint.name, body=body))
+    return steps
 
 
 def _secret_tag_update(

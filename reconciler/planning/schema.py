@@ -18,14 +18,15 @@ PLAN_SCHEMA_FILE = "plan.schema.json"
 
 
 def plan_schema() -> dict[str, Any]:
-    """The schema of a plan document of ``schema_version`` 1."""
+    """The schema of a plan document of ``schema_version`` 2."""
     return {
         "$schema": SCHEMA_DIALECT,
         **Plan.model_json_schema(),
         "title": "ReconcilerPlan",
         "description": (
             f"A serving-reconciler plan (schema_version {SCHEMA_VERSION}): what `reconciler "
-            "apply` does to each endpoint of one target, with the exact REST requests. "
+            "apply` does to each endpoint of one target, with the typed steps it writes "
+            "(an operation on the action's own endpoint; never a method, path or URL). "
             "Described field by field in docs/plan-json.md."
         ),
     }

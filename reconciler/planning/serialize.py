@@ -4,6 +4,11 @@ The text is the documented plan JSON (docs/plan-json.md). Literal ``*_plaintext`
 masked on the way out, so a plan file never holds a secret; ``${env.NAME}`` references stay,
 because apply resolves them late. A plan whose requests contain a masked value can still be
 shown but not applied; ``masked_secret_paths`` finds them so apply can say so.
+
+Reading a plan back checks its steps before anything can be sent (``step_problems``): a
+step must name its own action's endpoint, use an operation known for that kind of action
+and carry no path, URL, method or host field (only the registry makes requests from steps).
+An edited plan file is refused with the step named, not applied as written.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import pydantic
 
 from reconciler import errors
 from reconciler.diff.secret_digest import DIGEST_MARKER
+from reconciler.model.steps import OPS_BY_ACTION, STEP_OPS, CreateStep
 from reconciler.planning.plan import SCHEMA_VERSION, Plan
 from reconciler.redaction import MASK, is_plaintext_field, redact_data
 
@@ -41,28 +47,93 @@ def plan_from_json(text: str) -> Plan:
     if not isinstance(data, dict):
         raise errors.PlanError("not a plan file: expected a JSON object")
     version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version < SCHEMA_VERSION:
+        raise errors.PlanError(
+            f"this plan file has schema_version {version}, written by an older reconciler "
+            f"(it held raw HTTP requests); this reconciler applies schema_version "
+            f"{SCHEMA_VERSION} only: plan again (`reconciler plan --out FILE`) and apply the "
+            "new file"
+        )
     if version != SCHEMA_VERSION:
         raise errors.PlanError(
             f"unsupported plan schema_version {version!r} (this reconciler reads "
             f"{SCHEMA_VERSION}); re-run `reconciler plan --out FILE`"
         )
+    raw_problems = _raw_step_problems(data.get("actions"))
+    if raw_problems:
+        raise _refused(raw_problems)
     try:
-        return Plan.model_validate(data)
+        plan = Plan.model_validate(data)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise errors.PlanError(
             f"invalid plan file: {where}: {first['msg']} ({exc.error_count()} problem(s))"
         ) from exc
+    problems = step_problems(plan)
+    if problems:
+        raise _refused(problems)
+    return plan
+
+
+# Fields a step never has: the request is derived by the registry, never read from the file.
+_REQUEST_FIELDS = frozenset({"path", "url", "uri", "method", "host", "href", "base_url"})
+
+
+def _refused(problems: list[str]) -> errors.PlanError:
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return errors.PlanError(
+        f"refusing the plan file: {problems[0]}{more}; nothing was sent. A plan is only "
+        "applied as `reconciler plan` wrote it: plan again")
+
+
+def _raw_step_problems(actions: Any) -> list[str]:
+    """Request-like fields and unknown operations, found before the models read the file."""
+    problems: list[str] = []
+    for index, action in enumerate(actions if isinstance(actions, list) else []):
+        if not isinstance(action, dict):
+            continue
+        name = action.get("name")
+        steps = action.get("steps")
+        for number, step in enumerate(steps if isinstance(steps, list) else [], start=1):
+            where = f"action {index + 1} ({name!r}) step {number}"
+            if not isinstance(step, dict):
+                problems.append(f"{where}: not an object")
+                continue
+            for key in sorted(set(step) & _REQUEST_FIELDS):
+                problems.append(f"{where}: field {key!r} is not allowed (a step names its "
+                                "endpoint and operation; only the registry makes the request)")
+            if step.get("op") not in STEP_OPS:
+                problems.append(f"{where}: unknown operation {step.get('op')!r} (known: "
+                                f"{', '.join(STEP_OPS)})")
+    return problems
+
+
+def step_problems(plan: Plan) -> list[str]:
+    """Steps that do not belong to their action: another endpoint, an operation the action
+    kind never has (a delete inside an update), a create body for another name."""
+    problems: list[str] = []
+    for index, action in enumerate(plan.actions):
+        allowed = OPS_BY_ACTION[action.action]
+        for number, step in enumerate(action.steps, start=1):
+            where = f"action {index + 1} ({action.name!r}) step {number} ({step.op})"
+            if step.endpoint != action.name:
+                problems.append(f"{where}: names endpoint {step.endpoint!r}, not the action's "
+                                f"{action.name!r}")
+            if step.op not in allowed:
+                problems.append(f"{where}: a {action.action} action does not {step.op}")
+            if isinstance(step, CreateStep) and step.body.get("name") != action.name:
+                problems.append(f"{where}: the create body names {step.body.get('name')!r}")
+    return problems
 
 
 def masked_secret_paths(plan: Plan) -> list[str]:
-    """``endpoint: request path: field`` of every plaintext value that was masked on save."""
+    """``endpoint: step N (op): field`` of every plaintext value that was masked on save."""
     found: list[str] = []
     for action in plan.actions:
-        for request in action.requests:
-            for field in _masked_fields(request.body, ""):
-                found.append(f"{action.name}: {request.method} {request.path}: {field}")
+        for number, step in enumerate(action.steps, start=1):
+            for field in _masked_fields(step.wire_body(), ""):
+                found.append(f"{action.name}: step {number} ({step.op}): {field}")
     return found
 
 

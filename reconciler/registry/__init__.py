@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import httpx
 
 from reconciler.registry.auth import bearer_auth, normalise_host, resolve_credentials
-from reconciler.registry.client import API, CallStats, RegistryClient, endpoint_path
+from reconciler.registry.client import CallStats, RegistryClient
 from reconciler.registry.local import local_db_path, local_http_client
 from reconciler.registry.retry import NO_RETRIES, RetryPolicy
+from reconciler.registry.routes import API, endpoint_path, request_line, route
 
 if TYPE_CHECKING:
     from reconciler.loading.project import Project
@@ -31,6 +32,8 @@ __all__ = [
     "endpoint_path",
     "open_registry",
     "open_remote",
+    "request_line",
+    "route",
 ]
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)

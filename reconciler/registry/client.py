@@ -28,14 +28,15 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from reconciler import errors
+from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, UpdateConfigStep
 from reconciler.redaction import redact_text
 from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
+from reconciler.registry.routes import API, endpoint_path, route
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def _remember_missing_sniffio() -> None:
 
 _remember_missing_sniffio()
 
-API = "/api/2.0/serving-endpoints"
+__all__ = ["API", "CallStats", "RegistryClient", "endpoint_path"]
+
 TEMPORARY_STATUSES = frozenset({429, 503, 504})
 # error_code wins over the HTTP status when it names a family (API reference section 7).
 _CODE_CLASSES: dict[str, type[errors.RegistryError]] = {
@@ -97,12 +99,6 @@ class CallStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"total": self.total, **dict(sorted(self.by_method.items()))}
-
-
-def endpoint_path(name: str, suffix: str = "") -> str:
-    # Dots encoded too: a registry-supplied name ".." must not become a path segment that
-    # URL normalisation turns into another resource (valid names never contain dots).
-    return f"{API}/{quote(name, safe='').replace('.', '%2E')}{suffix}"
 
 
 class RegistryClient:
@@ -183,6 +179,22 @@ class RegistryClient:
     async def delete_endpoint(self, name: str) -> None:
         await self.call("DELETE", endpoint_path(name), endpoint=name)
 
+    async def write(self, step: PlanStep, body: dict[str, Any] | None) -> dict[str, Any]:
+        """Perform one plan step: its request comes from ``routes.route`` (the step's own
+        endpoint, under the target's host); ``body`` is the step's body with secrets resolved.
+        The answer is shape-checked like the typed methods above."""
+        method, path = route(step)
+        if isinstance(step, CreateStep) and (body or {}).get("name") != step.endpoint:
+            raise errors.PlanError(
+                f"refusing to create {(body or {}).get('name')!r} from a step for endpoint "
+                f"{step.endpoint!r}")
+        result = await self.call(method, path, body, endpoint=step.endpoint)
+        if isinstance(step, CreateStep | UpdateConfigStep):
+            _check_endpoint(result, method, path, self, step.endpoint)
+        elif isinstance(step, PatchTagsStep) and not isinstance(result.get("tags", []), list):
+            raise self._protocol(method, path, "'tags' is not a list", step.endpoint)
+        return result
+
     # -- plumbing --------------------------------------------------------------------------
 
     async def call(
@@ -197,8 +209,14 @@ class RegistryClient:
         """One API call with retries; the JSON object answered (``{}`` for an empty body).
 
         ``parse`` reads a successful body instead of ``json.loads``; a ``ValueError`` from it
-        falls back to the ordinary parse and its errors.
+        falls back to the ordinary parse and its errors. ``path`` must be a path of this API:
+        an absolute URL (another host) or anything outside ``/api/`` is refused unsent, so the
+        token only ever goes to the target's host.
         """
+        if not path.startswith("/api/") or "//" in path or "\\" in path:
+            raise errors.RegistryError(
+                f"refusing to send {method} {path!r}: not a path of the API under the target's "
+                "host", method=method, path=path)
         result, _attempts = await call_with_retries(
             lambda: self._send_once(method, path, body, endpoint, parse),
             self.retry,

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
+from reconciler import errors
 from reconciler.applying.executor import ApplyOptions, apply_plan
 from reconciler.applying.report import ApplyReport
 from reconciler.applying.waiting import WaitSettings
 from reconciler.diff.digest import live_digest
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
+from reconciler.model.steps import CreateStep, DeleteStep, PatchTagsStep, UpdateConfigStep
+from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import OWNERSHIP_TAG
 from reconciler.registry import API, endpoint_path
 
@@ -38,23 +41,20 @@ def create_body(name: str, *, tags: list[dict[str, str]] | None = None) -> dict[
 
 
 def create_action(name: str, body: dict[str, Any] | None = None) -> EndpointAction:
-    return EndpointAction(name=name, action="create", facets=["config", "tags"], requests=[
-        PlannedRequest(facet="endpoint", method="POST", path=API,
-                       body=body or create_body(name))])
+    return EndpointAction(name=name, action="create", facets=["config", "tags"], steps=[
+        CreateStep(endpoint=name, body=body or create_body(name))])
 
 
 def tag_action(name: str, digest: str | None, key: str, value: str) -> EndpointAction:
     return EndpointAction(name=name, action="update", facets=["tags"], live_digest=digest,
-                          requests=[PlannedRequest(
-                              facet="tags", method="PATCH", path=endpoint_path(name, "/tags"),
-                              body={"add_tags": [{"key": key, "value": value}]})])
+                          steps=[PatchTagsStep(
+                              endpoint=name, add_tags=[{"key": key, "value": value}])])
 
 
 def config_action(name: str, digest: str | None, model: str) -> EndpointAction:
     return EndpointAction(name=name, action="update", facets=["config"], live_digest=digest,
-                          requests=[PlannedRequest(
-                              facet="config", method="PUT", path=endpoint_path(name, "/config"),
-                              body={"served_entities": [entity(model=model)]})])
+                          steps=[UpdateConfigStep(
+                              endpoint=name, body={"served_entities": [entity(model=model)]})])
 
 
 def plan_of(*actions: EndpointAction) -> Plan:
@@ -261,8 +261,7 @@ def test_delete_refuses_an_endpoint_that_is_not_ours(tmp_path: Path) -> None:
         body = await emu.registry.get_endpoint("foreign")
         assert body is not None
         delete = EndpointAction(name="foreign", action="delete", live_digest=live_digest(body),
-                                requests=[PlannedRequest(facet="endpoint", method="DELETE",
-                                                         path=endpoint_path("foreign"))])
+                                steps=[DeleteStep(endpoint="foreign")])
         report = await apply(emu, plan_of(delete))
         assert report.outcomes[0].failure == "not-ours"
         assert await emu.registry.get_endpoint("foreign") is not None
@@ -338,3 +337,17 @@ def test_endpoints_start_as_places_free_and_waits_do_not_hold_writes(tmp_path: P
         assert tasks_seen[0] <= 2 * 2 + 3
 
     run(tmp_path, scenario, ready_after=0.5)
+
+
+def test_a_step_for_another_endpoint_is_refused_before_any_request(tmp_path: Path) -> None:
+    async def scenario(emu: EmulatorHarness) -> None:
+        digests = await seed(emu, "a", "b")
+        writes = len(emu.writes())
+        hijacked = EndpointAction(name="a", action="update", facets=["tags"],
+                                  live_digest=digests["a"], steps=[DeleteStep(endpoint="b")])
+        with pytest.raises(errors.PlanError, match="names endpoint 'b', not the action's 'a'"):
+            await apply(emu, plan_of(hijacked))
+        assert len(emu.writes()) == writes
+        assert await emu.registry.get_endpoint("b") is not None
+
+    run(tmp_path, scenario)

@@ -80,8 +80,9 @@ def test_out_of_band_edit_is_drift_until_apply_heals_it(
     [action] = [a for a in json.loads(out)["actions"] if a["name"] == "chat"]
     assert {c["cause"] for c in action["changes"]} == {"drift"}
     # The marks already describe the manifest: healing writes no new mark.
-    tag_bodies = [r["body"] for r in action["requests"] if r["facet"] == "tags"]
-    assert tag_bodies == [{"add_tags": [{"key": "team", "value": "genai"}]}]
+    tag_writes = [(s["add_tags"], s["delete_tags"]) for s in action["steps"]
+                  if s["facet"] == "tags"]
+    assert tag_writes == [([{"key": "team", "value": "genai"}], [])]
 
     code, _out, err = run(capsys, "apply", "-C", str(applied), "--auto-approve")
     assert code == 0, err
@@ -108,8 +109,8 @@ def test_a_repository_change_is_not_drift_but_plan_shows_it(
         ("tags[tier]", "repository"),
     }
     # the new marks ride in the tags PATCH, which is the last write: still one PATCH
-    assert [(r["method"], r["facet"]) for r in action["requests"]] == [
-        ("PUT", "ai_gateway"), ("PATCH", "tags")]
+    assert [(s["op"], s["facet"]) for s in action["steps"]] == [
+        ("put_ai_gateway", "ai_gateway"), ("patch_tags", "tags")]
 
     code, _out, err = run(capsys, "apply", "-C", str(applied), "--auto-approve")
     assert code == 0, err

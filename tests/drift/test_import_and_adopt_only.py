@@ -69,8 +69,8 @@ def test_import_then_plan_only_adds_ownership_and_apply_makes_it_ours(
     assert action["action"] == "update" and action["facets"] == ["tags"]
     assert [(c["path"], c["new"]) for c in action["changes"]] == [
         ("tags[reconciler-project]", "drift-test")]
-    [request] = action["requests"]
-    assert request["method"] == "PATCH"
+    [step] = action["steps"]
+    assert step["op"] == "patch_tags" and step["endpoint"] == "handmade"
 
     code, _out, err = run(capsys, "apply", "-C", str(project), "--auto-approve")
     assert code == 0, err
@@ -112,8 +112,7 @@ def test_databricks_provided_endpoint_is_adopt_only(
     plan = plan_json(capsys, project, "--select", SYSTEM)
     [action] = [a for a in plan["actions"] if a["name"] == SYSTEM]
     assert action["action"] == "update" and action["facets"] == ["ai_gateway", "tags"]
-    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in action["requests"]] == [
-        ("PUT", "ai-gateway"), ("PATCH", "tags")]
+    assert [s["op"] for s in action["steps"]] == ["put_ai_gateway", "patch_tags"]
     code, _out, err = run(capsys, "apply", "-C", str(project), "--auto-approve")
     assert code == 0, err
     body = live(project, SYSTEM)
@@ -137,7 +136,7 @@ def test_databricks_provided_endpoint_with_config_is_invalid_and_never_created(
     plan = plan_json(capsys, project, "--select", "databricks-not-here")
     [action] = [a for a in plan["actions"] if a["name"] == "databricks-not-here"]
     assert action["action"] == "no-op" and action["blocked"] is True
-    assert "never created" in action["reason"] and action["requests"] == []
+    assert "never created" in action["reason"] and action["steps"] == []
     code, out, _ = run(capsys, "apply", "-C", str(project), "--auto-approve",
                        "--select", "databricks-not-here")
     assert code == 1

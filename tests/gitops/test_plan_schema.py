@@ -63,6 +63,6 @@ def test_real_plans_validate_and_unknown_fields_do_not(tmp_path: Path) -> None:
     with pytest.raises(jsonschema.ValidationError, match="extra"):
         check.validate(updated)
     del updated["actions"][0]["extra"]
-    updated["schema_version"] = 2
+    updated["schema_version"] = 3
     with pytest.raises(jsonschema.ValidationError):
         check.validate(updated)

@@ -66,7 +66,7 @@ def planned_tags(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> 
     code, out, err = run(capsys, "plan", "-C", str(root), "--format", "json", *args)
     assert code == 0, err
     [action] = json.loads(out)["actions"]
-    [create] = action["requests"]
+    [create] = action["steps"]
     return {t["key"]: t["value"] for t in create["body"]["tags"]
             if not t["key"].startswith("reconciler-")}
 

@@ -7,8 +7,9 @@ Each case folder holds:
 * ``options.json`` (optional): ``{"prune": bool, "select": [...], "allow_recreate": bool,
   "project": "..."}`` (project defaults to ``acme-genai``);
 * ``expected.json``: what the plan must say: per action its name, action, reason, facets,
-  flags, every change (path, old, new, impact, origin) and every request (method, path,
-  body), plus the summary line. Secrets appear masked, as in any plan output.
+  flags, every change (path, old, new, impact, origin) and every request apply sends (each
+  typed step as the registry routes it: facet, method, path, body), plus the summary line.
+  Secrets appear masked, as in any plan output.
 
 ``UPDATE_GOLDEN=1 pytest tests/planning/test_golden.py`` rewrites the expected files from
 the current planner; review every rewritten file by hand, they are the spec.
@@ -23,9 +24,12 @@ from typing import Any
 import yaml
 
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.steps import PlanStep
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import plan_to_dict
+from reconciler.redaction import redact_data
+from reconciler.registry.routes import route
 from reconciler.render.plan_text import summary_line
 
 CASES = Path(__file__).resolve().parent.parent / "golden" / "plan"
@@ -64,7 +68,7 @@ def plan_case(name: str) -> Plan:
 
 _ACTION_KEYS = (
     "name", "action", "reason", "facets", "blocked", "wait_for_update",
-    "pending_config_version", "live_config_version", "changes", "requests",
+    "pending_config_version", "live_config_version", "changes",
 )
 
 
@@ -72,11 +76,18 @@ def expected_view(plan: Plan) -> dict[str, Any]:
     """The part of a plan a golden file pins (digests and sources are tested elsewhere)."""
     data = plan_to_dict(plan)
     actions = []
-    for action in data["actions"]:
+    for typed, action in zip(plan.actions, data["actions"], strict=True):
         view = {k: action[k] for k in _ACTION_KEYS}
+        view["requests"] = [_request_view(step) for step in typed.steps]
         view["changes"] = [
             {k: v for k, v in change.items() if v is not None or k in ("old", "new")}
             for change in action["changes"]
         ]
         actions.append(view)
     return {"summary": summary_line(plan), "actions": actions}
+
+
+def _request_view(step: PlanStep) -> dict[str, Any]:
+    method, path = route(step)
+    return {"facet": step.facet, "method": method, "path": path,
+            "body": redact_data(step.wire_body())}

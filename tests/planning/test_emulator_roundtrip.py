@@ -25,6 +25,7 @@ from reconciler.loading.project import load_project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.registry.routes import route
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 API = "/api/2.0/serving-endpoints"
@@ -57,13 +58,14 @@ def api() -> Iterator[InProcessApi]:
 
 def _execute(api: InProcessApi, plan: Plan) -> None:
     for action in plan.actions:
-        for request in action.requests:
-            body = None
-            if request.body is not None:
+        for step in action.steps:
+            body = step.wire_body()
+            if body is not None:
                 # As apply does: references resolved, the secret digest marker computed.
-                body = plaintext_resolver(ENV)(request.body)
-            response = api.request(request.method, request.path, json=body)
-            assert response.status_code == 200, (request.path, response.text)
+                body = plaintext_resolver(ENV)(body)
+            method, path = route(step)
+            response = api.request(method, path, json=body)
+            assert response.status_code == 200, (path, response.text)
 
 
 def _live(api: InProcessApi, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -148,7 +150,7 @@ def test_each_facet_changes_alone_and_converges(api: InProcessApi, edit: str) ->
     # One call per changed facet, plus the applied marks (reconciler.diff.applied_marks):
     # in the tags PATCH when tags are written last, else one more PATCH at the end.
     marks = [] if facets[-1] == "tags" else ["tags"]
-    assert [r.facet for r in action.requests] == facets + marks
+    assert [s.facet for s in action.steps] == facets + marks
     _execute(api, plan)
     after = build_plan([edited], _live(api, ["chat"]), options)
     assert not after.has_changes, after.actions[0].changes
@@ -290,6 +292,7 @@ def test_moving_enabled_inference_tables_disables_them_first(api: InProcessApi) 
     moved = DesiredEndpoint(ServingEndpoint.model_validate(manifest))
     plan = build_plan([moved], _live(api, ["chat"]), options)
     # two gateway PUTs, then the applied marks
-    assert [r.method for r in plan.actions[0].requests] == ["PUT", "PUT", "PATCH"]
+    assert [s.op for s in plan.actions[0].steps] == [
+        "put_ai_gateway", "put_ai_gateway", "patch_tags"]
     _execute(api, plan)  # the emulator, like the service, refuses a move while enabled
     assert not build_plan([moved], _live(api, ["chat"]), options).has_changes

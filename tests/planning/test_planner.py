@@ -12,7 +12,8 @@ from reconciler import errors
 from reconciler.diff.changes import FieldChange
 from reconciler.diff.digest import live_digest
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
+from reconciler.model.steps import CreateStep, PatchTagsStep, TagWrite
+from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 
@@ -74,7 +75,7 @@ class TestSavedPlans:
         assert "${env.ANTHROPIC_API_KEY}" in text
         reread = plan_from_json(text)
         assert masked_secret_paths(reread) == [
-            "literal-key: POST /api/2.0/serving-endpoints: "
+            "literal-key: step 1 (create): "
             "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"
         ]
 
@@ -84,8 +85,10 @@ class TestSavedPlans:
             ("{not json", "invalid JSON at line 1 column 2"),
             ("[1, 2]", "expected a JSON object"),
             ('{"schema_version": 99}', "unsupported plan schema_version 99"),
-            ('{"schema_version": 1, "project": "p", "target_name": "t", '
+            ('{"schema_version": 2, "project": "p", "target_name": "t", '
              '"actions": [{"name": "x", "action": "explode"}]}', "actions.0.action"),
+            ('{"schema_version": 1, "project": "p", "target_name": "t", "actions": []}',
+             "schema_version 1, written by an older reconciler.*plan again"),
         ],
     )
     def test_bad_files_are_plan_errors_that_say_where(self, text: str, message: str) -> None:
@@ -94,7 +97,7 @@ class TestSavedPlans:
 
     def test_json_is_versioned_and_stable(self) -> None:
         data = json.loads(plan_to_json(golden.plan_case("update-tags-only-one-patch")))
-        assert data["schema_version"] == 1
+        assert data["schema_version"] == 2
         assert list(data) == list(Plan.model_fields)
 
 
@@ -108,7 +111,7 @@ def test_recorded_digest_is_what_apply_computes_from_a_fresh_get(case: str) -> N
 
 def test_the_plan_json_document_describes_every_field() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "plan-json.md").read_text()
-    for model in (Plan, EndpointAction, FieldChange, PlannedRequest):
+    for model in (Plan, EndpointAction, FieldChange, CreateStep, PatchTagsStep, TagWrite):
         for field in model.model_fields:
             assert f"`{field}`" in doc, f"docs/plan-json.md does not describe {field}"
 

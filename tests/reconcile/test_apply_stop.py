@@ -16,8 +16,9 @@ from support.registry_harness import FAST_WAITS, emulator_registry
 from reconciler.applying.executor import ApplyOptions, apply_plan
 from reconciler.diff.digest import live_digest
 from reconciler.diff.fields import OWNERSHIP_TAG
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
-from reconciler.registry import API, endpoint_path
+from reconciler.model.steps import CreateStep, PatchTagsStep, UpdateConfigStep
+from reconciler.planning.plan import EndpointAction, Plan
+from reconciler.registry import endpoint_path
 
 PROJECT = "proj"
 
@@ -31,18 +32,16 @@ def served(model: str) -> list[dict[str, Any]]:
 def create(name: str) -> EndpointAction:
     body = {"name": name, "config": {"served_entities": served("gpt-4o")},
             "tags": [{"key": OWNERSHIP_TAG, "value": PROJECT}]}
-    return EndpointAction(name=name, action="create", facets=["config", "tags"], requests=[
-        PlannedRequest(facet="endpoint", method="POST", path=API, body=body)])
+    return EndpointAction(name=name, action="create", facets=["config", "tags"], steps=[
+        CreateStep(endpoint=name, body=body)])
 
 
 def config_and_tags(name: str, digest: str) -> EndpointAction:
     """Two requests: a stop between them would leave the endpoint half-written."""
     return EndpointAction(name=name, action="update", facets=["config", "tags"],
-                          live_digest=digest, requests=[
-        PlannedRequest(facet="config", method="PUT", path=endpoint_path(name, "/config"),
-                       body={"served_entities": served("gpt-4o-mini")}),
-        PlannedRequest(facet="tags", method="PATCH", path=endpoint_path(name, "/tags"),
-                       body={"add_tags": [{"key": "tier", "value": "gold"}]})])
+                          live_digest=digest, steps=[
+        UpdateConfigStep(endpoint=name, body={"served_entities": served("gpt-4o-mini")}),
+        PatchTagsStep(endpoint=name, add_tags=[{"key": "tier", "value": "gold"}])])
 
 
 def test_stop_finishes_the_endpoint_being_written_and_starts_no_other(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_plaintext_values_show_as_sensitive_and_env_references_stay_readable() -
 def test_json_rendering_is_the_documented_plan_json() -> None:
     plan = golden.plan_case("update-tags-only-one-patch")
     assert render_plan_json(plan) == plan_to_json(plan)
-    assert json.loads(render_plan_json(plan))["schema_version"] == 1
+    assert json.loads(render_plan_json(plan))["schema_version"] == 2
 
 
 def test_markdown_is_a_pull_request_comment() -> None:

@@ -21,7 +21,8 @@ from secrets_harness import leaks, run_cli
 from reconciler import errors
 from reconciler.api.secrets import check_apply_env, plaintext_resolver
 from reconciler.diff import secret_digest
-from reconciler.planning.plan import EndpointAction, Plan, PlannedRequest
+from reconciler.model.steps import CreateStep
+from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 from reconciler.redaction import (
     MASK,
@@ -83,10 +84,9 @@ def test_plaintext_fields_are_keyed_by_entity_name() -> None:
 
 
 def _plan(body: dict[str, object]) -> Plan:
-    request = PlannedRequest(facet="endpoint", method="POST", path="/api/2.0/serving-endpoints",
-                             body=body)
+    step = CreateStep(endpoint="e", body={"name": "e", **body})
     return Plan(project="p", target_name="t",
-                actions=[EndpointAction(name="e", action="create", requests=[request])])
+                actions=[EndpointAction(name="e", action="create", steps=[step])])
 
 
 def test_apply_resolves_the_marker_from_the_values_it_sends() -> None:
@@ -120,7 +120,7 @@ def test_saved_plans_keep_references_and_mask_literals_even_in_markers() -> None
     text = plan_to_json(_plan(body))
     assert literal not in text and MASK in text
     assert masked_secret_paths(plan_from_json(text)) == [
-        "e: POST /api/2.0/serving-endpoints: config.openai_api_key_plaintext"]
+        "e: step 1 (create): config.openai_api_key_plaintext"]
     referenced = plan_to_json(_plan({"tags": [{"key": secret_digest.SECRETS_TAG,
                                                "value": secret_digest.digest_marker(
                                                    {FIELD: "${env.K}"})}]}))

@@ -79,9 +79,8 @@ def test_rotation_is_one_change_and_unchanged_keys_none(
     assert change["path"] == OPENAI_FIELD and change.get("cause") in (None, "repository")
     assert (change["old"], change["new"], change["impact"]) == (
         "(sensitive)", "(sensitive)", "rolling")
-    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in action["requests"]] == [
-        ("PUT", "config"), ("PATCH", "tags")]
-    tag_write = action["requests"][1]["body"]["add_tags"]
+    assert [s["op"] for s in action["steps"]] == ["update_config", "patch_tags"]
+    tag_write = action["steps"][1]["add_tags"]
     assert tag_write == [{"key": SECRETS_TAG, "value": {
         "$secrets_digest": {OPENAI_FIELD: "${env.OPENAI_KEY}"}}}]
     text = run_cli(root, rotated, "plan").stdout

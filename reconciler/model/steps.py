@@ -1,0 +1,129 @@
+"""Plan steps: the writes apply makes, as typed data (an operation on one named endpoint).
+
+A step says *what* to do to *which* endpoint: ``create``, ``update_config``,
+``put_ai_gateway``, ``patch_tags``, ``patch_notifications`` or ``delete``, with the body the
+operation sends. It never holds a method, a path or a URL: only the registry
+(``reconciler.registry.routes``) turns a step into an HTTP request, always relative to the
+target's host and always for the step's own endpoint. So a saved plan cannot be edited into
+a request to another endpoint's URL or another host (``reconciler.planning.serialize``
+refuses a step whose endpoint is not its action's, an unknown operation, and any path or URL
+field before anything is sent).
+
+Bodies are the REST bodies of the operation (the wire format of the API reference); the tags
+patch is typed field by field because the planner composes it (user tags, the reserved tags).
+``*_plaintext`` values stay as the manifest wrote them (a ``${env.NAME}`` reference, resolved
+by apply at the last moment); a ``reconciler-secrets`` tag value may be the digest marker
+``{"$secrets_digest": {...}}`` that apply replaces.
+
+Adding an operation (a new facet, a new kind of resource): a class here, a member of
+``PlanStep``, its route in ``reconciler.registry.routes``, and (for a facet) its row in
+``reconciler.diff.facets``; docs/architecture.md has the list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StepOp = Literal[
+    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications", "delete",
+]
+STEP_OPS: tuple[StepOp, ...] = (
+    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications", "delete",
+)
+
+
+class _Step(BaseModel):
+    """Frozen and strict: a step read from a plan file is exactly what was written."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    endpoint: str = Field(min_length=1)
+
+    def wire_body(self) -> dict[str, Any] | None:
+        """The JSON body the operation sends (None: no body)."""
+        body: dict[str, Any] | None = getattr(self, "body", None)
+        return body
+
+
+class CreateStep(_Step):
+    """Create the endpoint; the body is the full create request (every facet, our tags)."""
+
+    op: Literal["create"] = "create"
+    facet: Literal["endpoint"] = "endpoint"
+    body: dict[str, Any]
+
+
+class UpdateConfigStep(_Step):
+    """Replace the served entities and traffic: a new config version (rolling)."""
+
+    op: Literal["update_config"] = "update_config"
+    facet: Literal["config"] = "config"
+    body: dict[str, Any]
+
+
+class PutAiGatewayStep(_Step):
+    """Replace the AI Gateway settings (usage tracking, inference tables, limits, guardrails)."""
+
+    op: Literal["put_ai_gateway"] = "put_ai_gateway"
+    facet: Literal["ai_gateway"] = "ai_gateway"
+    body: dict[str, Any]
+
+
+class TagWrite(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    # A string, or the secrets digest marker apply resolves (see the module docstring).
+    value: str | dict[str, Any]
+
+
+class PatchTagsStep(_Step):
+    """Add or change the tags in ``add_tags`` and remove the keys in ``delete_tags``."""
+
+    op: Literal["patch_tags"] = "patch_tags"
+    facet: Literal["tags"] = "tags"
+    add_tags: list[TagWrite] = Field(default_factory=list)
+    delete_tags: list[str] = Field(default_factory=list)
+
+    def wire_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.add_tags:
+            body["add_tags"] = [t.model_dump() for t in self.add_tags]
+        if self.delete_tags:
+            body["delete_tags"] = list(self.delete_tags)
+        return body
+
+
+class PatchNotificationsStep(_Step):
+    """Set the endpoint's email notifications."""
+
+    op: Literal["patch_notifications"] = "patch_notifications"
+    facet: Literal["notifications"] = "notifications"
+    body: dict[str, Any]
+
+
+class DeleteStep(_Step):
+    """Delete the endpoint (prune, or the first half of a recreate)."""
+
+    op: Literal["delete"] = "delete"
+    facet: Literal["endpoint"] = "endpoint"
+
+
+PlanStep: TypeAlias = Annotated[
+    CreateStep | UpdateConfigStep | PutAiGatewayStep | PatchTagsStep | PatchNotificationsStep
+    | DeleteStep,
+    Field(discriminator="op"),
+]
+"""One write of the plan; ``op`` tells which."""
+
+# Which operations each kind of action may hold (a saved plan is checked against this).
+OPS_BY_ACTION: dict[str, frozenset[StepOp]] = {
+    "create": frozenset({"create"}),
+    "recreate": frozenset({"delete", "create"}),
+    "delete": frozenset({"delete"}),
+    # Every facet write (a new facet's operation is allowed here without a second list).
+    "update": frozenset(STEP_OPS) - {"create", "delete"},
+    "no-op": frozenset(),
+}

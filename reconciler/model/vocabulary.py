@@ -1,0 +1,34 @@
+"""Domain words every layer shares, defined once: facets, reserved tags, Databricks' prefix.
+
+Lives at the bottom (model) so that diff, planning, applying, registry and validation can all
+import it without importing each other. The per-facet behaviour (which step writes a facet,
+its impact, guarded or last-writer-wins, its drift mark) is the facet table in
+``reconciler.diff.facets``; this module holds only the names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Facet = Literal["config", "ai_gateway", "tags", "notifications"]
+# The order apply writes facets in, and the order renderers list them.
+FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
+
+# Endpoints Databricks provides (pay-per-token foundation models): adopt-only, never created
+# or deleted, only their AI Gateway settings and tags are managed.
+SYSTEM_ENDPOINT_PREFIX = "databricks-"
+
+# Tags the reconciler writes and reads itself; a manifest may not set them (validation), the
+# diff never removes them.
+RESERVED_TAG_PREFIX = "reconciler-"
+OWNERSHIP_TAG = "reconciler-project"  # value: the project that owns the endpoint
+SECRETS_TAG = "reconciler-secrets"  # value: salted digest of the plaintext keys last sent
+APPLIED_TAG = "reconciler-applied"  # value: per-facet digests of what apply last wrote
+
+
+def is_system_endpoint(name: str) -> bool:
+    return name.startswith(SYSTEM_ENDPOINT_PREFIX)
+
+
+def is_reserved_tag(key: str) -> bool:
+    return key.startswith(RESERVED_TAG_PREFIX)

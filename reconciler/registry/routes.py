@@ -1,0 +1,57 @@
+"""The one table from plan steps to HTTP requests: method and path under the target's host.
+
+Only the registry turns a step into a request. The path is always built from the step's own
+endpoint name (URL-quoted, so a name cannot add path segments or a query) and is always
+relative: the client sends it to the target's host and nowhere else. ``describe`` is the
+same table for people: ``plan --show-requests`` and ``apply FILE`` print exactly what will be
+sent.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, assert_never
+from urllib.parse import quote
+
+from reconciler.model.steps import (
+    CreateStep,
+    DeleteStep,
+    PatchNotificationsStep,
+    PatchTagsStep,
+    PlanStep,
+    PutAiGatewayStep,
+    UpdateConfigStep,
+)
+
+API = "/api/2.0/serving-endpoints"
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def endpoint_path(name: str, suffix: str = "") -> str:
+    # Dots encoded too: a registry-supplied name ".." must not become a path segment that
+    # URL normalisation turns into another resource (valid names never contain dots).
+    return f"{API}/{quote(name, safe='').replace('.', '%2E')}{suffix}"
+
+
+def route(step: PlanStep) -> tuple[HttpMethod, str]:
+    """``(method, path)`` of the request that performs ``step``."""
+    match step:
+        case CreateStep():
+            return "POST", API
+        case UpdateConfigStep():
+            return "PUT", endpoint_path(step.endpoint, "/config")
+        case PutAiGatewayStep():
+            return "PUT", endpoint_path(step.endpoint, "/ai-gateway")
+        case PatchTagsStep():
+            return "PATCH", endpoint_path(step.endpoint, "/tags")
+        case PatchNotificationsStep():
+            return "PATCH", endpoint_path(step.endpoint, "/notifications")
+        case DeleteStep():
+            return "DELETE", endpoint_path(step.endpoint)
+        case _:
+            assert_never(step)
+
+
+def request_line(step: PlanStep, host: str | None = None) -> str:
+    """``PATCH https://host/api/2.0/serving-endpoints/chat/tags`` (the host when known)."""
+    method, path = route(step)
+    return f"{method} {(host or '').rstrip('/')}{path}"
