@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -83,6 +84,18 @@ def _show_retries() -> None:
             logger.propagate = False
 
 
+def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: Path) -> str:
+    """The command that applies a saved plan, with the folder, target and variables it was
+    planned with (without them it would load another project or target, and fail)."""
+    args = ["reconciler", "apply"]
+    if project_dir != Path("."):
+        args += ["-C", str(project_dir)]
+    args += ["-t", target]
+    for pair in cli_vars:
+        args += ["--var", pair]
+    return shlex.join([*args, str(out)])
+
+
 def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
     if fmt == "json":
         return plan_json.render_plan_json(plan)
@@ -115,7 +128,8 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
     plan = workflow.plan(project, settings)
     if out is not None:
         workflow.save_plan(plan, out)
-        click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
+        click.echo(f"Saved the plan to {out}; apply it with: "
+                   f"{apply_hint(project_dir, plan.target_name, cli_vars, out)}", err=True)
     click.echo(render_plan(plan, fmt, colour()), nl=fmt == "text")
     if show_requests:
         # On stderr for the machine formats, so their stdout stays one document.

@@ -21,7 +21,7 @@ from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import ProjectFile, Target
 from reconciler.model.source import SourceLocation
 from reconciler.redaction import register_plaintext_values
-from reconciler.validation import engine, load_rules
+from reconciler.validation import engine, load_rules, project_rules
 from reconciler.validation.issues import Issue
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,35 @@ def read_project_file(root: Path) -> tuple[ProjectFile, yaml_reader.RawDocument]
     model = None
     if not issues:
         model, issues = parsing.build_model(ProjectFile, documents[0])
+    if model is not None:
+        issues.extend(_target_issues(model, documents[0]))
     if model is None or issues:
-        raise errors.ManifestError(f"{shown} is invalid", tuple(issues))
+        raise errors.ManifestError(issues_message(f"{shown} is invalid", issues), tuple(issues))
     return model, documents[0]
+
+
+def _target_issues(project: ProjectFile, raw: yaml_reader.RawDocument) -> list[Issue]:
+    """A target with both ``local:`` and ``host:`` would use the file while the plan header
+    names the host: refuse it rather than guess which one was meant."""
+    return [
+        project_rules.TARGET_KIND.issue(
+            f"target '{name}' sets both local: ({target.local}) and host: ({target.host}); "
+            "keep local: for the embedded registry or host: for a workspace",
+            raw.location_of(("targets", name, "local"), key=True),
+            ("targets", name, "local"),
+        )
+        for name, target in project.targets.items()
+        if target.local is not None and target.host is not None
+    ]
+
+
+def issues_message(head: str, issues: Sequence[Issue], limit: int = 5) -> str:
+    """``head``, then the first ``limit`` problems as ``validate`` prints them (located)."""
+    ordered = sorted(issues, key=Issue.sort_key)
+    count = f"{len(ordered)} error{'s' if len(ordered) != 1 else ''}"
+    lines = [f"  {i.location or '-'}: {i.severity} {i.rule} {i.message}" for i in ordered[:limit]]
+    more = ["  ... (run `reconciler validate` for all)"] if len(ordered) > limit else []
+    return "\n".join([f"{head} ({count}):", *lines, *more])
 
 
 def select_target(project: ProjectFile, name: str | None) -> tuple[str, Target]:

@@ -17,6 +17,7 @@ import json
 import click
 
 from reconciler.applying.report import ApplyReport, EndpointOutcome
+from reconciler.planning.plan import NOT_SELECTED
 from reconciler.redaction import redact_data, redact_text
 
 VERBS = {"create": "created", "update": "updated", "recreate": "recreated",
@@ -54,7 +55,11 @@ def summary_line(report: ApplyReport) -> str:
     parts = [f"{len(report.done)} done"]
     if report.failed:
         parts.append(f"{len(report.failed)} failed")
-    parts.append(f"{len(report.skipped)} unchanged")
+    # Endpoints left out by --select were not checked: they are not "unchanged".
+    not_selected = sum(1 for o in report.skipped if o.note == NOT_SELECTED)
+    parts.append(f"{len(report.skipped) - not_selected} unchanged")
+    if not_selected:
+        parts.append(f"{not_selected} not selected")
     calls = report.calls.get("total", 0)
     head = "Apply finished" if report.ok else "Apply finished with errors"
     return (f"{head}: {', '.join(parts)}; {calls} API call{'s' if calls != 1 else ''} "

@@ -1,9 +1,16 @@
-"""``plan --format markdown``: a pull-request comment.
+"""``plan --format markdown``: a pull-request comment, of bounded size.
 
 A heading with project and target, one summary table (endpoint, action, facets, impact,
 reason), then one collapsed ``<details>`` block per changed endpoint holding a ``diff``
 code block (GitHub colours its ``+`` and ``-`` lines; an in-place change is shown as a
 ``-`` line and a ``+`` line). Values are masked (reconciler.render.redact). Pure.
+
+GitHub refuses a comment over 65,536 characters, and a plan of 400 creates is about 260,000.
+So the rendering never exceeds ``limit`` characters: endpoints are listed in a fixed order
+(blocked, delete, recreate, update, create; by name within each), the table keeps as many
+rows as fit, the details blocks as many of those rows as still fit, and each cut says how
+many endpoints were left out and where they are (the full plan, ``plan --out FILE``). The
+same plan always gives the same text.
 """
 
 from __future__ import annotations
@@ -68,31 +75,78 @@ def _details(action: EndpointAction) -> list[str]:
     ]
 
 
-def render_plan_markdown(plan: Plan) -> str:
+# GitHub's limit for a comment body is 65,536 characters; the default leaves room for what
+# a CI wrapper adds around the plan (a marker, the commit, a run link, an error).
+GITHUB_COMMENT_LIMIT = 65_536
+DEFAULT_LIMIT = 60_000
+FULL_PLAN = "see the full plan in the artifact (`reconciler plan --out FILE`)"
+# Most consequential first: these are kept when a large plan is cut.
+_RANK = {"delete": 1, "recreate": 2, "update": 3, "create": 4, "no-op": 5}
+
+
+def _order(action: EndpointAction) -> tuple[int, str]:
+    return (0 if action.blocked else _RANK[action.action], action.name)
+
+
+def _row(action: EndpointAction) -> str:
+    kind = "**blocked**" if action.blocked else action.action
+    return (f"| `{_cell(action.name)}` | {kind} | {', '.join(action.facets)} | "
+            f"{_impacts(action)} | {_cell(action.reason)} |")
+
+
+def _endpoints(count: int) -> str:
+    return f"{count} more endpoint{'s' if count != 1 else ''}"
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _unchanged(plan: Plan, room: int) -> list[str]:
+    names = sorted(a.name for a in plan.actions if not a.has_changes)
+    if not names:
+        return []
+    listed = ", ".join(f"`{n}`" for n in names)
+    if len(names) <= MAX_NAMES_LISTED:
+        lines = [f"{len(names)} unchanged: {listed}"]
+    else:
+        lines = [f"<details><summary>{len(names)} unchanged</summary>", "", listed, "",
+                 "</details>"]
+    return lines if _size(lines) <= room else [f"{len(names)} unchanged."]
+
+
+def render_plan_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
+    """The plan as Markdown of at most ``limit`` characters (see the module doc)."""
     out = [f"### {header_line(plan)}", "", f"**{summary_line(plan)}**", ""]
-    changed = [a for a in plan.actions if a.has_changes]
+    changed = sorted((a for a in plan.actions if a.has_changes), key=_order)
     if not changed:
         out.append("No changes. The workspace matches the manifests.")
         return "\n".join(out) + "\n"
-    out.extend([
-        "| endpoint | action | facets | impact | reason |",
-        "|---|---|---|---|---|",
-    ])
+    # Kept free for the cut notes and the unchanged count, whatever is cut.
+    reserve = 400
+    table = ["| endpoint | action | facets | impact | reason |", "|---|---|---|---|---|"]
+    budget = limit - _size(out) - reserve
+    used = _size(table)
+    rows = 0
     for action in changed:
-        kind = "**blocked**" if action.blocked else action.action
-        out.append(
-            f"| `{_cell(action.name)}` | {kind} | {', '.join(action.facets)} | "
-            f"{_impacts(action)} | {_cell(action.reason)} |"
-        )
-    out.append("")
-    for action in changed:
-        out.extend(_details(action))
-    unchanged = [a.name for a in plan.actions if not a.has_changes]
-    if unchanged:
-        names = ", ".join(f"`{n}`" for n in unchanged)
-        if len(unchanged) <= MAX_NAMES_LISTED:
-            out.append(f"{len(unchanged)} unchanged: {names}")
-        else:
-            out.extend([f"<details><summary>{len(unchanged)} unchanged</summary>", "",
-                         names, "", "</details>"])
+        row = _row(action)
+        if used + len(row) + 1 > budget:
+            break
+        table.append(row)
+        used += len(row) + 1
+        rows += 1
+    out.extend([*table, ""])
+    if rows < len(changed):
+        out.extend([f"**{_endpoints(len(changed) - rows)}: {FULL_PLAN}.**", ""])
+    detailed = 0
+    for action in changed[:rows]:
+        block = _details(action)
+        if used + _size(block) > budget:
+            break
+        out.extend(block)
+        used += _size(block)
+        detailed += 1
+    if detailed < rows:
+        out.extend([f"Details of {_endpoints(rows - detailed)}: {FULL_PLAN}.", ""])
+    out.extend(_unchanged(plan, limit - _size(out) - 1))
     return "\n".join(out).rstrip("\n") + "\n"

@@ -7,6 +7,7 @@ wait is a few dozen lines, not thousands. Colour follows the caller (terminal, N
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -17,12 +18,21 @@ MAX_NAMES = 6
 QUIET_EVENTS = frozenset({"done", "waiting for the config update"})
 
 
-def format_waiting(waiting: Sequence[tuple[str, float]]) -> str:
-    """``still updating (3): a 12s, b 12s, c 5s``, the longest waits first."""
+def format_waiting(waiting: Sequence[tuple[str, float]], width: int | None = None) -> str:
+    """``still updating (3): a 12s, b 12s, c 5s``, the longest waits first.
+
+    With ``width``, names are dropped (counted in "and N more") until the line fits: a line
+    rewritten in place must never wrap, or each rewrite leaves a fragment behind.
+    """
     ordered = sorted(waiting, key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{name} {_duration(seconds)}" for name, seconds in ordered[:MAX_NAMES])
-    more = f", and {len(ordered) - MAX_NAMES} more" if len(ordered) > MAX_NAMES else ""
-    return f"still updating ({len(ordered)}): {shown}{more}"
+    head = f"still updating ({len(ordered)})"
+    items = [f"{name} {_duration(seconds)}" for name, seconds in ordered[:MAX_NAMES]]
+    for count in range(len(items), 0, -1):
+        hidden = len(ordered) - count
+        line = f"{head}: {', '.join(items[:count])}" + (f", and {hidden} more" if hidden else "")
+        if width is None or len(line) <= width:
+            return line
+    return head if width is None else head[: max(width, 0)]
 
 
 def _duration(seconds: float) -> str:
@@ -43,6 +53,7 @@ class ProgressDisplay:
         colour: bool = False,
         quiet_interval: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        width: Callable[[], int] | None = None,
     ) -> None:
         self.stream = stream
         self.interactive = interactive
@@ -51,6 +62,7 @@ class ProgressDisplay:
         self.clock = clock
         self._status_shown = False
         self._last_status = float("-inf")
+        self.width = width or (lambda: shutil.get_terminal_size().columns)
 
     def event(self, name: str, what: str) -> None:
         if what in QUIET_EVENTS:
@@ -62,7 +74,11 @@ class ProgressDisplay:
         click.echo(line, file=self.stream)
 
     def waiting(self, still: Sequence[tuple[str, float]]) -> None:
-        text = "  " + format_waiting(still)
+        if self.interactive:
+            # One column spare: a line exactly as wide as the terminal wraps on some of them.
+            text = "  " + format_waiting(still, max(self.width() - 3, 0))
+        else:
+            text = "  " + format_waiting(still)
         if self.interactive:
             click.echo("\r\x1b[K" + text, file=self.stream, nl=False)
             self._status_shown = True

@@ -101,6 +101,13 @@ def _check_plaintext(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Fi
             )
 
 
+# Reported by the project loader (reconciler.yaml is read before any endpoint).
+TARGET_KIND = Rule(
+    "PROJECT-002",
+    "A target is either the embedded registry (`local:`) or a workspace (`host:`), not both.",
+    "project",
+)
+
 PROJECT_RULES: tuple[Rule, ...] = (
     Rule(
         "PROJECT-001",
@@ -108,6 +115,7 @@ PROJECT_RULES: tuple[Rule, ...] = (
         "project",
         project_check=_check_unique_names,
     ),
+    TARGET_KIND,
 )
 
 POLICY_RULES: tuple[Rule, ...] = (
