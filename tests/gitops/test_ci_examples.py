@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from reconciler.cli.main import cli
+from reconciler.github_action import Inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "docs" / "ci" / "github-actions.yml"
@@ -46,11 +47,23 @@ def parse(args: list[str]) -> click.Context:
     return command.make_context(name, rest)
 
 
+def action_invocation(step: dict[str, Any]) -> list[str] | None:
+    """The ``reconciler`` command the repository's action runs for a ``uses:`` step."""
+    if not str(step.get("uses", "")).split("@")[0].endswith("/serving-reconciler"):
+        return None
+    inputs = {f"INPUT_{k.upper().replace('-', '_')}": str(v)
+              for k, v in (step.get("with") or {}).items()}
+    return Inputs.from_env(inputs).reconciler_args()
+
+
 def workflow_commands() -> list[list[str]]:
     document: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text())
     found: list[list[str]] = []
     for job in document["jobs"].values():
         for step in job["steps"]:
+            action = action_invocation(step)
+            if action is not None:
+                found.append(action)
             for line in str(step.get("run", "")).splitlines():
                 args = invocation(line.strip())
                 if args is not None:
