@@ -159,7 +159,11 @@ class RedactingStream(io.TextIOBase):
         super().__init__()
         self._inner = inner
 
-    def write(self, text: str) -> int:
+    def write(self, text: str | bytes) -> int:
+        if isinstance(text, bytes | bytearray):
+            # click.echo(bytes) (shell completion scripts) falls back to write() on a text
+            # stream without a binary buffer: decode, so it is masked like the rest.
+            text = bytes(text).decode(self.encoding or "utf-8", "replace")
         self._inner.write(redact_text(text))
         return len(text)
 

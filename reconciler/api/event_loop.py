@@ -8,11 +8,17 @@ is then thrown away. For a plan of 10,000 creates that repr is a 29 MB string (w
 pieces, about 50 MB at the peak), for an apply report of 10,000 outcomes a few more: the
 largest single term of the process's peak memory. ``run`` hands the result out through a
 holder instead, so the main task's result is always ``None``.
+
+Inside a running event loop (a Jupyter or Databricks notebook cell, an async web handler)
+``asyncio.run`` refuses to start a second loop in the same thread. The synchronous API then
+runs its loop in a worker thread and waits for it, so ``reconciler.api.plan(...)`` works the
+same in a notebook as in a script.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -26,5 +32,11 @@ def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     async def main() -> None:
         holder.append(await make())
 
-    asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: the ordinary case
+        asyncio.run(main())
+    else:
+        with concurrent.futures.ThreadPoolExecutor(1, "reconciler-loop") as pool:
+            pool.submit(asyncio.run, main()).result()
     return holder[0]

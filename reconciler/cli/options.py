@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli import completion
 from reconciler.redaction import install_log_redaction
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,14 +40,18 @@ def common_options(func: F) -> F:
             help="The project folder (holding reconciler.yaml).",
         ),
         click.option(
-            "-t", "--target", "target", default=None, help="Target from reconciler.yaml."
+            "-t", "--target", "target", default=None, envvar="RECONCILER_TARGET",
+            shell_complete=completion.complete_targets,
+            help="Target from reconciler.yaml (default: RECONCILER_TARGET, else the project's "
+                 "default_target).",
         ),
         click.option(
             "--var",
             "cli_vars",
             multiple=True,
             metavar="NAME=VALUE",
-            help="Set a variable, over project and target variables. Repeatable.",
+            help="Set a declared variable, over project and target variables and "
+                 "RECONCILER_VAR_<NAME>. Repeatable.",
         ),
         click.option(
             "--debug",

@@ -19,6 +19,7 @@ import click
 from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
+from reconciler.cli import completion
 from reconciler.cli.options import common_options, parse_vars
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
@@ -36,6 +37,7 @@ from reconciler.render.progress import ProgressDisplay
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 select_option = click.option(
     "--select", "select", multiple=True, metavar="NAME",
+    shell_complete=completion.complete_endpoints,
     help="Only these endpoints (repeatable, or comma-separated).")
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,

@@ -8,6 +8,7 @@ returns what loaded together with the issues.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -244,12 +245,44 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+ENV_VAR_PREFIX = "RECONCILER_VAR_"
+
+
+def declared_variables(project: ProjectFile) -> set[str]:
+    """Every variable name the project file declares, at the top or in any target."""
+    names = set(project.variables)
+    for target in project.targets.values():
+        names.update(target.variables)
+    return names
+
+
 def resolve_variables(
-    project: ProjectFile, target: Target, cli_vars: Mapping[str, str] | None
+    project: ProjectFile,
+    target: Target,
+    cli_vars: Mapping[str, str] | None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Project variables, overridden by the target's, overridden by ``--var``."""
+    """Project variables, overridden by the target's, by ``RECONCILER_VAR_<NAME>`` in ``env``,
+    then by ``--var``.
+
+    ``--var`` must name a declared variable (a typo would otherwise be ignored while the
+    declared default is used): ``ProjectError`` with a did-you-mean. Environment variables
+    for undeclared names are ignored, as a CI job's environment holds more than one project's.
+    """
+    declared = declared_variables(project)
+    unknown = sorted(set(cli_vars or {}) - declared)
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, sorted(declared), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        known = ", ".join(sorted(declared)) or "none"
+        raise errors.ProjectError(
+            f"--var {name}: no such variable in {PROJECT_FILE} (declared: {known}){hint}")
     merged: dict[str, str] = {k: _as_text(v) for k, v in project.variables.items()}
     merged.update({k: _as_text(v) for k, v in target.variables.items()})
+    environ = os.environ if env is None else env
+    merged.update({name: environ[ENV_VAR_PREFIX + name] for name in sorted(declared)
+                   if ENV_VAR_PREFIX + name in environ})
     merged.update(cli_vars or {})
     return merged
 
@@ -269,7 +302,7 @@ def load_project_parts(
     """
     project_file, raw = read_project_file(root)
     target_name, chosen = select_target(project_file, target)
-    variables = resolve_variables(project_file, chosen, cli_vars)
+    variables = resolve_variables(project_file, chosen, cli_vars, env)
     if paths is None:
         entry_locations: list[SourceLocation | None] = [
             raw.location_of(("manifests", i)) for i in range(len(project_file.manifests))

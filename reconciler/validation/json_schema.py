@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.field_docs import SCHEMA_ENUMS, field_doc
 from reconciler.model.project import ProjectFile
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -19,7 +20,38 @@ PROJECT_SCHEMA_FILE = "project.schema.json"
 
 
 def _finish(schema: dict[str, Any], title: str, description: str) -> dict[str, Any]:
+    _document(schema)
     return {"$schema": SCHEMA_DIALECT, **schema, "title": title, "description": description}
+
+
+def _document(schema: dict[str, Any]) -> None:
+    """Add each property's doc (reconciler.model.field_docs) and the values editors offer.
+
+    A value set is a string branch with an ``enum``; an open one (custom workload sizes)
+    keeps a plain string branch beside it, so editors complete without refusing others.
+    """
+    models = [(str(schema.get("title", "")), schema), *schema.get("$defs", {}).items()]
+    for model, definition in models:
+        for field, prop in definition.get("properties", {}).items():
+            doc = field_doc(model, field)
+            if doc is not None:
+                prop["description"] = doc
+            for branch in prop.get("anyOf", [prop]):
+                if "const" in branch:  # one allowed value: an enum editors list as well
+                    branch["enum"] = [branch.pop("const")]
+            values = SCHEMA_ENUMS.get((model, field))
+            if values is None or "anyOf" not in prop:
+                continue
+            enum, is_open = values
+            branches: list[dict[str, Any]] = []
+            for branch in prop["anyOf"]:
+                if branch == {"type": "string"}:
+                    branches.append({"enum": list(enum), "type": "string"})
+                    if is_open:
+                        branches.append(branch)
+                else:
+                    branches.append(branch)
+            prop["anyOf"] = branches
 
 
 def endpoint_schema() -> dict[str, Any]:

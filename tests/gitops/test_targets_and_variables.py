@@ -96,9 +96,11 @@ def test_an_undefined_variable_is_an_error_at_its_file_line_and_column(
     code, out, err = run(capsys, "plan")
     assert code == 1 and out == ""
     assert expected.replace(" error ", " ") in err and "Traceback" not in err
-    # Defined on the command line, it is found.
-    code, _, err = run(capsys, "plan", "--var", "regoin=eu")
-    assert code == 0, err
+    # A --var the project does not declare is an error too (a typo would be ignored).
+    code, out, err = run(capsys, "plan", "--var", "regoin=eu")
+    assert code == 1 and out == ""
+    assert err == ("Error: --var regoin: no such variable in reconciler.yaml (declared: "
+                   "region, team, tier); did you mean 'region'?\n")
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
@@ -161,3 +163,20 @@ def test_an_unknown_target_lists_the_known_ones(
         code, out, err = run(capsys, command, "-C", str(project), "-t", "prod")
         assert (code, out) == (1, "")
         assert err == "Error: unknown target 'prod' (targets: dev, remote, staging)\n"
+
+
+def test_target_and_variables_from_the_environment(
+    capsys: pytest.CaptureFixture[str], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_TARGET", "staging")
+    monkeypatch.setenv("RECONCILER_VAR_tier", "copper")
+    monkeypatch.setenv("RECONCILER_VAR_undeclared", "ignored")  # other projects' variables
+    # The target's tier (gold) is overridden by the environment, its region is kept.
+    assert planned_tags(capsys, project) == {"team": "platform", "tier": "copper",
+                                             "region": "us"}
+    # -t and --var on the command line win over the environment.
+    assert planned_tags(capsys, project, "-t", "dev", "--var", "tier=platinum") == {
+        "team": "platform", "tier": "platinum", "region": "eu"}
+    monkeypatch.setenv("RECONCILER_TARGET", "nope")
+    code, _, err = run(capsys, "plan", "-C", str(project))
+    assert code == 1 and "unknown target 'nope'" in err
