@@ -51,7 +51,11 @@ def read_log(path: Path) -> list[dict[str, Any]]:
     """The emulator's request log (API calls only, not its /_emulator/ controls)."""
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    text = path.read_text()
+    # A server that is still running may be half-way through writing its last line: only
+    # lines that end in a newline are complete.
+    complete = text[: text.rfind("\n") + 1]
+    rows = [json.loads(line) for line in complete.splitlines() if line.strip()]
     return [r for r in rows if not str(r.get("path", "")).startswith("/_emulator/")]
 
 
