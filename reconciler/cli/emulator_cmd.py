@@ -41,11 +41,14 @@ def emulator_group() -> None:
 @click.option("--user-name", default=DEFAULT_CREATOR, show_default=True,
               help="The token's identity: creator of new endpoints and SCIM Me's userName "
                    "(a UUID makes it a service principal's application id).")
+@click.option("--enforce-unity-gateway", is_flag=True, default=False,
+              help="Play the workspace setting: refuse external-model serving endpoints.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Server log level.")
 def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
                   latency_ms: int, fault_rate: float, drop_rate: float, retry_after: int,
                   seed: int | None, request_log: Path | None, user_name: str,
+                  enforce_unity_gateway: bool,
                   log_level: str) -> None:
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
     if fault_rate + drop_rate > 1:
@@ -58,6 +61,7 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
             db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
             fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
             retry_after_seconds=retry_after, creator=user_name,
+            enforce_unity_gateway=enforce_unity_gateway,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reconciler.emulator import openapi, permissions
+from reconciler.emulator import openapi, permissions, uc_routes
 from reconciler.emulator.api_error import ApiError, no_api
 from reconciler.emulator.middleware import GatewayMiddleware
 from reconciler.emulator.routes import ApiHandlers, json_response
@@ -87,7 +87,8 @@ class EmulatorApp(Starlette):
         self.store = EndpointStore(settings.db_path)
         handlers = ApiHandlers(self.store, settings)
         super().__init__(
-            routes=_routes(handlers, permissions.routes(self.store, settings)),
+            routes=_routes(handlers, permissions.routes(self.store, settings))
+            + uc_routes.routes(self.store, settings),
             exception_handlers={ApiError: _api_error, HTTPException: _no_route},
         )
         self.router.redirect_slashes = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator import schemas
+from reconciler.emulator import schemas, uc_openapi
 
 Schema = dict[str, Any]
 
@@ -172,6 +172,7 @@ def document() -> dict[str, Any]:
         paths[f"/serving-endpoints/{path}"] = {"post": _op(
             "openai" + path.title().replace("/", ""), QUERY_RESPONSE, schemas.OPENAI_QUERY,
             (400, 404))}
+    paths.update(uc_openapi.paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "serving-reconciler emulator: Databricks serving-endpoints API",

@@ -16,7 +16,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from reconciler.emulator import endpoints, identity, invocations, schemas, validation, views
+from reconciler.emulator import (
+    endpoints,
+    identity,
+    invocations,
+    schemas,
+    unity_enforcement,
+    validation,
+    views,
+)
 from reconciler.emulator.api_error import ApiError, already_exists, malformed, not_found
 from reconciler.emulator.settings import EmulatorSettings
 from reconciler.emulator.store import EndpointStore, WriteTxn
@@ -78,6 +86,7 @@ class ApiHandlers:
     async def create(self, request: Request) -> Response:
         body = await read_body(request)
         validation.check_create(body)
+        unity_enforcement.check_write(self.store, self.settings, body.get("config"))
 
         def work(txn: WriteTxn) -> Doc:
             name = body["name"]
@@ -115,6 +124,7 @@ class ApiHandlers:
         name = request.path_params["name"]
         body = await read_body(request)
         validation.check_body(schemas.CORE_CONFIG, body)
+        unity_enforcement.check_write(self.store, self.settings, body)
 
         def work(txn: WriteTxn) -> Doc:
             # A refused update rolls back, so an armed failure waits for the next real one.
@@ -214,6 +224,7 @@ class ApiHandlers:
         if doc is None:
             raise not_found(name)
         doc = endpoints.settle(doc, now_ms())
+        unity_enforcement.check_query(self.store, self.settings, doc)
         answer, served = invocations.answer(doc, body, now_ms() // 1000)
         headers = {"served-model-name": served}
         if body.get("stream") and "choices" in answer:

@@ -31,6 +31,7 @@ class EmulatorSettings:
     request_log: Path | None = None
     retry_after_seconds: int = 1
     creator: str = DEFAULT_CREATOR
+    enforce_unity_gateway: bool = False  # see unity_enforcement
 
     def __post_init__(self) -> None:
         # Knobs come from the command line and tests; refuse nonsense early and plainly.

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS endpoints (
 CREATE TABLE IF NOT EXISTS acls (endpoint_id TEXT PRIMARY KEY, acl TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS controls (name TEXT PRIMARY KEY, fail_next_update INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS uc_securables (
+    name TEXT PRIMARY KEY, full_name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS uc_grants (securable TEXT PRIMARY KEY, grants TEXT NOT NULL);
 """
 
 
@@ -82,6 +85,45 @@ class WriteTxn:
             "ON CONFLICT(endpoint_id) DO UPDATE SET acl=excluded.acl",
             (endpoint_id, _dumps(acl)),
         )
+
+    # Unity Catalog securables (uc_routes): one row each, full_name unique across kinds.
+    def get_securable(self, name: str) -> Doc | None:
+        row = self._conn.execute(
+            "SELECT doc FROM uc_securables WHERE name=?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def securable_name(self, full_name: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT name FROM uc_securables WHERE full_name=?", (full_name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_securable(self, full_name: str, doc: Doc) -> None:
+        self._conn.execute(
+            "INSERT INTO uc_securables(name, full_name, doc) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET doc=excluded.doc",
+            (doc["name"], full_name, _dumps(doc)),
+        )
+
+    def delete_securable(self, name: str, grants_key: str) -> None:
+        self._conn.execute("DELETE FROM uc_securables WHERE name=?", (name,))
+        self._conn.execute("DELETE FROM uc_grants WHERE securable=?", (grants_key,))
+
+    def get_grants(self, key: str) -> list[Doc]:
+        row = self._conn.execute(
+            "SELECT grants FROM uc_grants WHERE securable=?", (key,)).fetchone()
+        return [] if row is None else list(json.loads(row[0]))
+
+    def put_grants(self, key: str, grants: list[Doc]) -> None:
+        self._conn.execute(
+            "INSERT INTO uc_grants(securable, grants) VALUES (?, ?) "
+            "ON CONFLICT(securable) DO UPDATE SET grants=excluded.grants",
+            (key, _dumps(grants)),
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
 
     def set_fail_next_update(self, name: str) -> None:
         self._conn.execute(
@@ -154,6 +196,31 @@ class EndpointStore:
             row = self._reader.execute(
                 "SELECT acl FROM acls WHERE endpoint_id=?", (endpoint_id,)).fetchone()
         return None if row is None else list(json.loads(row[0]))
+
+    def read_securable(self, name: str) -> Doc | None:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT doc FROM uc_securables WHERE name=?", (name,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def read_securables(self, prefix: str, after: str, limit: int) -> list[Doc]:
+        """Securables whose name starts with ``prefix``, by name, after ``after``."""
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT doc FROM uc_securables WHERE substr(name, 1, ?) = ? AND name > ? "
+                "ORDER BY name LIMIT ?", (len(prefix), prefix, after, limit)).fetchall()
+        return [dict(json.loads(row[0])) for row in rows]
+
+    def read_grants(self, key: str) -> list[Doc]:
+        with self._read_lock:
+            row = self._reader.execute(
+                "SELECT grants FROM uc_grants WHERE securable=?", (key,)).fetchone()
+        return [] if row is None else list(json.loads(row[0]))
+
+    def read_meta(self, key: str) -> str | None:
+        with self._read_lock:
+            row = self._reader.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     # Writes: one transaction each, in a worker thread so a busy file never blocks the loop.
     async def write(self, fn: Callable[[WriteTxn], T]) -> T:
