@@ -63,7 +63,8 @@ def register_secret(value: str) -> None:
 
 
 def is_plaintext_field(name: str) -> bool:
-    return name.endswith(PLAINTEXT_SUFFIX)
+    # ``plaintext`` alone: a Unity AI Gateway ProviderSecret (model/unity.py).
+    return name.endswith(PLAINTEXT_SUFFIX) or name == "plaintext"
 
 
 _ENV_REF = re.compile(r"(?<!\$)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")

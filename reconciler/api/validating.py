@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.loading import project as project_loading
 from reconciler.model.project import Policy
-from reconciler.validation import engine
+from reconciler.validation import engine, unity_rules
 from reconciler.validation.issues import ValidationReport
 
 
@@ -41,7 +41,8 @@ def validate_paths(
 ) -> ValidationReport:
     """Validate manifest files, folders or globs with no project file (default policy)."""
     result = project_loading.load_documents(paths, variables=variables, env=env)
-    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, policy)]
+    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, policy),
+              *unity_rules.validate(result.securables, result.endpoints, policy)]
     names = [e.endpoint.name for e in result.endpoints]
     return ValidationReport.build(issues, result.files, names, strict)
 

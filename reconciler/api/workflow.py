@@ -125,6 +125,12 @@ async def plan_with(
     project: Project, registry: RegistryClient, settings: PlanSettings
 ) -> Plan:
     """The plan for ``project`` against the registry ``registry`` (read-only)."""
+    if project.securables:
+        # Validated, not yet planned: refuse rather than silently leave them out.
+        first = project.securables[0]
+        raise errors.PlanError(
+            f"{first.location}: kind {first.securable.kind} is validated but not yet planned "
+            "or applied by this version (docs/unity-gateway.md)")
     desired = desired_endpoints(project)
     options = plan_options(project, settings)
     if streaming_plan.applies(desired, options):

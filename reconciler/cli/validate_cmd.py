@@ -66,8 +66,13 @@ def validate(
 @click.command("schema")
 @click.option("--project", "project_file", is_flag=True, help="The reconciler.yaml schema.")
 @click.option("--plan", "plan_file", is_flag=True, help="The plan JSON schema (plan --out).")
-def schema(project_file: bool, plan_file: bool) -> None:
+@click.option("--unity", "unity_file", is_flag=True,
+              help="The ModelProviderService / ModelService manifest schema.")
+def schema(project_file: bool, plan_file: bool, unity_file: bool) -> None:
     """Print the manifest JSON Schema (the one committed under schemas/)."""
+    if unity_file:
+        click.echo(json_schema.dumps(json_schema.unity_schema()), nl=False)
+        return
     if plan_file:
         click.echo(plan_schema.plan_schema_text(), nl=False)
         return

@@ -65,7 +65,9 @@ def interpolate(
         value = parent[key]
         if not isinstance(value, str):  # pragma: no cover - refs are recorded for strings
             continue
-        plaintext = isinstance(key, str) and key.endswith(PLAINTEXT_SUFFIX)
+        # ``plaintext`` is a Unity AI Gateway ProviderSecret's member (model/unity.py).
+        plaintext = isinstance(key, str) and (
+            key.endswith(PLAINTEXT_SUFFIX) or key == "plaintext")
         parent[key] = _resolve(value, ref, doc.file, variables, env, plaintext, issues)
     return issues
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import errors
-from reconciler.loading import files, interpolation, parsing, yaml_reader
+from reconciler.loading import files, interpolation, parsing, securables, yaml_reader
 from reconciler.loading.source import FieldPath, PositionMap
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import ProjectFile, Target
 from reconciler.model.source import SourceLocation
 from reconciler.redaction import register_plaintext_values
-from reconciler.validation import engine, load_rules, project_rules
+from reconciler.validation import engine, load_rules, project_rules, unity_rules
 from reconciler.validation.issues import Issue
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class Project:
     target: Target
     variables: Mapping[str, str]
     endpoints: tuple[LoadedEndpoint, ...]
+    # Unity AI Gateway kinds (ModelProviderService, ModelService): loading/securables.py
+    securables: tuple[securables.LoadedSecurable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class LoadResult:
     endpoints: tuple[LoadedEndpoint, ...]
     issues: tuple[Issue, ...]
     files: tuple[str, ...]
+    securables: tuple[securables.LoadedSecurable, ...] = ()
 
 
 def load_documents(
@@ -107,34 +110,42 @@ def load_documents(
             matched = [m for m in matched if m not in escaping]
         found.extend(m for m in matched if not skip or files.identity(m) not in skip)
     endpoints: list[LoadedEndpoint] = []
+    loaded_securables: list[securables.LoadedSecurable] = []
     shown_files: list[str] = []
     cwd = os.getcwd()
     for path in files.unique(found):
         shown = files.shown(path, cwd)
         shown_files.append(shown)
-        loaded, file_issues = _load_file(path, shown, variables, env)
+        loaded, file_issues = _load_file(path, shown, variables, env, loaded_securables)
         endpoints.extend(loaded)
         issues.extend(file_issues)
     for item in endpoints:  # masked everywhere from now on, before any output
         register_plaintext_values(item.endpoint.to_wire(), env)
-    return LoadResult(tuple(endpoints), tuple(issues), tuple(shown_files))
+    for securable in loaded_securables:
+        register_plaintext_values(securable.securable.to_wire(), env)
+    return LoadResult(tuple(endpoints), tuple(issues), tuple(shown_files),
+                      tuple(loaded_securables))
 
 
 def _load_file(
-    path: Path, shown: str, variables: Mapping[str, str], env: Mapping[str, str]
+    path: Path, shown: str, variables: Mapping[str, str], env: Mapping[str, str],
+    into: list[securables.LoadedSecurable],
 ) -> tuple[list[LoadedEndpoint], list[Issue]]:
     try:
         content = path.read_bytes()
     except OSError as exc:
         message = f"cannot read: {exc.strerror or exc}"
         return [], [load_rules.UNREADABLE.issue(message, SourceLocation(shown, 1, 1))]
-    return load_bytes(content, shown, variables, env)
+    return load_bytes(content, shown, variables, env, into)
 
 
 def load_bytes(
-    content: bytes, shown: str, variables: Mapping[str, str], env: Mapping[str, str]
+    content: bytes, shown: str, variables: Mapping[str, str], env: Mapping[str, str],
+    securables_into: list[securables.LoadedSecurable] | None = None,
 ) -> tuple[list[LoadedEndpoint], list[Issue]]:
-    """The endpoints of one file's content; never raises on bad input (issues instead)."""
+    """The endpoints of one file's content; never raises on bad input (issues instead).
+
+    Documents of the Unity AI Gateway kinds go to ``securables_into`` (dropped if None)."""
     text, issues = yaml_reader.decode(content, shown)
     if text is None:
         return [], issues
@@ -145,6 +156,13 @@ def load_bytes(
     endpoints: list[LoadedEndpoint] = []
     for doc in yaml_reader.iter_documents(text, shown, read_issues):
         doc_issues = interpolation.interpolate(doc, variables, env)
+        if securables.is_securable(doc):
+            securable, struct_issues = securables.build(doc, shown)
+            model_issues.extend(doc_issues)
+            model_issues.extend(struct_issues)
+            if securable is not None and not doc_issues and securables_into is not None:
+                securables_into.append(securable)
+            continue
         model, struct_issues = parsing.build_model(ServingEndpoint, doc)
         model_issues.extend(doc_issues)
         model_issues.extend(struct_issues)
@@ -318,8 +336,10 @@ def load_project_parts(
         )
     else:
         result = load_documents(paths, variables=variables, env=env)
-    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, project_file.policy)]
-    project = Project(root, project_file, target_name, chosen, variables, result.endpoints)
+    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, project_file.policy),
+              *unity_rules.validate(result.securables, result.endpoints, project_file.policy)]
+    project = Project(root, project_file, target_name, chosen, variables, result.endpoints,
+                      result.securables)
     return ProjectParts(project, tuple(issues), result.files)
 
 

@@ -8,15 +8,19 @@ Editors use them through a first line such as
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
 
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.field_docs import SCHEMA_ENUMS, field_doc
 from reconciler.model.project import ProjectFile
+from reconciler.model.unity import ModelProviderService, ModelService
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENDPOINT_SCHEMA_FILE = "serving-endpoint.schema.json"
 PROJECT_SCHEMA_FILE = "project.schema.json"
+UNITY_SCHEMA_FILE = "unity-gateway.schema.json"
 
 
 def _finish(schema: dict[str, Any], title: str, description: str) -> dict[str, Any]:
@@ -70,6 +74,18 @@ def project_schema() -> dict[str, Any]:
         ProjectFile.model_json_schema(),
         "ReconcilerProject",
         "reconciler.yaml: project name, manifests, targets, variables and policy.",
+    )
+
+
+def unity_schema() -> dict[str, Any]:
+    """A Unity AI Gateway manifest: ``kind: ModelProviderService`` or ``kind: ModelService``."""
+    adapter = TypeAdapter(Annotated[ModelProviderService | ModelService,
+                                    Field(discriminator="kind")])
+    return _finish(
+        adapter.json_schema(),
+        "UnityGatewayService",
+        "A Unity AI Gateway service manifest (databricks-sdk 0.162 shapes): kind, name "
+        "(catalog.schema.id), comment, config as in the REST body, optional grants.",
     )
 
 
