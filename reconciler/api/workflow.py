@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import event_loop, secrets, streaming_plan
+from reconciler.api import (
+    event_loop,
+    secrets,
+    service_workflow,
+    streaming_plan,
+    unity_preflight,
+)
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
@@ -125,12 +131,16 @@ async def plan_with(
     project: Project, registry: RegistryClient, settings: PlanSettings
 ) -> Plan:
     """The plan for ``project`` against the registry ``registry`` (read-only)."""
-    if project.securables:
-        # Validated, not yet planned: refuse rather than silently leave them out.
-        first = project.securables[0]
-        raise errors.PlanError(
-            f"{first.location}: kind {first.securable.kind} is validated but not yet planned "
-            "or applied by this version (docs/unity-gateway.md)")
+    services = await service_workflow.plan_services_with(
+        project, registry, prune=settings.prune, select=settings.select, env=settings.env)
+    planned = await _plan_endpoints(project, registry, settings)
+    planned = await unity_preflight.check(registry, project, planned)
+    return planned.model_copy(update={"services": services})
+
+
+async def _plan_endpoints(
+    project: Project, registry: RegistryClient, settings: PlanSettings
+) -> Plan:
     desired = desired_endpoints(project)
     options = plan_options(project, settings)
     if streaming_plan.applies(desired, options):
@@ -250,6 +260,7 @@ async def apply_with(
 ) -> ApplyReport:
     """Apply ``plan_`` to the open registry. A saved plan is never re-planned: stale is refused."""
     secrets.check_apply_env(plan_, settings.env)
+    service_workflow.check_apply_env(plan_.services, settings.env)
     # The embedded registry answers in microseconds and settles updates at once: poll it
     # sooner than a workspace, whose rollouts take minutes.
     first_poll = LOCAL_FIRST_POLL if project.target.local else WaitSettings.min_interval
@@ -265,7 +276,11 @@ async def apply_with(
         on_wait_progress=settings.on_wait_progress,
         stop_requested=settings.stop_requested,
     )
-    return await apply_plan(plan_, registry, options)
+    report = await apply_plan(plan_, registry, options)
+    if plan_.services:
+        report = await service_workflow.apply_services_into(
+            report, registry, plan_.services, plaintext_resolver(settings.env))
+    return report
 
 
 def empty_report(plan_: Plan) -> ApplyReport:

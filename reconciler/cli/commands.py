@@ -9,6 +9,7 @@ from reconciler.cli import (
     emulator_cmd,
     gitops_cmd,
     init_cmd,
+    migrate_cmd,
     plan_cmd,
     reconcile_cmd,
     show_cmd,
@@ -19,3 +20,4 @@ ALL: list[click.Command] = [*validate_cmd.COMMANDS, *plan_cmd.COMMANDS, *emulato
 ALL += reconcile_cmd.COMMANDS
 ALL += gitops_cmd.COMMANDS
 ALL += [*show_cmd.COMMANDS, *init_cmd.COMMANDS, *completion.COMMANDS]
+ALL += migrate_cmd.COMMANDS

@@ -87,4 +87,8 @@ def paths() -> dict[str, Any]:
     for route, op_id in (("chat/completions", "gatewayChat"), ("embeddings", "gatewayEmbed")):
         out[f"/ai-gateway/mlflow/v1/{route}"] = {"post": _op(
             op_id, {"type": "object"}, query_body, (400, 404), [])}
+    out["/api/2.0/settings/types/enforce_unity_gateway/names/default"] = {"get": _op(
+        "getEnforceUnityGateway", {"type": "object", "properties": {
+            "enforce_unity_gateway": {"type": "object", "properties": {
+                "value": {"type": "boolean"}}}}}, None, (), [])}
     return out

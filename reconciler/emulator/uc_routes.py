@@ -31,6 +31,7 @@ from reconciler.emulator import (
     uc_services,
     uc_validation,
     unity_enforcement,
+    unity_setting,
     validation,
 )
 from reconciler.emulator.api_error import ApiError, invalid
@@ -345,6 +346,7 @@ def routes(store: EndpointStore, settings: EmulatorSettings) -> list[Route]:
         Route("/ai-gateway/mlflow/v1/embeddings", h.query("embeddings"), methods=["POST"]),
         Route("/_emulator/unity-gateway", h.knobs, methods=["GET", "POST"]),
     ]
+    out += unity_setting.routes(store, settings)
     for kind in uc_services.KINDS.values():
         base = f"{UC}/{kind.collection}"
         out += [

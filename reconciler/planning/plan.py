@@ -33,6 +33,7 @@ from pydantic import Field
 from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact, PlanModel
 from reconciler.diff.explain import Explanation
 from reconciler.model.steps import PlanStep
+from reconciler.planning.service_plan import ServiceAction
 
 SCHEMA_VERSION: Literal[2] = 2
 
@@ -97,10 +98,13 @@ class Plan(PlanModel):
     allow_recreate: bool = False
     select: list[str] = Field(default_factory=list)
     actions: list[EndpointAction] = Field(default_factory=list)
+    # Unity AI Gateway services (planning/service_plan.py), after the endpoints.
+    services: list[ServiceAction] = Field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
-        return any(a.has_changes for a in self.actions)
+        return any(a.has_changes for a in self.actions) or \
+            any(s.has_changes for s in self.services)
 
     @property
     def blocked(self) -> list[EndpointAction]:

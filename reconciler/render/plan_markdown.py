@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from reconciler.planning.plan import EndpointAction, Plan
+from reconciler.render import service_plan
 from reconciler.render.plan_lines import ChangeLine, change_lines
 from reconciler.render.plan_text import MAX_NAMES_LISTED, header_line, summary_line
 from reconciler.render.redact import safe_text
@@ -118,9 +119,12 @@ def _unchanged(plan: Plan, room: int) -> list[str]:
 def render_plan_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
     """The plan as Markdown of at most ``limit`` characters (see the module doc)."""
     out = [f"### {header_line(plan)}", "", f"**{summary_line(plan)}**", ""]
+    if plan.services:
+        out.extend(service_plan.markdown_lines(plan.services))
     changed = sorted((a for a in plan.actions if a.has_changes), key=_order)
     if not changed:
-        out.append("No changes. The workspace matches the manifests.")
+        if not plan.has_changes:
+            out.append("No changes. The workspace matches the manifests.")
         return "\n".join(out) + "\n"
     # Kept free for the cut notes and the unchanged count, whatever is cut.
     reserve = 400

@@ -23,6 +23,7 @@ from __future__ import annotations
 import click
 
 from reconciler.planning.plan import EndpointAction, Plan
+from reconciler.render import service_plan
 from reconciler.render.plan_lines import change_lines, format_line
 from reconciler.render.redact import safe_text
 
@@ -115,7 +116,11 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
             out.append(f"= {len(group)} {label}{names}")
     if quiet:
         out.append("")
+    if plan.services:
+        out.extend(service_plan.text_lines(plan.services))
     if not plan.has_changes:
         out.append("No changes. The workspace matches the manifests.")
     out.append(summary_line(plan))
+    if plan.services:
+        out.append(service_plan.summary(plan.services))
     return "\n".join(out) + "\n"

@@ -15,7 +15,7 @@ from reconciler.redaction import redact_text
 from reconciler.validation import json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "unity-gateway"
+EXAMPLE = ROOT / "examples" / "model-services"
 KEY = "sk-unity-test-key-0123456789"
 
 

@@ -1,0 +1,109 @@
+"""Apply the Unity AI Gateway actions of a plan (``planning.service_plan``), in plan order:
+provider services before the model services that reference them, deletes in reverse.
+
+Each update is one PATCH with the planned mask and the etag of the read the plan came from;
+a 409 for that etag means the service changed since: a stale-plan failure, never retried
+(the next plan reads it again). A failure stops the services that come after it in the
+same kind order only when they may depend on it: a model service is skipped when a
+provider service it references failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from reconciler import errors
+from reconciler.applying.report import EndpointOutcome
+from reconciler.planning.service_plan import ServiceAction, owner_of
+from reconciler.registry import unity_client
+from reconciler.registry.client import RegistryClient
+from reconciler.registry.unity_client import StaleEtag
+
+ResolveBody = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _references(action: ServiceAction) -> set[str]:
+    config = (action.body or {}).get("config") or {}
+    routing = config.get("routing") or {}
+    refs = set()
+    for dest in (routing.get("destinations") or []) + \
+            ((routing.get("fallback") or {}).get("destinations") or []):
+        ext = dest.get("external_model_config") or {}
+        if ext.get("model_provider_service"):
+            refs.add(str(ext["model_provider_service"]).removeprefix("model-provider-services/"))
+    return refs
+
+
+class NotOurs(errors.RegistryConflict):
+    """The service to delete is not this project's."""
+
+
+async def _run(registry: RegistryClient, action: ServiceAction, resolve: ResolveBody,
+               sent: list[str], project: str) -> None:
+    collection, name = action.collection, action.name
+    body = resolve(action.body or {})
+    if action.action == "create":
+        sent.append(f"POST {collection}?parent&{unity_client.ID_PARAMS[collection]}")
+        await unity_client.create_service(registry, collection, name, body)
+    elif action.action == "update":
+        sent.append(f"PATCH {collection}/{name}?update_mask={','.join(action.mask)}&etag")
+        await unity_client.update_service(registry, collection, name, body, action.mask,
+                                          action.etag or "")
+    elif action.action == "delete":
+        # A saved plan may have been edited: delete only what still carries our marker.
+        current = await unity_client.get_service(registry, collection, name)
+        if current is not None and owner_of(current)[0] != project:
+            raise NotOurs(f"{collection}/{name} does not carry project {project!r}'s marker; "
+                          "not deleted")
+        sent.append(f"DELETE {collection}/{name}?etag")
+        await unity_client.delete_service(registry, collection, name, action.etag or "")
+    if action.grant_changes and action.action != "delete":
+        sent.append(f"PATCH permissions/{unity_client.SECURABLE_TYPES[collection]}/{name}")
+        await unity_client.update_grants(registry, collection, name, action.grant_changes)
+
+
+async def apply_services(registry: RegistryClient, actions: list[ServiceAction],
+                         resolve: ResolveBody, project: str) -> list[EndpointOutcome]:
+    outcomes: list[EndpointOutcome] = []
+    failed_providers: set[str] = set()
+    for action in actions:
+        label = f"{action.collection}/{action.name}"
+        if not action.has_changes:
+            continue
+        if action.blocked:
+            outcomes.append(EndpointOutcome(name=label, action=action.action, status="skipped",
+                                            note=action.reason))
+            continue
+        broken = _references(action) & failed_providers
+        if broken:
+            outcomes.append(EndpointOutcome(
+                name=label, action=action.action, status="skipped",
+                note=f"provider service {sorted(broken)[0]} failed"))
+            continue
+        sent: list[str] = []
+        started = time.monotonic()
+        try:
+            await _run(registry, action, resolve, sent, project)
+        except NotOurs as exc:
+            outcomes.append(EndpointOutcome(
+                name=label, action=action.action, status="failed", requests=sent,
+                error=str(exc), failure="not-ours"))
+        except StaleEtag as exc:
+            outcomes.append(EndpointOutcome(
+                name=label, action=action.action, status="failed", requests=sent,
+                error=str(exc), failure="stale-plan"))
+        except errors.RegistryError as exc:
+            if action.kind == "ModelProviderService":
+                failed_providers.add(action.name)
+            outcomes.append(EndpointOutcome(
+                name=label, action=action.action, status="failed", requests=sent,
+                error=str(exc), failure="registry"))
+        else:
+            outcomes.append(EndpointOutcome(
+                name=label, action=action.action, status="done", requests=sent,
+                waited_seconds=round(time.monotonic() - started, 3)))
+        if outcomes[-1].status == "failed" and action.kind == "ModelProviderService":
+            failed_providers.add(action.name)
+    return outcomes

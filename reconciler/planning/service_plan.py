@@ -1,0 +1,326 @@
+"""Planning of the Unity AI Gateway securables (model provider services, model services):
+manifests + live JSON -> one ``ServiceAction`` each, as pure, serialisable data.
+
+- create: ``POST .../{kind}?parent=schemas/c.s&{kind}_id=id`` with ``comment`` and ``config``;
+- update: one ``PATCH ...?update_mask=&etag=`` with the smallest mask that covers the change
+  (granular paths, never ``config`` as a whole) and the etag of the read the plan came from;
+- delete: only with prune, only services carrying this project's ownership marker;
+- grants: ``PATCH permissions/...`` for the principals the manifest names.
+
+These securables carry no tags, so ownership and the digest of plaintext secrets live in a
+marker at the end of ``comment`` (docs/unity-gateway.md). Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from pydantic import Field
+
+from reconciler.diff.changes import PlanModel
+from reconciler.model.unity import (
+    PROVIDER_BLOCKS,
+    ModelProviderService,
+    ModelService,
+    UnitySecurable,
+)
+
+ServiceKind = Literal["ModelProviderService", "ModelService"]
+ServiceActionKind = Literal["create", "update", "delete", "no-op"]
+COLLECTIONS: dict[str, str] = {"ModelProviderService": "model-provider-services",
+                               "ModelService": "model-services"}
+KIND_OF: dict[str, ServiceKind] = {"model-provider-services": "ModelProviderService",
+                                   "model-services": "ModelService"}
+MARKER = re.compile(r"(?:\n\n)?\[managed by serving-reconciler: project=([^;\]\s]+)"
+                    r"(?:; secrets=([0-9a-f.]+))?\]$")
+OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_by",
+                         "updated_by", "effective_owner", "metastore_id",
+                         "supported_api_types"})
+NESTED_OUTPUT_ONLY = frozenset({"is_deleted", "table"})  # inference_table.table, dangling
+MODEL_SERVICE_PATHS = ("config.routing.destinations", "config.routing.fallback.destinations",
+                       "config.rate_limits", "config.inference_table")
+PROVIDER_PATHS = ("config.allow_all_targets", "config.targets", "config.forward_headers",
+                  "config.forward_query_parameters", "config.forward_unmanaged_paths",
+                  "config.rate_limits", "config.pricing.default_discount_basis_points",
+                  "config.inference_table")
+SENSITIVE = "(sensitive)"
+
+
+class ServiceChange(PlanModel):
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class ServiceAction(PlanModel):
+    """What apply does to one service; ``body``/``mask``/``etag`` are the exact request."""
+
+    kind: ServiceKind
+    name: str  # catalog.schema.id
+    action: ServiceActionKind
+    reason: str = ""
+    mask: list[str] = Field(default_factory=list)
+    changes: list[ServiceChange] = Field(default_factory=list)
+    body: dict[str, Any] | None = None
+    etag: str | None = None
+    grant_changes: list[dict[str, Any]] = Field(default_factory=list)
+    blocked: bool = False
+    source: str | None = None
+
+    @property
+    def collection(self) -> str:
+        return COLLECTIONS[self.kind]
+
+    @property
+    def has_changes(self) -> bool:
+        return self.action != "no-op" or bool(self.grant_changes) or self.blocked
+
+
+@dataclass(frozen=True)
+class DesiredService:
+    securable: UnitySecurable
+    source: str | None = None
+    secrets_digest: str | None = None  # of the resolved plaintext values (api layer)
+
+
+@dataclass(frozen=True)
+class LiveService:
+    body: dict[str, Any]
+    grants: dict[str, list[str]] | None = None
+
+
+def marker(project: str, digest: str | None) -> str:
+    secrets = f"; secrets={digest}" if digest else ""
+    return f"[managed by serving-reconciler: project={project}{secrets}]"
+
+
+def owner_of(live: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(project, secrets digest) from a live service's comment marker."""
+    match = MARKER.search(str(live.get("comment") or ""))
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def desired_comment(service: UnitySecurable, project: str, digest: str | None) -> str:
+    mark = marker(project, digest)
+    return f"{service.comment}\n\n{mark}" if service.comment else mark
+
+
+def _strip(value: Any, top: bool = True) -> Any:
+    """``value`` without output-only members; plaintext secrets as reads show them (``{}``)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if (top and key in OUTPUT_ONLY) or key in NESTED_OUTPUT_ONLY or item is None:
+                continue
+            if key == "plaintext":
+                continue
+            out[key] = _strip(item, False)
+        return out
+    if isinstance(value, list):
+        return [_strip(v, False) for v in value]
+    return value
+
+
+def _get(doc: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
+
+
+def _put(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        doc = doc.setdefault(key, {})
+    doc[keys[-1]] = value
+
+
+def _known_fields() -> frozenset[str]:
+    names: set[str] = set()
+    todo: list[Any] = [ModelProviderService, ModelService]
+    while todo:
+        model = todo.pop()
+        for name, field in model.model_fields.items():
+            names.add(name)
+            for tp in _flatten(field.annotation):
+                if isinstance(tp, type) and hasattr(tp, "model_fields") and tp not in todo:
+                    todo.append(tp)
+    return frozenset(names)
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    out: list[Any] = []
+    for arg in get_args(annotation) or (annotation,):
+        out.extend(_flatten(arg) if get_args(arg) else [arg])
+    return out
+
+
+KNOWN_FIELDS = _known_fields()
+# Members a server fills in when the manifest leaves them out (not changes of the user's).
+DEFAULTED = frozenset({"native_api_types", "table_name_prefix", "traffic_percentage"})
+
+
+def _align(desired: Any, live: Any) -> Any:
+    """``live`` without what the manifest leaves to the server: members this version does not
+    know (newer API fields, kept on read but not compared), server-filled defaults and
+    ``false`` flags the manifest does not write. A known member the manifest dropped stays,
+    so removing it is a change."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {k: _align(desired[k], v) if k in desired else v for k, v in live.items()
+                if k in desired or (k in KNOWN_FIELDS and k not in DEFAULTED
+                                    and v is not False)}
+    if isinstance(desired, list) and isinstance(live, list) and len(desired) == len(live):
+        return [_align(d, v) for d, v in zip(desired, live, strict=True)]
+    return live
+
+
+def _normal_destinations(value: Any) -> Any:
+    # One primary destination takes all traffic whether or not it says 100.
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict) and \
+            value[0].get("traffic_percentage") == 100:
+        return [{k: v for k, v in value[0].items() if k != "traffic_percentage"}]
+    return value
+
+
+def _compare(paths: Sequence[str], desired: dict[str, Any], live: dict[str, Any],
+             ) -> list[ServiceChange]:
+    changes: list[ServiceChange] = []
+    for path in paths:
+        want, have = _get(desired, path), _get(live, path)
+        if want is not None:
+            have = _align(want, have)
+        if path == "config.routing.destinations":
+            want, have = _normal_destinations(want), _normal_destinations(have)
+        if want in ([], {}):
+            want = None
+        if have in ([], {}):
+            have = None
+        if want != have:
+            changes.append(ServiceChange(path=path, before=have, after=want))
+    return changes
+
+
+def _provider_changes(service: ModelProviderService, desired: dict[str, Any],
+                      live: dict[str, Any], digests: tuple[str | None, str | None],
+                      ) -> tuple[list[ServiceChange], str | None]:
+    """Changes of a provider service and, if any, why it cannot be updated in place."""
+    block = PROVIDER_BLOCKS[service.config.provider_type]
+    live_type = _get(live, "config.provider_type")
+    if live_type != service.config.provider_type:
+        return [ServiceChange(path="config.provider_type", before=live_type,
+                              after=service.config.provider_type)], (
+            "config.provider_type is immutable: delete the service and create it again")
+    changes = [ServiceChange(path="config.provider", before=c.before, after=c.after)
+               for c in _compare([f"config.{block}"], desired, live)]
+    live_digest, want_digest = digests
+    if live_digest != want_digest and not changes:
+        changes.append(ServiceChange(path="config.provider", before=SENSITIVE,
+                                     after=SENSITIVE))
+    return changes + _compare(PROVIDER_PATHS, desired, live), None
+
+
+def _immutable_table(desired: dict[str, Any], live: dict[str, Any]) -> str | None:
+    want, have = _get(desired, "config.inference_table"), _get(live, "config.inference_table")
+    if not (isinstance(want, dict) and isinstance(have, dict)):
+        return None
+    for field in ("parent", "table_name_prefix"):
+        if field in want and want.get(field) != have.get(field):
+            return f"config.inference_table.{field} cannot change once the table exists"
+    return None
+
+
+def _grant_changes(wanted: Mapping[str, Sequence[str]] | None,
+                   held: Mapping[str, Sequence[str]] | None) -> list[dict[str, Any]]:
+    """Changes for the principals the manifest names; other principals are left alone."""
+    out: list[dict[str, Any]] = []
+    for principal, privileges in sorted((wanted or {}).items()):
+        have = set((held or {}).get(principal, []))
+        add, remove = sorted(set(privileges) - have), sorted(have - set(privileges))
+        if add or remove:
+            change: dict[str, Any] = {"principal": principal}
+            if add:
+                change["add"] = add
+            if remove:
+                change["remove"] = remove
+            out.append(change)
+    return out
+
+
+def plan_service(item: DesiredService, live: LiveService | None, project: str,
+                 ) -> ServiceAction:
+    service = item.securable
+    kind: ServiceKind = service.kind
+    comment = desired_comment(service, project, item.secrets_digest)
+    body = {"comment": comment, **service.to_wire()}
+    body["comment"] = comment
+    base = {"kind": kind, "name": service.name, "source": item.source}
+    if live is None:
+        return ServiceAction(**base, action="create", body=body,
+                             grant_changes=_grant_changes(service.grants, {}),
+                             changes=[ServiceChange(path="config", after=_strip(body["config"]))])
+    owner, live_digest = owner_of(live.body)
+    if owner not in (None, project):
+        return ServiceAction(**base, action="no-op", blocked=True,
+                             reason=f"owned by project {owner!r}; not changed")
+    desired = _strip(body)
+    current = _strip(live.body)
+    changes = _compare(["comment"], desired, current)
+    if isinstance(service, ModelProviderService):
+        more, refusal = _provider_changes(service, desired, current,
+                                          (live_digest, item.secrets_digest))
+    else:
+        more, refusal = _compare(MODEL_SERVICE_PATHS, desired, current), None
+    changes += more
+    refusal = refusal or _immutable_table(desired, current)
+    grants = _grant_changes(service.grants, live.grants)
+    etag = str(live.body.get("etag") or "") or None
+    if refusal:
+        return ServiceAction(**base, action="no-op", blocked=True, reason=refusal,
+                             changes=changes, etag=etag)
+    if not changes:
+        return ServiceAction(**base, action="no-op", reason="up to date", etag=etag,
+                             grant_changes=grants)
+    mask = list(dict.fromkeys(c.path for c in changes))
+    patch: dict[str, Any] = {}
+    for path in mask:
+        if path == "config.provider":
+            block = PROVIDER_BLOCKS[str(service.config.provider_type)]  # type: ignore[union-attr]
+            _put(patch, f"config.{block}", _get(body, f"config.{block}"))
+            _put(patch, "config.provider_type", _get(body, "config.provider_type"))
+        elif path == "comment":
+            patch["comment"] = comment
+        else:
+            value = _get(body, path)
+            if value is not None:
+                _put(patch, path, value)
+    patch.setdefault("config", {})
+    return ServiceAction(**base, action="update", mask=mask, body=patch, etag=etag,
+                         changes=changes, grant_changes=grants)
+
+
+def plan_services(desired: Sequence[DesiredService],
+                  live: Mapping[tuple[str, str], LiveService],
+                  project: str, *, prune: bool, select: Sequence[str] = ()) -> list[ServiceAction]:
+    """One action per service, provider services before the model services that use them;
+    deletes (prune) at the end, model services before provider services."""
+    wanted = {(d.securable.kind, d.securable.name): d for d in desired}
+    actions: list[ServiceAction] = []
+    for kind in ("ModelProviderService", "ModelService"):
+        for (k, name), item in sorted(wanted.items()):
+            if k != kind or (select and name not in select):
+                continue
+            actions.append(plan_service(item, live.get((k, name)), project))
+    if prune:
+        for gone in ("ModelService", "ModelProviderService"):
+            for (live_kind, name), current in sorted(live.items()):
+                if live_kind != gone or (live_kind, name) in wanted or \
+                        (select and name not in select):
+                    continue
+                if owner_of(current.body)[0] == project:
+                    actions.append(ServiceAction(
+                        kind=KIND_OF[COLLECTIONS[live_kind]], name=name, action="delete",
+                        reason="no manifest; owned by this project",
+                        etag=str(current.body.get("etag") or "") or None))
+    return actions
