@@ -45,6 +45,7 @@ async def check(registry: RegistryClient, project: Project, plan: Plan) -> Plan:
         return plan
     if not await enforced(registry):
         return plan
-    actions = [a.model_copy(update={"action": "no-op", "blocked": True, "reason": ADVICE})
+    actions = [a.model_copy(update={"action": "no-op", "blocked": True, "reason": ADVICE,
+                                    "steps": []})
                if _writes_external(a, external) else a for a in plan.actions]
     return plan.model_copy(update={"actions": actions})

@@ -49,8 +49,9 @@ def test_the_example_applies_plans_empty_and_answers_queries(tmp_path: Path) -> 
             assert [(s.kind, s.action) for s in first.services] == [
                 ("ModelProviderService", "create"), ("ModelService", "create"),
                 ("ModelService", "create")]
+            assert [a.action for a in first.actions] == ["create"]  # the endpoint beside
             report = await workflow.apply_with(project, emu.registry, first, APPLY)
-            assert report.ok and len(report.done) == 3
+            assert report.ok and len(report.done) == 4
             again = await workflow.plan_with(project, emu.registry, PLAN)
             assert not again.has_changes, [s.changes for s in again.services]
             grants = (await emu.registry._http.get(

@@ -25,7 +25,7 @@ def test_kind_selects_the_model_and_endpoints_stay_the_default() -> None:
     assert kinds == [("ModelProviderService", "main.genai.openai_prod"),
                      ("ModelService", "main.genai.assistant"),
                      ("ModelService", "main.genai.embeddings")]
-    assert project.endpoints == ()
+    assert [e.endpoint.name for e in project.endpoints] == ["legacy-openai-chat"]
     provider = next(s.securable for s in project.securables
                     if isinstance(s.securable, ModelProviderService))
     assert provider.parent() == "schemas/main.genai"
