@@ -81,12 +81,13 @@ def unity_schema() -> dict[str, Any]:
     """A Unity AI Gateway manifest: ``kind: ModelProviderService`` or ``kind: ModelService``."""
     adapter = TypeAdapter(Annotated[ModelProviderService | ModelService,
                                     Field(discriminator="kind")])
-    return _finish(
-        adapter.json_schema(),
-        "UnityGatewayService",
-        "A Unity AI Gateway service manifest (databricks-sdk 0.162 shapes): kind, name "
-        "(catalog.schema.id), comment, config as in the REST body, optional grants.",
-    )
+    # Not ``_finish``: the endpoint field docs it adds (by field name, e.g. ``api_key`` as a
+    # {{secrets/scope/key}} reference) describe serving endpoints, not these services.
+    return {"$schema": SCHEMA_DIALECT, **adapter.json_schema(),
+            "title": "UnityGatewayService",
+            "description": "A Unity AI Gateway service manifest (databricks-sdk 0.162 "
+                           "shapes): kind, name (catalog.schema.id), comment, config as in "
+                           "the REST body, optional grants."}
 
 
 def dumps(schema: dict[str, Any]) -> str:
