@@ -1,5 +1,6 @@
-"""Manifest models of the Unity AI Gateway securables: ``kind: ModelProviderService`` and
-``kind: ModelService``, in the API's own shape (databricks-sdk 0.162, ``AiGatewayAPI``).
+"""Manifest models of the Unity AI Gateway securables: ``kind: ModelProviderService``,
+``kind: ModelService`` and ``kind: McpService``, in the API's own shape (databricks-sdk
+0.162, ``AiGatewayAPI``).
 
 A document is ``{kind, name: catalog.schema.id, comment, config, grants}``; ``config`` is
 the REST body's ``config`` unchanged, so anything in the SDK's dataclasses pastes in.
@@ -221,7 +222,29 @@ class ModelService(_Securable):
     collection: ClassVar[str] = "model-services"
 
 
-UnitySecurable = ModelProviderService | ModelService
-KINDS: dict[str, type[ModelProviderService] | type[ModelService]] = {
+class SourceConnection(ManifestModel):
+    name: str  # connections/{catalog}.{schema}.{connection}
+
+
+class McpServiceConfig(ManifestModel):
+    source_connection: SourceConnection
+    include_tool_selectors: list[str] | None = Field(default=None, max_length=1024)
+    rate_limits: list[RateLimit] | None = None
+
+    @property
+    def inference_table(self) -> None:
+        return None  # MCP services have none; shared rules ask every kind
+
+
+class McpService(_Securable):
+    kind: Literal["McpService"]
+    config: McpServiceConfig
+
+    collection: ClassVar[str] = "mcp-services"
+
+
+UnitySecurable = ModelProviderService | ModelService | McpService
+KINDS: dict[str, type[ModelProviderService] | type[ModelService] | type[McpService]] = {
     "ModelProviderService": ModelProviderService, "ModelService": ModelService,
+    "McpService": McpService,
 }

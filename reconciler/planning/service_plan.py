@@ -23,17 +23,20 @@ from pydantic import Field
 from reconciler.diff.changes import PlanModel
 from reconciler.model.unity import (
     PROVIDER_BLOCKS,
+    McpService,
     ModelProviderService,
     ModelService,
     UnitySecurable,
 )
 
-ServiceKind = Literal["ModelProviderService", "ModelService"]
+ServiceKind = Literal["ModelProviderService", "ModelService", "McpService"]
 ServiceActionKind = Literal["create", "update", "delete", "no-op"]
 COLLECTIONS: dict[str, str] = {"ModelProviderService": "model-provider-services",
-                               "ModelService": "model-services"}
+                               "ModelService": "model-services",
+                               "McpService": "mcp-services"}
 KIND_OF: dict[str, ServiceKind] = {"model-provider-services": "ModelProviderService",
-                                   "model-services": "ModelService"}
+                                   "model-services": "ModelService",
+                                   "mcp-services": "McpService"}
 MARKER = re.compile(r"(?:\n\n)?\[managed by serving-reconciler: project=([^;\]\s]+)"
                     r"(?:; secrets=([0-9a-f.]+))?\]$")
 OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_by",
@@ -42,6 +45,7 @@ OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_
 NESTED_OUTPUT_ONLY = frozenset({"is_deleted", "table"})  # inference_table.table, dangling
 MODEL_SERVICE_PATHS = ("config.routing.destinations", "config.routing.fallback.destinations",
                        "config.rate_limits", "config.inference_table")
+MCP_PATHS = ("config.source_connection", "config.include_tool_selectors", "config.rate_limits")
 PROVIDER_PATHS = ("config.allow_all_targets", "config.targets", "config.forward_headers",
                   "config.forward_query_parameters", "config.forward_unmanaged_paths",
                   "config.rate_limits", "config.pricing.default_discount_basis_points",
@@ -139,7 +143,7 @@ def _put(doc: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _known_fields() -> frozenset[str]:
     names: set[str] = set()
-    todo: list[Any] = [ModelProviderService, ModelService]
+    todo: list[Any] = [ModelProviderService, ModelService, McpService]
     while todo:
         model = todo.pop()
         for name, field in model.model_fields.items():
@@ -270,6 +274,8 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
     if isinstance(service, ModelProviderService):
         more, refusal = _provider_changes(service, desired, current,
                                           (live_digest, item.secrets_digest))
+    elif isinstance(service, McpService):
+        more, refusal = _compare(MCP_PATHS, desired, current), None
     else:
         more, refusal = _compare(MODEL_SERVICE_PATHS, desired, current), None
     changes += more
@@ -307,13 +313,13 @@ def plan_services(desired: Sequence[DesiredService],
     deletes (prune) at the end, model services before provider services."""
     wanted = {(d.securable.kind, d.securable.name): d for d in desired}
     actions: list[ServiceAction] = []
-    for kind in ("ModelProviderService", "ModelService"):
+    for kind in ("ModelProviderService", "ModelService", "McpService"):
         for (k, name), item in sorted(wanted.items()):
             if k != kind or (select and name not in select):
                 continue
             actions.append(plan_service(item, live.get((k, name)), project))
     if prune:
-        for gone in ("ModelService", "ModelProviderService"):
+        for gone in ("McpService", "ModelService", "ModelProviderService"):
             for (live_kind, name), current in sorted(live.items()):
                 if live_kind != gone or (live_kind, name) in wanted or \
                         (select and name not in select):

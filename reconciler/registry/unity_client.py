@@ -17,11 +17,11 @@ UC = "/api/2.1/unity-catalog"
 PAGE_SIZE = 200  # the FULL view's maximum
 STALE_CODES = frozenset({"ABORTED", "FAILED_PRECONDITION"})
 ID_PARAMS = {"model-provider-services": "model_provider_service_id",
-             "model-services": "model_service_id"}
+             "model-services": "model_service_id", "mcp-services": "mcp_service_id"}
 LIST_KEYS = {"model-provider-services": "model_provider_services",
-             "model-services": "model_services"}
+             "model-services": "model_services", "mcp-services": "mcp_services"}
 SECURABLE_TYPES = {"model-provider-services": "MODEL_PROVIDER_SERVICE",
-                   "model-services": "MODEL_SERVICE"}
+                   "model-services": "MODEL_SERVICE", "mcp-services": "MCP_SERVICE"}
 
 
 class StaleEtag(errors.RegistryConflict):

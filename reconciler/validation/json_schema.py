@@ -15,7 +15,7 @@ from pydantic import Field, TypeAdapter
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.field_docs import SCHEMA_ENUMS, field_doc
 from reconciler.model.project import ProjectFile
-from reconciler.model.unity import ModelProviderService, ModelService
+from reconciler.model.unity import McpService, ModelProviderService, ModelService
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENDPOINT_SCHEMA_FILE = "serving-endpoint.schema.json"
@@ -79,7 +79,7 @@ def project_schema() -> dict[str, Any]:
 
 def unity_schema() -> dict[str, Any]:
     """A Unity AI Gateway manifest: ``kind: ModelProviderService`` or ``kind: ModelService``."""
-    adapter = TypeAdapter(Annotated[ModelProviderService | ModelService,
+    adapter = TypeAdapter(Annotated[ModelProviderService | ModelService | McpService,
                                     Field(discriminator="kind")])
     # Not ``_finish``: the endpoint field docs it adds (by field name, e.g. ``api_key`` as a
     # {{secrets/scope/key}} reference) describe serving endpoints, not these services.

@@ -20,6 +20,7 @@ from reconciler.model.unity import (
     PRINCIPAL_KEYS,
     PROVIDER_BLOCKS,
     Destination,
+    McpService,
     ModelProviderService,
     ModelService,
     ProviderSecret,
@@ -33,6 +34,7 @@ ENV_ONLY = re.compile(r"^\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}$")
 PART = re.compile(r"^[^./\s]{1,255}$")
 SECRET_NAME = re.compile(r"^secrets/[^./]+\.[^./]+\.[^./]+$")
 SCHEMA_NAME = re.compile(r"^schemas/[^./]+\.[^./]+$")
+CONNECTION_NAME = re.compile(r"^connections/[^./]+\.[^./]+\.[^./]+$")
 PROVIDER_REF = re.compile(r"^model-provider-services/([^./]+\.[^./]+\.[^./]+)$")
 AUTH_MODES: dict[str, tuple[str, ...]] = {
     "openai": ("api_key",),
@@ -94,7 +96,8 @@ REFERENCES = Rule("UNITY-006", "An external destination's target is among the ta
                   "project")
 LIMITS = Rule("UNITY-007", "Rate limits: `principal` exactly for user, group and service "
               "principal keys; no two with the same key, principal and period; inference "
-              "table and secret names in the API's format.", "endpoint")
+              "table, secret and MCP connection names in the API's format; MCP tool "
+              "selectors of 1 to 256 characters.", "endpoint")
 PLAINTEXT = Rule("UNITY-008", "Provider secrets follow `policy.plaintext_secrets`: "
                  "`secret_reference` is the norm, `plaintext` only as ${env.NAME} "
                  "(env-only) or when allowed.", "policy")
@@ -228,6 +231,16 @@ def _destination(service: ModelService) -> Iterator[Finding]:
                 "expected 'serving-endpoints/NAME'"
 
 
+def _mcp(service: McpService) -> Iterator[Finding]:
+    if not CONNECTION_NAME.match(service.config.source_connection.name):
+        yield ("config", "source_connection", "name"), \
+            "expected 'connections/catalog.schema.connection'"
+    for i, selector in enumerate(service.config.include_tool_selectors or []):
+        if not selector or len(selector) > 256:
+            yield ("config", "include_tool_selectors", i), \
+                "a tool selector is 1 to 256 characters (an exact name or 'prefix_*')"
+
+
 def _rate_limits(limits: list[RateLimit] | None, path: FieldPath) -> Iterator[Finding]:
     seen: set[tuple[str, str, str]] = set()
     for i, limit in enumerate(limits or []):
@@ -320,6 +333,8 @@ def validate(docs: Sequence[SecurableDocument], _endpoints: Sequence[object] = (
         if isinstance(service, ModelProviderService):
             found += [(PROVIDER, doc, f) for f in _provider(service)]
             found += [(TARGETS, doc, f) for f in _targets(service)]
+        elif isinstance(service, McpService):
+            found += [(LIMITS, doc, f) for f in _mcp(service)]
         else:
             found += [(ROUTING, doc, f) for f in _routing(service)]
             found += [(DESTINATION, doc, f) for f in _destination(service)]

@@ -108,6 +108,13 @@ def test_sdk_ai_gateway_lifecycle(sdk_env: EmulatorServer) -> None:
     assert [(g.principal, g.privileges) for g in grants.privilege_assignments] == [
         ("data-scientists", [uc.Privilege.EXECUTE])]
 
+    mcp = w.ai_gateway.create_mcp_service(uc.McpService(config=uc.McpServiceConfig(
+        source_connection=uc.McpServiceConfigSourceConnection(name="connections/main.genai.gh"),
+        include_tool_selectors=["search_*"])), parent=PARENT, mcp_service_id="github")
+    assert w.ai_gateway.get_mcp_service(mcp.name).config.include_tool_selectors == ["search_*"]
+    assert [m.name for m in w.ai_gateway.list_mcp_services(parent=PARENT)] == [mcp.name]
+    w.ai_gateway.delete_mcp_service(mcp.name, etag=mcp.etag)
+
     with pytest.raises(Aborted):
         w.ai_gateway.delete_model_service(service.name, etag=got.etag)
     w.ai_gateway.delete_model_service(service.name, etag=updated.etag)

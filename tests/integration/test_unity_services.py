@@ -48,10 +48,10 @@ def test_the_example_applies_plans_empty_and_answers_queries(tmp_path: Path) -> 
             first = await workflow.plan_with(project, emu.registry, PLAN)
             assert [(s.kind, s.action) for s in first.services] == [
                 ("ModelProviderService", "create"), ("ModelService", "create"),
-                ("ModelService", "create")]
+                ("ModelService", "create"), ("McpService", "create")]
             assert [a.action for a in first.actions] == ["create"]  # the endpoint beside
             report = await workflow.apply_with(project, emu.registry, first, APPLY)
-            assert report.ok and len(report.done) == 4
+            assert report.ok and len(report.done) == 5
             again = await workflow.plan_with(project, emu.registry, PLAN)
             assert not again.has_changes, [s.changes for s in again.services]
             grants = (await emu.registry._http.get(
@@ -93,6 +93,29 @@ def test_a_rate_limit_change_is_one_patch_with_a_minimal_mask(tmp_path: Path) ->
             assert emu.writes()[before:] == [("PATCH", f"{UC}/{ASSISTANT}")]
             got = (await emu.registry._http.get(f"{UC}/{ASSISTANT}")).json()
             assert got["config"]["rate_limits"][0]["requests"] == 50
+            assert not (await workflow.plan_with(project, emu.registry, PLAN)).has_changes
+
+    asyncio.run(scenario())
+
+
+def test_an_mcp_tool_selector_change_masks_only_the_selectors(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    manifest = root / "services" / "mcp.yaml"
+
+    async def scenario() -> None:
+        async with emulator_registry(tmp_path) as emu:
+            await converge(root, emu)
+            manifest.write_text(manifest.read_text().replace(", list_*", ""))
+            project = load_project(root, env={})
+            plan = await workflow.plan_with(project, emu.registry, PLAN)
+            changed = [s for s in plan.services if s.has_changes]
+            assert [(s.kind, s.mask) for s in changed] == [
+                ("McpService", ["config.include_tool_selectors"])]
+            assert (await workflow.apply_with(project, emu.registry, plan, APPLY)).ok
+            got = (await emu.registry._http.get(
+                f"{UC}/mcp-services/main.genai.github_tools")).json()
+            assert got["config"]["include_tool_selectors"] == ["search_issues",
+                                                               "get_pull_request"]
             assert not (await workflow.plan_with(project, emu.registry, PLAN)).has_changes
 
     asyncio.run(scenario())

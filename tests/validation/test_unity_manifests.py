@@ -22,7 +22,8 @@ KEY = "sk-unity-test-key-0123456789"
 def test_kind_selects_the_model_and_endpoints_stay_the_default() -> None:
     project = load_project(EXAMPLE, env={})
     kinds = sorted((type(s.securable).__name__, s.securable.name) for s in project.securables)
-    assert kinds == [("ModelProviderService", "main.genai.openai_prod"),
+    assert kinds == [("McpService", "main.genai.github_tools"),
+                     ("ModelProviderService", "main.genai.openai_prod"),
                      ("ModelService", "main.genai.assistant"),
                      ("ModelService", "main.genai.embeddings")]
     assert [e.endpoint.name for e in project.endpoints] == ["legacy-openai-chat"]
