@@ -263,7 +263,8 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
     if live is None:
         return ServiceAction(**base, action="create", body=body,
                              grant_changes=_grant_changes(service.grants, {}),
-                             changes=[ServiceChange(path="config", after=_strip(body["config"]))])
+                             changes=[ServiceChange(path=f"config.{key}", after=value)
+                                      for key, value in _strip(body["config"]).items()])
     owner, live_digest = owner_of(live.body)
     if owner not in (None, project):
         return ServiceAction(**base, action="no-op", blocked=True,

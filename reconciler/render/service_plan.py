@@ -31,6 +31,8 @@ def heading(action: ServiceAction) -> str:
         text += f" (update_mask: {','.join(action.mask)})"
     if action.reason and action.action not in ("create", "no-op"):
         text += f": {safe_text(action.reason)}"
+    if action.source and action.action == "create":
+        text += f"  ({action.source})"
     return text
 
 
