@@ -29,6 +29,7 @@ from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact
 from reconciler.diff.desired import desired_body, uses_legacy_rate_limits
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.naming import derived_entity_name
 
 _FACET_OF: dict[str, Facet] = {
     "config": "config",
@@ -94,7 +95,7 @@ def match_entity_names(
     for index, entity in enumerate(desired_entities):
         if entity.get("name"):
             continue
-        derived = normalise.derived_entity_name(entity)
+        derived = derived_entity_name(entity)
         if derived is not None and derived in live_names:
             names[index] = derived
             taken.add(derived)

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from reconciler.diff import fields
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.naming import derived_entity_name
 
 _CAPACITY_FIELDS = (
     "min_provisioned_concurrency",
@@ -135,21 +136,6 @@ def _project(value: Any, annotation: Any) -> Any:
 
 
 # --- keyed lists ------------------------------------------------------------------------
-
-
-def derived_entity_name(entity: Mapping[str, Any]) -> str | None:
-    """The name the server gives a served entity (or model) that has none."""
-    external = entity.get("external_model")
-    if isinstance(external, Mapping) and isinstance(external.get("name"), str):
-        return str(external["name"]).replace(".", "-").replace(":", "-")
-    base = entity.get("entity_name") or entity.get("model_name")
-    version = entity.get("entity_version") or entity.get("model_version")
-    if not base:
-        return None
-    # How the service treats the dots of a UC name (catalog.schema.model) is undocumented;
-    # like the emulator we take the last part. Matching by identity covers a mismatch.
-    base = str(base).rsplit(".", 1)[-1]
-    return f"{base}-{version}" if version else base
 
 
 def entity_identity(entity: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from reconciler.diff.fields import KEYED_LISTS, SECRETS_TAG
-from reconciler.diff.normalise import derived_entity_name
+from reconciler.model.naming import derived_entity_name
 
 __all__ = [
     "DIGEST_MARKER",

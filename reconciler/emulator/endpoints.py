@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.emulator import schemas, validation
 from reconciler.emulator.api_error import invalid, update_in_progress
 from reconciler.model import providers
+from reconciler.model.naming import derived_entity_name
 
 Doc = dict[str, Any]
 
@@ -58,16 +59,8 @@ def _strip_secrets(entity: Doc, salt: str, digests: dict[str, str]) -> None:
 
 
 def default_entity_name(entity: Doc) -> str:
-    """The name the service gives an unnamed served entity."""
-    external = entity.get("external_model")
-    if external:
-        return str(external["name"]).replace(".", "-").replace(":", "-")
-    base = str(entity.get("entity_name") or entity.get("model_name") or "entity")
-    # UC names are catalog.schema.model; the service's handling of the dots is not
-    # documented, so the last part is used (documented in docs/emulator.md).
-    base = base.rsplit(".", 1)[-1]
-    version = entity.get("entity_version") or entity.get("model_version")
-    return f"{base}-{version}" if version else base
+    """The name the service gives an unnamed served entity (one derivation, model.naming)."""
+    return derived_entity_name(entity) or "entity"
 
 
 def _fill_entity(entity: Doc, external: bool) -> None:

@@ -18,6 +18,7 @@ from reconciler.model.endpoint import (
     ServedModel,
     ServingEndpoint,
 )
+from reconciler.model.naming import derived_entity_name
 from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
@@ -69,13 +70,7 @@ def effective_name(entity: ServedEntity | ServedModel) -> str | None:
     """The entity's name, or the one the service generates when it is omitted."""
     if entity.name:
         return entity.name
-    if isinstance(entity, ServedModel):
-        return f"{entity.model_name}-{entity.model_version}" if entity.model_name else None
-    if entity.external_model is not None and entity.external_model.name:
-        return entity.external_model.name.replace(".", "-").replace(":", "-")
-    if entity.entity_name:
-        return f"{entity.entity_name}-{entity.entity_version}".replace(".", "-")
-    return None
+    return derived_entity_name(entity.to_wire())
 
 
 def _check_endpoint_name(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
@@ -96,9 +91,14 @@ def _check_entity_names(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterato
             continue
         if name in seen:
             first = seen[name]
+            derived = "" if entity.name else (
+                " (the name the service derives for an unnamed entity: the last part of its "
+                "model name and its version); give one of them a 'name'"
+            )
             yield (
                 (*path, "name"),
-                (f"served entity name '{name}' is already used by config.{first[1]}[{first[2]}]"),
+                f"served entity name '{name}' is already used by "
+                f"config.{first[1]}[{first[2]}]{derived}",
             )
         else:
             seen[name] = path

@@ -14,8 +14,9 @@ from planning import golden
 
 from reconciler.diff import fields, normalise
 from reconciler.diff.compare import compare_endpoint
-from reconciler.diff.normalise import derived_entity_name, minimal_form
+from reconciler.diff.normalise import minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.naming import derived_entity_name
 
 NOOP_CASES = [
     "noop-ai-gateway-defaults",
