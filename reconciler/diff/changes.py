@@ -32,7 +32,7 @@ class FieldChange(PlanModel):
     ``path`` uses keys, not indexes, for matched lists:
     ``config.served_entities[openai-chat].external_model.name``, ``tags[team]``,
     ``config.traffic_config.routes[openai-chat].traffic_percentage``,
-    ``ai_gateway.rate_limits[user_group:data-team].calls``. ``old`` is ``None`` for an
+    ``ai_gateway.rate_limits[user_group:data-team/calls].calls``. ``old`` is ``None`` for an
     addition, ``new`` is ``None`` for a removal. Values are normalised (defaults filled,
     server-only fields dropped); ``*_plaintext`` values never appear (they are write-only).
     """

@@ -15,6 +15,7 @@ from reconciler.diff import fields
 from reconciler.diff.compare import effective_live
 from reconciler.diff.normalise import is_custom_model, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.gateway import RATE_LIMIT_METRICS
 
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
 # What a manifest may manage on a Databricks-provided endpoint.
@@ -50,13 +51,20 @@ def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
             ]
     gateway = form.get("ai_gateway")
     if isinstance(gateway, dict) and "rate_limits" in gateway:
-        limits = []
-        for key, body in gateway["rate_limits"].items():
-            kind, _, principal = key.partition(":")
-            limit = {"key": kind, **({"principal": principal} if principal else {}), **body}
+        # Keyed by slot (``user/calls``, ``user/tokens``): the slots of one key and principal
+        # become one limit with both metrics, which the service treats the same.
+        merged: dict[str, dict[str, Any]] = {}
+        for slot, body in gateway["rate_limits"].items():
+            base, _, metric = slot.rpartition("/")
+            if metric not in RATE_LIMIT_METRICS:
+                base = slot
+            kind, _, principal = base.partition(":")
+            limit = merged.setdefault(
+                base, {"key": kind, **({"principal": principal} if principal else {})}
+            )
+            limit.update(body)
             limit.setdefault("renewal_period", "minute")  # required by the API
-            limits.append(limit)
-        gateway["rate_limits"] = limits
+        gateway["rate_limits"] = list(merged.values())
     tags = {k: v for k, v in (form.get("tags") or {}).items() if not fields.is_reserved_tag(k)}
     if tags:
         form["tags"] = tags

@@ -83,6 +83,9 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     # --- write-only: accepted, never returned by GET ----------------------------------
     FieldRule("**.*_plaintext", FieldClass.WRITE_ONLY, "GET never returns plaintext credentials"),
     FieldRule(f"{_E}.burst_scaling_enabled", FieldClass.WRITE_ONLY, "GET never returns it"),
+    FieldRule(f"{_M}.burst_scaling_enabled", FieldClass.WRITE_ONLY, "GET never returns it"),
+    FieldRule("config.name", FieldClass.WRITE_ONLY,
+              "the SDK's copy of the endpoint name; GET has no config.name"),
     FieldRule("budget_policy_id", FieldClass.WRITE_ONLY,
               "GET returns effective_budget_policy_id instead; no update API"),
     FieldRule("rate_limits", FieldClass.WRITE_ONLY,

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from reconciler.diff import fields
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.gateway import RATE_LIMIT_METRICS, rate_limit_slots
 from reconciler.model.naming import derived_entity_name
 
 _CAPACITY_FIELDS = (
@@ -161,6 +162,24 @@ def rate_limit_key(limit: Mapping[str, Any]) -> str:
     return f"{key}:{principal}" if principal else key
 
 
+def key_rate_limits(limits: list[Any]) -> dict[str, Any]:
+    """Rate limits keyed by slot (``model.gateway.rate_limit_slots``): ``user/calls``,
+    ``user_group:data-team/tokens``. One entry with both calls and tokens fills two slots, so
+    it compares equal to two entries with one each (the service enforces both either way)."""
+    out: dict[str, Any] = {}
+    for limit in limits:
+        if not isinstance(limit, Mapping):
+            continue
+        rest = {k: v for k, v in limit.items()
+                if k not in ("key", "principal", *RATE_LIMIT_METRICS)}
+        slots = rate_limit_slots(limit)
+        if not slots:  # neither calls nor tokens: kept whole, under its key
+            out[rate_limit_key(limit)] = rest
+        for _key, _principal, metric in slots:
+            out[f"{rate_limit_key(limit)}/{metric}"] = {**rest, metric: limit[metric]}
+    return out
+
+
 def key_entities(entities: list[Any], names: Mapping[int, str] | None = None) -> dict[str, Any]:
     """Entities keyed by name; ``names`` overrides the name of unnamed ones by index."""
     out: dict[str, Any] = {}
@@ -209,12 +228,7 @@ def keyed_wire(body: Mapping[str, Any], names: Mapping[int, str] | None = None) 
         out["config"] = config
     gateway = out.get("ai_gateway")
     if isinstance(gateway, Mapping) and isinstance(gateway.get("rate_limits"), list):
-        limits = {
-            rate_limit_key(rl): {k: v for k, v in rl.items() if k not in ("key", "principal")}
-            for rl in gateway["rate_limits"]
-            if isinstance(rl, Mapping)
-        }
-        out["ai_gateway"] = {**gateway, "rate_limits": limits}
+        out["ai_gateway"] = {**gateway, "rate_limits": key_rate_limits(gateway["rate_limits"])}
     return out
 
 

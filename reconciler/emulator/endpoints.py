@@ -86,6 +86,7 @@ def normalise_config(config: Doc, salt: str, digests: dict[str, str], now: int) 
     echoed with both route-name keys.
     """
     config = prune(schemas.CORE_CONFIG, copy.deepcopy(config))
+    config.pop("name", None)  # the SDK's copy of the endpoint name; not part of the config
     key = "served_entities" if config.get("served_entities") else "served_models"
     entities: list[Doc] = config.get(key) or []
     for entity in entities:

@@ -134,7 +134,17 @@ SERVED_ENTITY = _obj(
     }
 )
 
-SERVED_MODEL = _obj({"name": _str(), "model_name": _str(), "model_version": _str(), **_SCALING})
+SERVED_MODEL = _obj(
+    {
+        "name": _str(),
+        "model_name": _str(),
+        "model_version": _str(),
+        "min_provisioned_concurrency": _int(0),
+        "max_provisioned_concurrency": _int(0),
+        "burst_scaling_enabled": _bool(),
+        **_SCALING,
+    }
+)
 
 ROUTE = _obj(
     {
@@ -151,6 +161,8 @@ AUTO_CAPTURE = _obj(
 
 CORE_CONFIG = _obj(
     {
+        # The SDK's copy of the endpoint name (create body only); not stored.
+        "name": _str(),
         "served_entities": _arr(SERVED_ENTITY),
         "served_models": _arr(SERVED_MODEL),
         "traffic_config": _obj({"routes": _arr(ROUTE)}),

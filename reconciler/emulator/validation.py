@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.emulator import schemas
 from reconciler.emulator.api_error import invalid
 from reconciler.model import providers
+from reconciler.model.gateway import rate_limit_slots
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # Not documented by the service; 64 is the only limit any Databricks client enforces.
@@ -275,7 +276,7 @@ def check_gateway(gateway: dict[str, Any], old: dict[str, Any] | None, path: str
     limits = gateway.get("rate_limits") or []
     if len(limits) > MAX_GATEWAY_RATE_LIMITS:
         raise invalid(f"{path}.rate_limits: at most {MAX_GATEWAY_RATE_LIMITS} rate limits.")
-    seen: set[tuple[str, str | None]] = set()
+    seen: set[tuple[str, str | None, str]] = set()
     for index, limit in enumerate(limits):
         where = f"{path}.rate_limits[{index}]"
         if limit.get("calls") is None and limit.get("tokens") is None:
@@ -286,10 +287,11 @@ def check_gateway(gateway: dict[str, Any], old: dict[str, Any] | None, path: str
             raise invalid(f"{where}: principal cannot be set for key 'endpoint'.")
         if key in ("user_group", "service_principal") and not principal:
             raise invalid(f"{where}: principal is required for key '{key}'.")
-        if (key, principal) in seen:
-            raise invalid(f"{where}: duplicate rate limit for key '{key}'"
-                          + (f" and principal '{principal}'." if principal else "."))
-        seen.add((key, principal))
+        for slot in rate_limit_slots(limit):
+            if slot in seen:
+                raise invalid(f"{where}: duplicate {slot[2]} rate limit for key '{key}'"
+                              + (f" and principal '{principal}'." if principal else "."))
+            seen.add(slot)
     table = gateway.get("inference_table_config")
     if table is not None:
         _check_table_config(table, f"{path}.inference_table_config")

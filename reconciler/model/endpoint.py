@@ -68,9 +68,12 @@ class ServedModel(ManifestModel):
     workload_size: str | None = None
     workload_type: str | None = None
     scale_to_zero_enabled: bool | None = None
+    min_provisioned_concurrency: int | None = None
+    max_provisioned_concurrency: int | None = None
     min_provisioned_throughput: int | None = None
     max_provisioned_throughput: int | None = None
     provisioned_model_units: int | None = None
+    burst_scaling_enabled: bool | None = None
     environment_vars: dict[str, str] | None = None
     instance_profile_arn: str | None = None
 
@@ -95,6 +98,9 @@ class AutoCaptureConfig(ManifestModel):
 
 
 class EndpointCoreConfig(ManifestModel):
+    # The Python SDK's EndpointCoreConfigInput always serialises the endpoint name here;
+    # accepted so its bodies paste in, and must equal the endpoint's name (ENDPOINT-001).
+    name: str | None = None
     served_entities: list[ServedEntity] | None = None
     served_models: list[ServedModel] | None = None
     traffic_config: TrafficConfig | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from reconciler.model.base import ManifestModel
 
@@ -28,6 +29,25 @@ class AiGatewayRateLimit(ManifestModel):
     key: RateLimitKey | None = None
     principal: str | None = None
     renewal_period: Literal["minute"] | None = None
+
+
+RATE_LIMIT_METRICS = ("calls", "tokens")
+
+
+def rate_limit_slots(limit: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
+    """The (key, principal, metric) slots a rate limit fills: the uniqueness rule.
+
+    Databricks' rate-limit docs define a query limit (QPM, ``calls``) and a token limit
+    (TPM, ``tokens``) per endpoint, user, group or service principal, and enforce the
+    stricter when both apply; scripts send them as two entries with one key (one with
+    ``calls``, one with ``tokens``) or as one entry with both. So a slot is a key, its
+    principal and one metric: two limits clash only when they fill the same slot. Validation,
+    the diff (which keys limits by slot) and the emulator use this one rule.
+    """
+    key = str(limit.get("key") or "endpoint")
+    principal = limit.get("principal")
+    who = str(principal) if principal else None
+    return [(key, who, m) for m in RATE_LIMIT_METRICS if limit.get(m) is not None]
 
 
 class UsageTrackingConfig(ManifestModel):

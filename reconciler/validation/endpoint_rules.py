@@ -18,6 +18,7 @@ from reconciler.model.endpoint import (
     ServedModel,
     ServingEndpoint,
 )
+from reconciler.model.gateway import rate_limit_slots
 from reconciler.model.naming import derived_entity_name
 from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
@@ -77,6 +78,11 @@ def _check_endpoint_name(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterat
     problem = _name_problem(ep.name)
     if problem:
         yield ("name",), f"endpoint name '{ep.name}' {problem}"
+    if ep.config is not None and ep.config.name is not None and ep.config.name != ep.name:
+        yield (*CONFIG, "name"), (
+            f"config.name '{ep.config.name}' differs from the endpoint name '{ep.name}' (the "
+            "SDK writes the endpoint name there; leave it out or make it equal)"
+        )
 
 
 def _check_entity_names(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
@@ -256,14 +262,14 @@ def _check_rate_limits(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator
         return
     if len(limits) > MAX_GATEWAY_RATE_LIMITS:
         yield ("ai_gateway", "rate_limits"), f"at most {MAX_GATEWAY_RATE_LIMITS} rate limits"
-    seen: set[tuple[str, str | None]] = set()
+    seen: set[tuple[str, str | None, str]] = set()
     for i, limit in enumerate(limits):
         where = ("ai_gateway", "rate_limits", i)
         yield from _gateway_limit(limit, where, seen)
 
 
 def _gateway_limit(
-    limit: Any, where: FieldPath, seen: set[tuple[str, str | None]]
+    limit: Any, where: FieldPath, seen: set[tuple[str, str | None, str]]
 ) -> Iterator[Finding]:
     if limit.calls is None and limit.tokens is None:
         yield where, "a rate limit needs 'calls', 'tokens' or both"
@@ -277,10 +283,14 @@ def _gateway_limit(
         yield (*where, "principal"), "key 'endpoint' takes no principal"
     if key in ("user_group", "service_principal") and not limit.principal:
         yield where, f"key '{key}' needs a 'principal'"
-    if (key, limit.principal) in seen:
-        who = f" and principal '{limit.principal}'" if limit.principal else ""
-        yield where, f"another rate limit already has key '{key}'{who}"
-    seen.add((key, limit.principal))
+    for slot in rate_limit_slots(limit.to_wire()):
+        if slot in seen:
+            who = f" and principal '{limit.principal}'" if limit.principal else ""
+            yield where, (
+                f"another rate limit already sets '{slot[2]}' for key '{key}'{who} (one "
+                "calls limit and one tokens limit per key and principal)"
+            )
+        seen.add(slot)
 
 
 def _check_both_rate_limits(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
@@ -357,7 +367,8 @@ def _check_deprecated(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[
 ENDPOINT_RULES: tuple[Rule, ...] = (
     Rule(
         "ENDPOINT-001",
-        "Endpoint names use letters, digits, `-` and `_`, at most 64.",
+        "Endpoint names use letters, digits, `-` and `_`, at most 64; `config.name`, "
+        "when given, is the endpoint's name.",
         "endpoint",
         check=_check_endpoint_name,
     ),
@@ -411,7 +422,8 @@ ENDPOINT_RULES: tuple[Rule, ...] = (
     Rule(
         "ENDPOINT-009",
         "Rate limits: calls and/or tokens, `renewal_period: minute`, a "
-        "principal only (and always) where the key needs one, no duplicates, at most 20.",
+        "principal only (and always) where the key needs one, at most one calls limit and one "
+        "tokens limit per key and principal, at most 20.",
         "endpoint",
         check=_check_rate_limits,
     ),

@@ -63,7 +63,7 @@ def change(path: str, facet: Any) -> FieldChange:
 def test_causes() -> None:
     wanted = {"config": "c1", "ai_gateway": "g1", "tags": "t1"}
     recorded = {"config": "c1", "ai_gateway": "g0", "tags": "t1"}
-    gateway = change("ai_gateway.rate_limits[user].calls", "ai_gateway")
+    gateway = change("ai_gateway.rate_limits[user/calls].calls", "ai_gateway")
     config = change("config.served_entities[a].external_model.name", "config")
     assert change_cause(config, wanted, recorded) == "drift"
     assert change_cause(gateway, wanted, recorded) == "repository"

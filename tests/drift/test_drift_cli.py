@@ -53,7 +53,7 @@ def test_out_of_band_edit_is_drift_until_apply_heals_it(
 
     code, out, _ = run(capsys, "drift", "-C", str(applied))
     assert code == 2
-    assert "ai_gateway.rate_limits[user].calls: live 999, manifest 20" in out
+    assert "ai_gateway.rate_limits[user/calls].calls: live 999, manifest 20" in out
     assert 'tags[team]: live "hijacked", manifest "genai"' in out
     assert "embed" not in out  # untouched endpoints are not listed
 
@@ -64,11 +64,11 @@ def test_out_of_band_edit_is_drift_until_apply_heals_it(
     [endpoint] = report["endpoints"]
     assert endpoint["name"] == "chat"
     assert {(f["path"], f["live"], f["manifest"]) for f in endpoint["fields"]} == {
-        ("ai_gateway.rate_limits[user].calls", 999, 20), ("tags[team]", "hijacked", "genai")}
+        ("ai_gateway.rate_limits[user/calls].calls", 999, 20), ("tags[team]", "hijacked", "genai")}
 
     code, out, _ = run(capsys, "drift", "-C", str(applied), "--format", "markdown")
     assert code == 2
-    assert "| `chat` | `ai_gateway.rate_limits[user].calls` | `999` | `20` |" in out
+    assert "| `chat` | `ai_gateway.rate_limits[user/calls].calls` | `999` | `20` |" in out
 
     # plan explains the same differences as made outside the repository
     code, out, _ = run(capsys, "plan", "-C", str(applied))
@@ -105,7 +105,7 @@ def test_a_repository_change_is_not_drift_but_plan_shows_it(
     assert code == 2
     [action] = [a for a in json.loads(out)["actions"] if a["name"] == "chat"]
     assert {(c["path"], c["cause"]) for c in action["changes"]} == {
-        ("ai_gateway.rate_limits[user].calls", "repository"),
+        ("ai_gateway.rate_limits[user/calls].calls", "repository"),
         ("tags[tier]", "repository"),
     }
     # the new marks ride in the tags PATCH, which is the last write: still one PATCH

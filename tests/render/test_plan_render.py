@@ -48,7 +48,7 @@ def test_every_action_kind_has_its_sign() -> None:
     assert blocked.rstrip().endswith("0 unchanged, 1 blocked.")
     create = render_plan_text(golden.plan_case("create-seed-example-with-legacy-rate-limits"))
     assert "+ create openai-completions-endpoint  (manifest.yaml#1)" in create
-    assert "+ ai_gateway.rate_limits[user].calls = 20  (from legacy rate_limits)" in create
+    assert "+ ai_gateway.rate_limits[user/calls].calls = 20  (from legacy rate_limits)" in create
 
 
 def test_a_removed_block_is_listed_leaf_by_leaf() -> None:
