@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -93,6 +93,9 @@ def _project(value: Any, annotation: Any) -> Any:
     if value is None:
         return _DROP
     origin = get_origin(annotation)
+    if origin is Annotated:  # model.base.Int / Bool: the plain type underneath
+        annotation = get_args(annotation)[0]
+        origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         for arg in get_args(annotation):
             if arg is type(None):

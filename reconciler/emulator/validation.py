@@ -29,7 +29,7 @@ TASKS = providers.TASKS
 NOT_WITH_EXTERNAL = (
     "entity_name", "entity_version", "workload_size", "workload_type", "scale_to_zero_enabled",
     "min_provisioned_concurrency", "max_provisioned_concurrency", "min_provisioned_throughput",
-    "max_provisioned_throughput", "provisioned_model_units",
+    "max_provisioned_throughput", "provisioned_model_units", "burst_scaling_enabled",
 )
 PROVISIONED = (
     "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units",

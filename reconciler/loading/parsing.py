@@ -126,7 +126,15 @@ def _issue(model: type[BaseModel], doc: RawDocument, item: _Located) -> Issue:
         if isinstance(value, str):
             message += _did_you_mean(value, expected)
     elif kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        message += f', got the number {value}; quote it: "{value}"'
+        written = doc.number_texts.get(path, str(value))
+        got = (f"the number {value}" if written == str(value)
+               else f"{written}, which YAML reads as the number {value}")
+        message += f', got {got}; quote it: "{written}"'
+    elif kind == "int_type" and isinstance(value, bool):
+        written = doc.number_texts.get(path, str(value).lower())
+        message += f", got {written}, which YAML reads as a boolean; write a number"
+    elif kind == "bool_type" and isinstance(value, int | float):
+        message += f", got the number {doc.number_texts.get(path, value)}; write true or false"
     elif kind.endswith(("_type", "_parsing")):
         message += f", got {_show(value)}"
     return load_rules.WRONG_TYPE.issue(message, doc.location_of(path), path)

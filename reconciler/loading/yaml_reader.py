@@ -44,6 +44,7 @@ _SCALAR_CONSTRUCTOR = SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null"))
 _TIMESTAMP, _MERGE = f"{_TAG}timestamp", f"{_TAG}merge"
+_COLLECTION_TAGS = frozenset({f"{_TAG}map", f"{_TAG}seq"})
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 _DOC_SEPARATOR = re.compile(r"^---", re.MULTILINE)
 
@@ -105,6 +106,9 @@ class RawDocument:
     marks: dict[FieldPath, Mark] = field(default_factory=dict)
     key_marks: dict[FieldPath, Mark] = field(default_factory=dict)
     refs: list[StringRef] = field(default_factory=list)
+    # The text as written of every scalar YAML turned into a number or a boolean (``012``
+    # is 10, ``12:30:00`` is 45000, ``yes`` is true), so a hint can quote what was written.
+    number_texts: dict[FieldPath, str] = field(default_factory=dict)
 
     @property
     def location(self) -> SourceLocation:
@@ -146,6 +150,7 @@ class _Builder:
         self.marks: dict[FieldPath, Mark] = {}
         self.key_marks: dict[FieldPath, Mark] = {}
         self.refs: list[StringRef] = []
+        self.number_texts: dict[FieldPath, str] = {}
         self.issues: list[Issue] = []
 
     def build(self, node: Node, path: FieldPath, depth: int) -> Any:
@@ -157,6 +162,11 @@ class _Builder:
             raise _Refused(mark, f"nested deeper than {MAX_DEPTH} levels (or a recursive alias)")
         if len(self.marks) > MAX_NODES:
             raise _Refused(mark, f"document has more than {MAX_NODES} values (alias bomb?)")
+        if node.tag not in _COLLECTION_TAGS:
+            # A tag on a mapping or list (``!Ref``, ``!!python/object``) would otherwise be
+            # dropped silently and the block read as if it were untagged.
+            tag = node.tag.replace(_TAG, "!!", 1)
+            self._issue(load_rules.UNSUPPORTED_YAML, mark, f"unsupported YAML tag {tag}")
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
@@ -235,10 +245,12 @@ class _Builder:
         if tag == _NULL:
             return None
         if tag == _BOOL:
+            self.number_texts[path] = value
             return _BOOLS.get(value.lower(), value)
         if tag == _TIMESTAMP:
             return value
         if tag in (_INT, _FLOAT):
+            self.number_texts[path] = value
             try:
                 if tag == _INT:
                     return _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
@@ -350,7 +362,8 @@ def _build_document(
         issues.append(load_rules.LIMITS.issue(str(refused), _loc(file, refused.mark)))
         return None
     issues.extend(builder.issues)
-    return RawDocument(file, index, data, start, builder.marks, builder.key_marks, builder.refs)
+    return RawDocument(file, index, data, start, builder.marks, builder.key_marks, builder.refs,
+                       builder.number_texts)
 
 
 def decode(content: bytes, file: str) -> tuple[str | None, list[Issue]]:

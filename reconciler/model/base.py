@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+def _no_boolean(value: Any) -> Any:
+    # Pydantic's lax mode reads true as 1, so `calls: yes` would be one call a minute.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _no_number(value: Any) -> Any:
+    # ... and 1 as true: a number where a switch belongs is a mistake, not a switch.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "Input should be a valid boolean")
+    return value
+
+
+# Integers that refuse booleans, booleans that refuse numbers (the JSON Schema is unchanged).
+Int = Annotated[int, BeforeValidator(_no_boolean)]
+Bool = Annotated[bool, BeforeValidator(_no_number)]
 
 
 class ManifestModel(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from reconciler.model.base import ManifestModel
+from reconciler.model.base import Bool, Int, ManifestModel
 from reconciler.model.gateway import AiGatewayConfig, LegacyRateLimit
 from reconciler.model.permissions import PermissionEntry
 from reconciler.model.providers import ExternalModel
@@ -48,13 +48,13 @@ class ServedEntity(ManifestModel):
     external_model: ExternalModel | None = None
     workload_size: str | None = None
     workload_type: str | None = None
-    scale_to_zero_enabled: bool | None = None
-    min_provisioned_concurrency: int | None = None
-    max_provisioned_concurrency: int | None = None
-    min_provisioned_throughput: int | None = None
-    max_provisioned_throughput: int | None = None
-    provisioned_model_units: int | None = None
-    burst_scaling_enabled: bool | None = None
+    scale_to_zero_enabled: Bool | None = None
+    min_provisioned_concurrency: Int | None = None
+    max_provisioned_concurrency: Int | None = None
+    min_provisioned_throughput: Int | None = None
+    max_provisioned_throughput: Int | None = None
+    provisioned_model_units: Int | None = None
+    burst_scaling_enabled: Bool | None = None
     environment_vars: dict[str, str] | None = None
     instance_profile_arn: str | None = None
 
@@ -67,13 +67,13 @@ class ServedModel(ManifestModel):
     model_version: str | None = None
     workload_size: str | None = None
     workload_type: str | None = None
-    scale_to_zero_enabled: bool | None = None
-    min_provisioned_concurrency: int | None = None
-    max_provisioned_concurrency: int | None = None
-    min_provisioned_throughput: int | None = None
-    max_provisioned_throughput: int | None = None
-    provisioned_model_units: int | None = None
-    burst_scaling_enabled: bool | None = None
+    scale_to_zero_enabled: Bool | None = None
+    min_provisioned_concurrency: Int | None = None
+    max_provisioned_concurrency: Int | None = None
+    min_provisioned_throughput: Int | None = None
+    max_provisioned_throughput: Int | None = None
+    provisioned_model_units: Int | None = None
+    burst_scaling_enabled: Bool | None = None
     environment_vars: dict[str, str] | None = None
     instance_profile_arn: str | None = None
 
@@ -81,7 +81,7 @@ class ServedModel(ManifestModel):
 class Route(ManifestModel):
     served_entity_name: str | None = None
     served_model_name: str | None = None
-    traffic_percentage: int | None = None
+    traffic_percentage: Int | None = None
 
 
 class TrafficConfig(ManifestModel):
@@ -94,7 +94,7 @@ class AutoCaptureConfig(ManifestModel):
     catalog_name: str | None = None
     schema_name: str | None = None
     table_name_prefix: str | None = None
-    enabled: bool | None = None
+    enabled: Bool | None = None
 
 
 class EndpointCoreConfig(ManifestModel):
@@ -127,7 +127,7 @@ class ServingEndpoint(ManifestModel):
     config: EndpointCoreConfig | None = None
     ai_gateway: AiGatewayConfig | None = None
     rate_limits: list[LegacyRateLimit] | None = None
-    route_optimized: bool | None = None
+    route_optimized: Bool | None = None
     budget_policy_id: str | None = None
     email_notifications: EmailNotifications | None = None
     # Grants (model/permissions.py): their own API, never part of the create body.

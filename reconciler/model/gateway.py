@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from reconciler.model.base import ManifestModel
+from reconciler.model.base import Bool, Int, ManifestModel
 
 RateLimitKey = Literal["endpoint", "user", "user_group", "service_principal"]
 PiiBehavior = Literal["NONE", "BLOCK", "MASK"]
@@ -18,14 +18,14 @@ class LegacyRateLimit(ManifestModel):
     legacy ones and so they could never be compared.
     """
 
-    calls: int | None = None
+    calls: Int | None = None
     renewal_period: Literal["minute"] | None = None
     key: Literal["user", "endpoint"] | None = None
 
 
 class AiGatewayRateLimit(ManifestModel):
-    calls: int | None = None
-    tokens: int | None = None
+    calls: Int | None = None
+    tokens: Int | None = None
     key: RateLimitKey | None = None
     principal: str | None = None
     renewal_period: Literal["minute"] | None = None
@@ -51,14 +51,14 @@ def rate_limit_slots(limit: Mapping[str, Any]) -> list[tuple[str, str | None, st
 
 
 class UsageTrackingConfig(ManifestModel):
-    enabled: bool | None = None
+    enabled: Bool | None = None
 
 
 class InferenceTableConfig(ManifestModel):
     catalog_name: str | None = None
     schema_name: str | None = None
     table_name_prefix: str | None = None
-    enabled: bool | None = None
+    enabled: Bool | None = None
 
 
 class PiiConfig(ManifestModel):
@@ -66,7 +66,7 @@ class PiiConfig(ManifestModel):
 
 
 class GuardrailParameters(ManifestModel):
-    safety: bool | None = None
+    safety: Bool | None = None
     pii: PiiConfig | None = None
     invalid_keywords: list[str] | None = None
     valid_topics: list[str] | None = None
@@ -78,7 +78,9 @@ class Guardrails(ManifestModel):
 
 
 class FallbackConfig(ManifestModel):
-    enabled: bool | None = None
+    # Required by the API (SDK FallbackConfig, the CLI schema): ``fallback_config: {}`` is a
+    # 400 at create, so it is a STRUCT-002 offline.
+    enabled: Bool
 
 
 class AiGatewayConfig(ManifestModel):

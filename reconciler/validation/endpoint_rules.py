@@ -37,6 +37,7 @@ NOT_WITH_EXTERNAL = (
     "min_provisioned_throughput",
     "max_provisioned_throughput",
     "provisioned_model_units",
+    "burst_scaling_enabled",
 )
 PROVISIONED = (
     "min_provisioned_throughput",
@@ -57,11 +58,16 @@ def _name_problem(name: str) -> str | None:
 
 
 def _entities(ep: ServingEndpoint) -> list[tuple[FieldPath, ServedEntity | ServedModel]]:
-    """Served entities, or legacy served models, with their document paths."""
+    """Served entities, or legacy served models, with their document paths.
+
+    With both lists given (ENDPOINT-003), only ``served_entities`` count, so the one real
+    error is not joined by others about an endpoint nobody meant (routes, names, counts).
+    """
     if ep.config is None:
         return []
     out: list[tuple[FieldPath, ServedEntity | ServedModel]] = []
-    for key in ("served_entities", "served_models"):
+    keys = ("served_entities",) if ep.config.served_entities else ("served_models",)
+    for key in keys:
         items: Sequence[ServedEntity | ServedModel] = getattr(ep.config, key) or []
         out.extend(((*CONFIG, key, i), item) for i, item in enumerate(items))
     return out

@@ -62,7 +62,7 @@ def test_github_format_emits_workflow_annotations(capsys: pytest.CaptureFixture[
         capsys, "validate", "--format", "github", str(INVALID / "endpoint-001-name.yaml")
     )
     assert code == 1
-    annotation = r"^::error file=[^,]*endpoint-001-name\.yaml,line=2,col=7,title=ENDPOINT-001::"
+    annotation = r"^::error file=[^,]*endpoint-001-name\.yaml,line=3,col=7,title=ENDPOINT-001::"
     assert re.match(annotation + "endpoint name", out)
 
 
