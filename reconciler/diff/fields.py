@@ -84,6 +84,10 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule("**.*_plaintext", FieldClass.WRITE_ONLY, "GET never returns plaintext credentials"),
     FieldRule(f"{_E}.burst_scaling_enabled", FieldClass.WRITE_ONLY, "GET never returns it"),
     FieldRule(f"{_M}.burst_scaling_enabled", FieldClass.WRITE_ONLY, "GET never returns it"),
+    *(
+        FieldRule(f"{_M}.{f}", FieldClass.WRITE_ONLY, "ServedModelOutput has no such member")
+        for f in ("min_provisioned_throughput", "max_provisioned_throughput")
+    ),
     FieldRule("config.name", FieldClass.WRITE_ONLY,
               "the SDK's copy of the endpoint name; GET has no config.name"),
     FieldRule("budget_policy_id", FieldClass.WRITE_ONLY,
@@ -99,7 +103,7 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule(f"{_E}.workload_type", FieldClass.DEFAULT, "always filled for models",
               default="CPU", when="custom_model"),
     FieldRule(f"{_M}.workload_type", FieldClass.DEFAULT, "always filled for models",
-              default="CPU"),
+              default="CPU", when="custom_model"),
     FieldRule(f"{_E}.workload_size", FieldClass.DEFAULT,
               "filled when neither a size nor a concurrency/throughput range is given",
               default="Small", when="custom_model_without_capacity"),
@@ -109,7 +113,9 @@ FIELD_RULES: tuple[FieldRule, ...] = (
     FieldRule(f"{_E}.scale_to_zero_enabled", FieldClass.DEFAULT, "false unless asked",
               default=False, when="custom_model"),
     FieldRule(f"{_M}.scale_to_zero_enabled", FieldClass.DEFAULT, "false unless asked",
-              default=False),
+              default=False, when="custom_model"),
+    FieldRule("config.auto_capture_config.enabled", FieldClass.DEFAULT,
+              "docs: optional, true by default", default=True),
     FieldRule("config.traffic_config", FieldClass.DEFAULT,
               "one entity and no routes: 100% to it, echoed with both route name keys",
               default="<single route>", when="single_entity"),
@@ -136,6 +142,14 @@ FIELD_RULES: tuple[FieldRule, ...] = (
                   when="not_custom_model")
         for f in ("workload_type", "workload_size", "scale_to_zero_enabled")
     ),
+    *(
+        FieldRule(f"{_M}.{f}", FieldClass.SERVER_CHOSEN,
+                  "foundation models and provisioned throughput: the server fills it",
+                  when="not_custom_model")
+        for f in ("workload_type", "workload_size", "scale_to_zero_enabled")
+    ),
+    FieldRule(f"{_E}.external_model.cohere_config.cohere_api_base", FieldClass.SERVER_CHOSEN,
+              "the provider's public URL when omitted (as openai_api_base)"),
     FieldRule("config.served_entities", FieldClass.SERVER_CHOSEN,
               "the manifest uses served_models; the server may mirror them"),
     FieldRule("config.served_models", FieldClass.SERVER_CHOSEN,

@@ -39,10 +39,20 @@ _CAPACITY_FIELDS = (
 )
 
 
+_PROVISIONED_THROUGHPUT = (
+    "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units",
+)
+
+
 def is_custom_model(obj: Mapping[str, Any]) -> bool:
+    """A model served on the CPU/GPU workload the manifest sizes: not an external model, not
+    a ``system.ai.*`` foundation model, and not provisioned throughput (for which the
+    service picks the hardware itself, whatever catalog the model is registered in)."""
     if obj.get("external_model") is not None:
         return False
-    entity = obj.get("entity_name") or ""
+    if any(obj.get(f) is not None for f in _PROVISIONED_THROUGHPUT):
+        return False
+    entity = obj.get("entity_name") or obj.get("model_name") or ""
     return not (isinstance(entity, str) and entity.startswith("system.ai."))
 
 

@@ -69,6 +69,11 @@ def _fill_entity(entity: Doc, external: bool) -> None:
         if config and config.get("bedrock_provider"):
             config["bedrock_provider"] = config["bedrock_provider"].lower()
         return
+    if any(entity.get(f) is not None for f in validation.PROVISIONED):
+        # Provisioned throughput: the service picks the hardware (GPU) itself, in ways the
+        # docs do not give; the emulator fills nothing and the diff treats the workload
+        # fields of such entities as server-chosen.
+        return
     entity.setdefault("workload_type", "CPU")
     sized = any(entity.get(f) is not None for f in (
         "workload_size", "min_provisioned_concurrency", "max_provisioned_concurrency",
@@ -78,7 +83,9 @@ def _fill_entity(entity: Doc, external: bool) -> None:
         entity["workload_size"] = "Small"
 
 
-def normalise_config(config: Doc, salt: str, digests: dict[str, str], now: int) -> Doc:
+def normalise_config(
+    config: Doc, salt: str, digests: dict[str, str], now: int, endpoint_name: str
+) -> Doc:
     """A validated config input as the service stores and echoes it.
 
     Entities get names, workload defaults and no write-only fields, and come back sorted by
@@ -95,11 +102,22 @@ def normalise_config(config: Doc, salt: str, digests: dict[str, str], now: int) 
         entity.pop("burst_scaling_enabled", None)
         _fill_entity(entity, external=bool(entity.get("external_model")))
         _strip_secrets(entity, salt, digests)
+        if key == "served_models":
+            # ServedModelOutput has no throughput range: accepted, never echoed.
+            entity.pop("min_provisioned_throughput", None)
+            entity.pop("max_provisioned_throughput", None)
     names = [e["name"] for e in entities]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise invalid(f"config.{key}: served entity name '{dup}' is used more than once.")
     config[key] = sorted(entities, key=lambda e: e["name"])
+    capture = config.get("auto_capture_config")
+    if capture:
+        # Databricks' inference-table docs: `enabled` is optional and true by default, the
+        # prefix defaults to the endpoint name.
+        capture.setdefault("enabled", True)
+        if capture.get("enabled"):
+            capture.setdefault("table_name_prefix", endpoint_name)
     routes = (config.get("traffic_config") or {}).get("routes")
     if routes is None:
         if len(names) > 1:
@@ -179,7 +197,7 @@ def new_endpoint(body: Doc, *, endpoint_id: str, creator: str, now: int, ready_a
     if body.get("rate_limits"):
         doc["legacy_rate_limits"] = legacy_rate_limits(body["rate_limits"])
     if body.get("config") is not None:
-        config = normalise_config(body["config"], salt, doc["secret_digests"], now)
+        config = normalise_config(body["config"], salt, doc["secret_digests"], now, name)
         doc["kind"] = config_kind(config)
         _start_update(doc, config, now, ready_after, fail)
     return doc
@@ -212,7 +230,7 @@ def update_config(doc: Doc, body: Doc, *, now: int, ready_after: float, salt: st
         raise update_in_progress(doc["name"])
     validation.check_config(body, "config")
     digests: dict[str, str] = {}
-    config = normalise_config(body, salt, digests, now)
+    config = normalise_config(body, salt, digests, now, doc["name"])
     kind = config_kind(config)
     if doc.get("kind") and kind != doc["kind"]:
         if doc["kind"] == "external":
