@@ -15,13 +15,14 @@ from typing import Any
 
 from reconciler.emulator import schemas
 from reconciler.emulator.api_error import invalid
+from reconciler.model import endpoint as endpoint_model
 from reconciler.model import providers
 from reconciler.model.gateway import rate_limit_slots
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # Not documented by the service; 64 is the only limit any Databricks client enforces.
 MAX_NAME_LENGTH = 64
-MAX_SERVED_ENTITIES = 10
+MAX_SERVED_ENTITIES = endpoint_model.MAX_SERVED_ENTITIES
 MAX_GATEWAY_RATE_LIMITS = 20
 SECRET_REFERENCE = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")
 TASKS = providers.TASKS

@@ -50,9 +50,14 @@ CONFIG_BLOCK: dict[str, str] = {
     "palm": "palm_config",
 }
 
+# The documented tasks. The SDK types `task` as a free string, so another task is a warning
+# (PROVIDER-002), not an error: the service may have added it.
 TASKS: tuple[str, ...] = ("llm/v1/completions", "llm/v1/chat", "llm/v1/embeddings")
 
-BEDROCK_PROVIDERS: tuple[str, ...] = ("anthropic", "cohere", "ai21labs", "amazon", "grok")
+# databricks-sdk 0.162 (the newest API description) has these four; `grok` appeared in the
+# SDK repository in 2026-07 but is not in the released enum, so it is refused (docs/emulator.md
+# "Pinned to databricks-sdk 0.162").
+BEDROCK_PROVIDERS: tuple[str, ...] = ("anthropic", "cohere", "ai21labs", "amazon")
 
 # (path inside the config block, reference field, plaintext field). A path of () means the
 # pair sits directly in the config block; ("api_key_auth",) means one level down.

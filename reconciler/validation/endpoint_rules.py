@@ -387,7 +387,7 @@ ENDPOINT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "ENDPOINT-003",
-        "A config has 1 to 10 served entities, and not both `served_entities` and `served_models`.",
+        "A config has 1 to 15 served entities, and not both `served_entities` and `served_models`.",
         "endpoint",
         check=_check_entity_set,
     ),

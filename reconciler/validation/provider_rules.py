@@ -6,6 +6,7 @@ real document paths, so the issue points at the offending value (or its nearest 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -272,7 +273,12 @@ def _check_custom(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterato
 def _check_task(endpoint: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
     for path, model in external_models(endpoint):
         if model.task and model.task not in TASKS:
-            yield (*path, "task"), f"task '{model.task}' is not one of {', '.join(TASKS)}"
+            close = difflib.get_close_matches(model.task, TASKS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            yield (*path, "task"), (
+                f"task '{model.task}' is not one of the documented tasks ({', '.join(TASKS)})"
+                f"{hint}; the API types it as a free string, so the service may still accept it"
+            )
 
 
 PROVIDER_RULES: tuple[Rule, ...] = (
@@ -284,8 +290,10 @@ PROVIDER_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "PROVIDER-002",
-        "The task is one of llm/v1/completions, llm/v1/chat, llm/v1/embeddings.",
+        "The task is one of the documented llm/v1/completions, llm/v1/chat, llm/v1/embeddings "
+        "(a warning: the API types it as a free string).",
         "provider",
+        severity="warning",
         check=_check_task,
     ),
     Rule(
