@@ -14,7 +14,7 @@ import click
 from reconciler import errors
 from reconciler.api import gitops, workflow
 from reconciler.cli.options import common_options
-from reconciler.cli.plan_cmd import _load, parallelism_option, select_option
+from reconciler.cli.plan_cmd import _load, parallelism_option, say_env_references, select_option
 from reconciler.render import drift as drift_render
 from reconciler.render import manifest_yaml
 
@@ -53,9 +53,11 @@ def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
 def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                    names: tuple[str, ...], force: bool, parallelism: int) -> int:
     """Bring live endpoints under management: write NAME.yaml manifests into the project."""
-    project = _load(project_dir, target, cli_vars)
+    # Import is how a project starts: its manifests folder may still be empty.
+    project = _load(project_dir, target, cli_vars, allow_no_manifests=True)
     planned = gitops.prepare_import(project, gitops.ImportSettings(
         names=workflow.selected(names), force=force, parallelism=parallelism))
+    say_env_references([item.manifest for item in planned.manifests])
     try:
         planned.folder.mkdir(parents=True, exist_ok=True)
         for item in planned.manifests:

@@ -12,7 +12,9 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,6 +23,7 @@ from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.cli import completion
 from reconciler.cli.options import common_options, parse_vars
+from reconciler.diff.export import env_references
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
 from reconciler.redaction import RedactingFilter
@@ -63,9 +66,11 @@ def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> 
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...]) -> Project:
+def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+          *, allow_no_manifests: bool = False) -> Project:
     _show_retries()
-    return load_project(project_dir, target, parse_vars(cli_vars))
+    return load_project(project_dir, target, parse_vars(cli_vars),
+                        allow_no_manifests=allow_no_manifests)
 
 
 def _show_retries() -> None:
@@ -218,6 +223,7 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
     project = _load(project_dir, target, cli_vars)
     manifests = workflow.export(project, workflow.ExportSettings(
         select=workflow.selected(select), all=all_, parallelism=parallelism))
+    say_env_references(manifests)
     if out is None:
         click.echo(manifest_yaml.to_yaml_documents(manifests), nl=False)
         return 0
@@ -233,6 +239,18 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
     if not manifests:
         click.echo("No endpoints to export.", err=True)
     return 0
+
+
+def say_env_references(manifests: Sequence[Mapping[str, Any]]) -> None:
+    """On stderr: the write-only keys export wrote as ``${env.NAME}`` (docs/drift.md)."""
+    references = [r for m in manifests for r in env_references(m)]
+    for ref in references:
+        click.echo(f"{ref.endpoint}: {ref.path} is write-only (GET never returns it); the "
+                   f"manifest reads it from ${{env.{ref.variable}}}", err=True)
+    if references:
+        click.echo("Set those variables and `policy.plaintext_secrets: env-only` in "
+                   "reconciler.yaml before plan or apply (or replace them with "
+                   "{{secrets/scope/key}} references).", err=True)
 
 
 COMMANDS: list[click.Command] = [plan_command, apply_command, export_command]

@@ -348,14 +348,20 @@ def load_project(
     target: str | None = None,
     cli_vars: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    allow_no_manifests: bool = False,
 ) -> Project:
     """The valid project at ``root`` for ``target``; raises if anything is invalid.
+
+    ``allow_no_manifests``: a ``manifests:`` entry that matches no file yet (LOAD-007) is not
+    an error (``import`` into a new project's empty folder).
 
     ``ManifestError`` carries every error (warnings are logged, they do not stop plan or
     apply); ``ProjectError`` means reconciler.yaml is missing or the target is unknown.
     """
     parts = load_project_parts(root, target, cli_vars, env)
-    problems = [i for i in parts.issues if i.severity == "error"]
+    problems = [i for i in parts.issues if i.severity == "error"
+                and not (allow_no_manifests and i.rule == load_rules.NO_MANIFESTS.id)]
     for warning in (i for i in parts.issues if i.severity == "warning"):
         log.warning("%s: %s %s", warning.location, warning.rule, warning.message)
     if problems:
