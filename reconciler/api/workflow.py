@@ -34,6 +34,7 @@ from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.fields import OWNERSHIP_TAG
 from reconciler.loading.project import Project
+from reconciler.planning import marking
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
@@ -146,6 +147,7 @@ async def _plan_endpoints(
     if streaming_plan.applies(desired, options):
         planned = await streaming_plan.plan_streaming(
             registry, desired, options, env=settings.env, parallelism=settings.parallelism)
+        _refuse_missing_system_endpoints(planned, project)
         return planned.model_copy(update={"target_local": project.target.local or None})
     names = {d.endpoint.name for d in desired}
     if settings.select:
@@ -157,8 +159,25 @@ async def _plan_endpoints(
         live = {n: body for n, body in live.items() if n in settings.select}
     desired = secrets.with_secrets_status(desired, live, settings.env)
     planned = build_plan(desired, live, options)
+    _refuse_missing_system_endpoints(planned, project)
     # The local registry's file, so a plan header names it the way it names a host.
     return planned.model_copy(update={"target_local": project.target.local or None})
+
+
+def _refuse_missing_system_endpoints(planned: Plan, project: Project) -> None:
+    """A ``databricks-*`` manifest for an endpoint the workspace lacks is an error, not a
+    blocked step: Databricks provides those endpoints, so no apply can ever fix it, and plan,
+    apply and drift must all say so (exit 1) instead of failing or passing on every run."""
+    missing = marking.missing_system_endpoints(planned.actions)
+    if not missing:
+        return
+    files = {e.endpoint.name: e.location.file for e in project.endpoints}
+    lines = [f"no Databricks-provided endpoint named {name!r} in this workspace (target "
+             f"{project.target_name!r}; manifest {files.get(name, '?')})" for name in missing]
+    raise errors.PlanError(
+        "\n".join(lines) + "\nDatabricks creates databricks-* endpoints itself; the reconciler "
+        "only manages their AI Gateway settings and tags. Check the name against the "
+        "workspace's serving endpoints, or remove the manifest.")
 
 
 def plan(project: Project, settings: PlanSettings | None = None) -> Plan:

@@ -66,6 +66,14 @@ def finish_action(
     return action.model_copy(update=update)
 
 
+MISSING_SYSTEM_ENDPOINT = "Databricks-provided endpoint not found in this workspace"
+
+
+def missing_system_endpoints(actions: list[EndpointAction]) -> list[str]:
+    """Names of ``databricks-*`` manifests whose endpoint the workspace does not have."""
+    return [a.name for a in actions if a.blocked and a.reason.startswith(MISSING_SYSTEM_ENDPOINT)]
+
+
 def _system_guard(
     action: EndpointAction, live: Mapping[str, Any] | None
 ) -> EndpointAction | None:
@@ -75,7 +83,7 @@ def _system_guard(
     if live is None and action.action == "create":
         return action.model_copy(update={
             "action": "no-op", "blocked": True, "steps": [], "changes": [],
-            "reason": "Databricks-provided endpoint not found in this workspace: it is "
+            "reason": f"{MISSING_SYSTEM_ENDPOINT}: it is "
             "never created, only its AI Gateway settings and tags are managed",
         })
     forbidden = [f for f in action.facets if f not in SYSTEM_FACETS]

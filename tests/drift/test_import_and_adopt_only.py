@@ -133,14 +133,14 @@ def test_databricks_provided_endpoint_with_config_is_invalid_and_never_created(
     missing = project / "endpoints" / "missing.yaml"
     missing.write_text("name: databricks-not-here\nai_gateway:\n"
                        "  usage_tracking_config: {enabled: true}\n")
-    plan = plan_json(capsys, project, "--select", "databricks-not-here")
-    [action] = [a for a in plan["actions"] if a["name"] == "databricks-not-here"]
-    assert action["action"] == "no-op" and action["blocked"] is True
-    assert "never created" in action["reason"] and action["steps"] == []
-    code, out, _ = run(capsys, "apply", "-C", str(project), "--auto-approve",
-                       "--select", "databricks-not-here")
-    assert code == 1
-    assert "never created" in out and "--allow-recreate" not in out
+    # One clear error, exit 1, the same in plan, apply and drift (issue 12 item 12): no run
+    # can ever create it, so neither "blocked" on every apply nor a clean drift is right.
+    for command in (["plan"], ["apply", "--auto-approve"], ["drift"]):
+        code, out, err = run(capsys, *command, "-C", str(project))
+        assert code == 1, (command, out, err)
+        assert "no Databricks-provided endpoint named 'databricks-not-here' in this " \
+               "workspace" in err, command
+        assert "--allow-recreate" not in out + err
 
     missing.write_text("name: databricks-not-here\nconfig:\n  served_entities:\n"
                        "    - {entity_name: system.ai.x, entity_version: '1', "
