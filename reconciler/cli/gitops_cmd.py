@@ -30,8 +30,11 @@ IMPORT_HEADER = (
               default="text", show_default=True)
 @select_option
 @parallelism_option
+@click.option("--fail-on-unmanaged", is_flag=True,
+              help="Exit 2 also for settings changed outside the repository in blocks the "
+                   "manifests do not manage (listed either way; apply leaves them).")
 def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...], fmt: str,
-                  select: tuple[str, ...], parallelism: int) -> int:
+                  select: tuple[str, ...], parallelism: int, fail_on_unmanaged: bool) -> int:
     """List only what was changed on the target outside the repository (exit 2 if any)."""
     project = _load(project_dir, target, cli_vars)
     report = gitops.drift(project, workflow.PlanSettings(
@@ -42,7 +45,9 @@ def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
         click.echo(drift_render.render_drift_markdown(report), nl=False)
     else:
         click.echo(drift_render.render_drift_text(report), nl=False)
-    return 2 if report.has_drift else 0
+    if report.has_drift or (fail_on_unmanaged and report.has_unmanaged):
+        return 2
+    return 0
 
 
 @click.command("import")

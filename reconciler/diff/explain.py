@@ -26,9 +26,15 @@ from reconciler.diff.desired import desired_body
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
 
-ExplanationKind = Literal["backend default", "write-only"]
+ExplanationKind = Literal["backend default", "write-only", "unmanaged"]
 WRITE_ONLY_NOTE = "GET never returns it: not comparable, a change in the workspace is not seen"
 DEFAULT_NOTE = "the server fills this value in by itself: the same as absent"
+UNMANAGED_NOTE = ("changed outside the repository, not managed by the manifest; apply "
+                  "leaves it")
+# Blocks someone may switch on in the workspace behind a manifest that does not write them.
+# ``config`` is not among them: a manifest without it (a Databricks-provided endpoint)
+# leaves the whole config to the service.
+UNMANAGED_BLOCKS = ("ai_gateway", "email_notifications")
 
 
 class Explanation(PlanModel):
@@ -54,6 +60,33 @@ def _walk(value: Any, path: str, keyed: bool, out: dict[str, tuple[Any, Mapping[
             child = f"{path}[{k}]" if keyed else (f"{path}.{k}" if path else str(k))
             out[child] = (v, value)
             _walk(v, child, not keyed and str(k) in fields.KEYED_LISTS, out, value)
+
+
+def _manages(endpoint: ServingEndpoint, block: str) -> bool:
+    if block == "ai_gateway":
+        return endpoint.ai_gateway is not None or endpoint.rate_limits is not None
+    return getattr(endpoint, block, None) is not None
+
+
+def unmanaged(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explanation]:
+    """Live settings (not defaults) of blocks the manifest does not write, one per leaf.
+
+    The diff leaves such blocks alone, so ``apply`` never touches them; an endpoint the
+    project created had none, so these were set outside the repository. Cheap when the live
+    body has none of ``UNMANAGED_BLOCKS`` (the usual case).
+    """
+    blocks = {b: live[b] for b in UNMANAGED_BLOCKS
+              if live.get(b) and not _manages(endpoint, b)}
+    if not blocks:
+        return []
+    form = normalise.minimal_form({"name": endpoint.name, **blocks}, endpoint.name)
+    leaves: dict[str, tuple[Any, Mapping[str, Any]]] = {}
+    _walk({k: v for k, v in form.items() if k in blocks}, "", False, leaves, {})
+    return [
+        Explanation(path=path, kind="unmanaged", value=value, note=UNMANAGED_NOTE)
+        for path, (value, _parent) in sorted(leaves.items())
+        if not isinstance(value, Mapping)
+    ]
 
 
 def explain(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explanation]:
@@ -83,4 +116,4 @@ def explain(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explanat
                 out.append(Explanation(path=path, kind="backend default", value=value,
                                        note=DEFAULT_NOTE))
                 break
-    return out
+    return out + unmanaged(endpoint, live)

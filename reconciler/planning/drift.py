@@ -38,6 +38,16 @@ class DriftedEndpoint:
 
 
 @dataclass(frozen=True)
+class UnmanagedEndpoint:
+    """Settings changed in the workspace in blocks the manifest does not write (apply leaves
+    them): ``fields`` are ``unmanaged`` explanations (path and live value)."""
+
+    name: str
+    source: str | None
+    fields: tuple[Explanation, ...]
+
+
+@dataclass(frozen=True)
 class DriftReport:
     project: str
     target_name: str
@@ -47,15 +57,23 @@ class DriftReport:
     # Endpoints whose differences could not be attributed (no applied mark yet).
     unattributed: tuple[str, ...] = ()
     checked: int = 0
+    # Changed outside the repository but not managed by the manifest: reported in their own
+    # section; they count for the exit code only with ``drift --fail-on-unmanaged``.
+    unmanaged: tuple[UnmanagedEndpoint, ...] = ()
 
     @property
     def has_drift(self) -> bool:
         return bool(self.endpoints)
 
+    @property
+    def has_unmanaged(self) -> bool:
+        return bool(self.unmanaged)
+
 
 def drift_report(plan: Plan) -> DriftReport:
     """The out-of-band changes of a plan, per endpoint (repository changes left out)."""
     drifted: list[DriftedEndpoint] = []
+    outside: list[UnmanagedEndpoint] = []
     unattributed: list[str] = []
     checked = 0
     for action in plan.actions:
@@ -63,15 +81,18 @@ def drift_report(plan: Plan) -> DriftReport:
             continue
         checked += 1
         fields = tuple(_drifted_fields(action))
+        explanations = tuple(x for x in action.explanations if x.kind != "unmanaged")
         if fields:
-            drifted.append(DriftedEndpoint(action.name, action.source, fields,
-                                           tuple(action.explanations)))
+            drifted.append(DriftedEndpoint(action.name, action.source, fields, explanations))
+        found = tuple(x for x in action.explanations if x.kind == "unmanaged")
+        if found:
+            outside.append(UnmanagedEndpoint(action.name, action.source, found))
         if any(c.cause == "unknown" for c in action.changes):
             unattributed.append(action.name)
     return DriftReport(
         project=plan.project, target_name=plan.target_name, target_host=plan.target_host,
         target_local=plan.target_local, endpoints=tuple(drifted),
-        unattributed=tuple(unattributed), checked=checked,
+        unattributed=tuple(unattributed), checked=checked, unmanaged=tuple(outside),
     )
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.diff import applied_marks
-from reconciler.diff.explain import explain
+from reconciler.diff.explain import explain, unmanaged
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, TagWrite
 from reconciler.model.vocabulary import is_system_endpoint
@@ -45,8 +45,10 @@ def finish_action(
     if system is not None:
         return system
     if not action.changes and action.action != "create":
-        # Up to date: nothing to write, classify or explain (keeps a large plan cheap).
-        return action
+        # Up to date: nothing to write, classify or explain (keeps a large plan cheap), but
+        # settings switched on in the workspace outside what the manifest manages are said.
+        found = unmanaged(endpoint, live) if live is not None else []
+        return action.model_copy(update={"explanations": found}) if found else action
     marks = applied_marks.manifest_marks(endpoint)
     mark = applied_marks.format_marks(marks)
     if action.action in ("create", "recreate"):

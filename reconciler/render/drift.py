@@ -22,13 +22,41 @@ def _target(report: DriftReport) -> str:
     return f"target {report.target_name}" + (f" ({where})" if where else "")
 
 
+UNMANAGED_HEADING = ("Changed outside the repository, not managed by the manifest; apply "
+                     "leaves it:")
+
+
 def _summary(report: DriftReport) -> str:
     fields = sum(len(e.fields) for e in report.endpoints)
     if not report.has_drift:
-        return (f"No drift: none of {report.checked} endpoint(s) was changed outside the "
+        text = (f"No drift in what the manifests manage: none of {report.checked} "
+                "endpoint(s) was changed there outside the repository."
+                if report.has_unmanaged else
+                f"No drift: none of {report.checked} endpoint(s) was changed outside the "
                 "repository.")
-    return (f"Drift: {fields} field(s) on {len(report.endpoints)} of {report.checked} "
-            "endpoint(s) changed outside the repository; `reconciler apply` puts them back.")
+    else:
+        text = (f"Drift: {fields} field(s) on {len(report.endpoints)} of {report.checked} "
+                "endpoint(s) changed outside the repository; `reconciler apply` puts them "
+                "back.")
+    if report.has_unmanaged:
+        count = sum(len(e.fields) for e in report.unmanaged)
+        text += (f" {count} setting(s) on {len(report.unmanaged)} endpoint(s) not managed by "
+                 "the manifests were changed outside the repository (listed; apply leaves "
+                 "them; write them into the manifest to manage them).")
+    return text
+
+
+def _unmanaged_lines(report: DriftReport) -> list[str]:
+    if not report.has_unmanaged:
+        return []
+    out = [UNMANAGED_HEADING]
+    for endpoint in report.unmanaged:
+        where = f"  ({endpoint.source})" if endpoint.source else ""
+        out.append(f"~ {endpoint.name}{where}")
+        out.extend(f"    {f.path}: live {display_value(f.path, f.value)}"
+                   for f in endpoint.fields)
+    out.append("")
+    return out
 
 
 def _unattributed_note(report: DriftReport) -> str | None:
@@ -49,6 +77,7 @@ def render_drift_text(report: DriftReport) -> str:
                 else "(absent)"
             out.append(f"    {f.path}: live {live}, manifest {manifest}")
         out.append("")
+    out.extend(_unmanaged_lines(report))
     note = _unattributed_note(report)
     if note:
         out.extend([note, ""])
@@ -72,6 +101,14 @@ def render_drift_markdown(report: DriftReport) -> str:
                     else "(absent)"
                 out.append(f"| `{_cell(endpoint.name)}` | `{_cell(f.path)}` | "
                            f"`{_cell(live)}` | `{_cell(manifest)}` |")
+        out.append("")
+    if report.has_unmanaged:
+        out.extend([f"**{_cell(UNMANAGED_HEADING)}**", "", "| endpoint | field | live value |",
+                    "|---|---|---|"])
+        for unmanaged in report.unmanaged:
+            for x in unmanaged.fields:
+                out.append(f"| `{_cell(unmanaged.name)}` | `{_cell(x.path)}` | "
+                           f"`{_cell(display_value(x.path, x.value))}` |")
         out.append("")
     note = _unattributed_note(report)
     if note:
@@ -101,6 +138,11 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
             for e in report.endpoints
         ],
         "unattributed": list(report.unattributed),
+        "unmanaged": [
+            {"name": e.name, "source": e.source,
+             "fields": [{"path": x.path, "live": x.value, "note": x.note} for x in e.fields]}
+            for e in report.unmanaged
+        ],
     }
     masked: dict[str, Any] = redact_data(data)
     return masked
