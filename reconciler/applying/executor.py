@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
+from reconciler.applying.normalisation import record_normalised
 from reconciler.applying.report import ApplyReport, EndpointOutcome, FailureKind
 from reconciler.applying.verification import Written, needs_verifying, overwritten
 from reconciler.applying.waiting import (
@@ -248,6 +249,10 @@ class _Executor:
             if needs_wait:
                 await self._wait_ours(run)
             await self._verify(run)
+            if needs_wait and self.options.wait and run.action.action != "delete":
+                async with self.semaphore:
+                    run.notes.extend(await record_normalised(
+                        self.registry, run.action, self.plan.project))
             return
         raise EndpointFailure("conflict", "the endpoint kept changing under apply (updates by "
                               "someone else); run plan and apply again")

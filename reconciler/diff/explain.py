@@ -26,9 +26,11 @@ from reconciler.diff.desired import desired_body
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
 
-ExplanationKind = Literal["backend default", "write-only", "unmanaged"]
+ExplanationKind = Literal["backend default", "write-only", "unmanaged", "normalised"]
 WRITE_ONLY_NOTE = "GET never returns it: not comparable, a change in the workspace is not seen"
 DEFAULT_NOTE = "the server fills this value in by itself: the same as absent"
+NORMALISED_NOTE = ("the service keeps this value whatever is sent (recorded at the last "
+                   "apply); not planned again while the manifest is unchanged")
 UNMANAGED_NOTE = ("changed outside the repository, not managed by the manifest; apply "
                   "leaves it")
 # Blocks someone may switch on in the workspace behind a manifest that does not write them.

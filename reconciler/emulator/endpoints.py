@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.emulator import schemas, validation
@@ -208,6 +209,35 @@ def legacy_rate_limits(limits: list[Doc]) -> list[Doc]:
     for limit in out:
         limit.setdefault("key", "endpoint")
     return out
+
+
+def force_values(doc: Doc, rules: Mapping[str, Any]) -> None:
+    """The emulator's ``normalise`` knob: the service keeps these values whatever is sent.
+
+    ``rules`` maps a path inside the config (``served_entities[].scale_to_zero_enabled``;
+    ``[]`` is every element) to the value kept; it is set wherever the path's parent exists
+    in the config a write just stored (active or pending).
+    """
+    configs = [doc.get("config"), (doc.get("pending") or {}).get("config")]
+    for config in (c for c in configs if isinstance(c, dict)):
+        for path, value in rules.items():
+            _force(config, path.split("."), value)
+
+
+def _force(node: Any, parts: list[str], value: Any) -> None:
+    head, rest = parts[0], parts[1:]
+    if head.endswith("[]"):
+        items = node.get(head[:-2]) if isinstance(node, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if rest:
+                _force(item, rest, value)
+        return
+    if not isinstance(node, dict):
+        return
+    if not rest:
+        node[head] = copy.deepcopy(value)
+    elif head in node:
+        _force(node[head], rest, value)
 
 
 def _start_update(doc: Doc, config: Doc, now: int, ready_after: float, fail: bool) -> None:

@@ -96,6 +96,7 @@ class ApiHandlers:
                 body, endpoint_id=uuid.uuid4().hex, creator=self.settings.creator,
                 now=now_ms(), ready_after=self.settings.ready_after, salt=self.store.salt,
                 fail=txn.take_fail_next_update(name))
+            endpoints.force_values(doc, self.settings.normalise)
             txn.put(doc)
             txn.put_acl(doc["id"], identity.creator_acl(doc["creator"]))
             return doc
@@ -132,6 +133,7 @@ class ApiHandlers:
                 self._existing(txn, name), body, now=now_ms(),
                 ready_after=self.settings.ready_after, salt=self.store.salt,
                 fail=txn.take_fail_next_update(name))
+            endpoints.force_values(doc, self.settings.normalise)
             txn.put(doc)
             return doc
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CREATOR = "emulator@localhost"
 
@@ -32,6 +34,10 @@ class EmulatorSettings:
     retry_after_seconds: int = 1
     creator: str = DEFAULT_CREATOR
     enforce_unity_gateway: bool = False  # see unity_enforcement
+    # Fields the service normalises: config path (``[]`` for every element) -> the value it
+    # keeps whatever is sent, e.g. {"served_entities[].scale_to_zero_enabled": False}, as
+    # some foundation-model endpoints do (docs/emulator.md). Applied to every config write.
+    normalise: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Knobs come from the command line and tests; refuse nonsense early and plainly.

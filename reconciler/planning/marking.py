@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.diff import applied_marks
-from reconciler.diff.explain import explain, unmanaged
+from reconciler.diff import applied_marks, normalised
+from reconciler.diff.explain import NORMALISED_NOTE, Explanation, explain, unmanaged
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, TagWrite
 from reconciler.model.vocabulary import is_system_endpoint
@@ -44,6 +44,8 @@ def finish_action(
     system = _system_guard(action, live)
     if system is not None:
         return system
+    if action.action == "update" and live is not None:
+        action = _without_normalised(action, endpoint, live)
     if not action.changes and action.action != "create":
         # Up to date: nothing to write, classify or explain (keeps a large plan cheap), but
         # settings switched on in the workspace outside what the manifest manages are said.
@@ -74,6 +76,27 @@ MISSING_SYSTEM_ENDPOINT = "Databricks-provided endpoint not found in this worksp
 def missing_system_endpoints(actions: list[EndpointAction]) -> list[str]:
     """Names of ``databricks-*`` manifests whose endpoint the workspace does not have."""
     return [a.name for a in actions if a.blocked and a.reason.startswith(MISSING_SYSTEM_ENDPOINT)]
+
+
+def _without_normalised(
+    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any]
+) -> EndpointAction:
+    """Drop config changes the service is recorded to normalise (reconciler.diff.normalised)."""
+    config = [c for c in action.changes if c.facet == "config"]
+    if not config or not normalised.is_recorded(live, normalised.config_mark(endpoint), config):
+        return action
+    notes = [Explanation(path=c.path, kind="normalised", value=c.old, note=NORMALISED_NOTE)
+             for c in config]
+    changes = [c for c in action.changes if c.facet != "config"]
+    update: dict[str, Any] = {
+        "changes": changes,
+        "facets": [f for f in action.facets if f != "config"],
+        "requests": [r for r in action.requests if r.facet != "config"],
+        "explanations": [*action.explanations, *notes],
+    }
+    if not changes:
+        update.update(action="no-op", reason="up to date", requests=[], facets=[])
+    return action.model_copy(update=update)
 
 
 def _system_guard(

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from support.cli import run_cli as run
-
 from drift.harness import API, behind_our_back, write_project
+from support.cli import run_cli as run
 
 
 @pytest.fixture
