@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.applying.waiting import is_updating
 from reconciler.diff import normalised
 from reconciler.diff.normalise import key_tags
+from reconciler.model.steps import UpdateConfigStep
 from reconciler.planning.plan import EndpointAction
 from reconciler.registry import RegistryClient
 
@@ -29,15 +30,9 @@ def sent_config(action: EndpointAction) -> dict[str, Any] | None:
     apply. A value the service normalises at create shows in the next plan once, and the
     config update that plan sends records it.
     """
-    for request in action.requests:
-        path = request.path.rstrip("/")
-        if request.body is None:
-            continue
-        if request.method == "PUT" and path.endswith("/config") and "/pt/" not in path:
-            return dict(request.body)
-        if request.method == "PUT" and path.endswith("/config"):
-            config = request.body.get("config")
-            return dict(config) if isinstance(config, dict) else None
+    for step in action.steps:
+        if isinstance(step, UpdateConfigStep):
+            return dict(step.body)
     return None
 
 

@@ -91,11 +91,11 @@ def _without_normalised(
     update: dict[str, Any] = {
         "changes": changes,
         "facets": [f for f in action.facets if f != "config"],
-        "requests": [r for r in action.requests if r.facet != "config"],
+        "steps": [s for s in action.steps if s.facet != "config"],
         "explanations": [*action.explanations, *notes],
     }
     if not changes:
-        update.update(action="no-op", reason="up to date", requests=[], facets=[])
+        update.update(action="no-op", reason="up to date", steps=[], facets=[])
     return action.model_copy(update=update)
 
 

@@ -31,7 +31,7 @@ def test_config_name_and_served_model_concurrency_validate_apply_and_converge(
     result = asyncio.run(converge(tmp_path, root))
     assert result.report.ok, [o.error for o in result.report.failed]
     assert result.changed_after() == {}
-    (create,) = [r for a in result.first.actions for r in a.requests]
+    (create,) = [s for a in result.first.actions for s in a.steps]
     assert create.body["config"]["name"] == "sdk-style"
     model = create.body["config"]["served_models"][0]
     assert (model["min_provisioned_concurrency"], model["max_provisioned_concurrency"]) == (4, 8)
