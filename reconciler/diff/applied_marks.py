@@ -42,13 +42,13 @@ from reconciler.model.vocabulary import APPLIED_TAG as APPLIED_TAG
 
 # One letter per facet in the tag value; the order is the order written.
 MARK_KEYS: dict[Facet, str] = {
-    "config": "c", "ai_gateway": "g", "tags": "t", "notifications": "n",
+    "config": "c", "ai_gateway": "g", "tags": "t", "notifications": "n", "telemetry": "m",
 }
 _FACET_OF_KEY = {letter: facet for facet, letter in MARK_KEYS.items()}
 # Where each facet lives in the minimal form.
 _FORM_KEY: dict[Facet, str] = {
     "config": "config", "ai_gateway": "ai_gateway", "tags": "tags",
-    "notifications": "email_notifications",
+    "notifications": "email_notifications", "telemetry": "telemetry_config",
 }
 HASH_LENGTH = 8
 

@@ -36,12 +36,14 @@ _FACET_OF: dict[str, Facet] = {
     "ai_gateway": "ai_gateway",
     "tags": "tags",
     "email_notifications": "notifications",
+    "telemetry_config": "telemetry",
 }
 _IMPACT_OF: dict[Facet, Impact] = {
     "config": "rolling",
     "ai_gateway": "in-place",
     "tags": "in-place",
     "notifications": "in-place",
+    "telemetry": "in-place",
 }
 KIND_CHANGE_NOTE = "external and non-external entities cannot be swapped in place"
 

@@ -94,6 +94,12 @@ def gateway_body(
     return body
 
 
+def telemetry_body(endpoint: ServingEndpoint) -> dict[str, Any]:
+    """The ``PATCH .../telemetry-config`` body: the whole telemetry block."""
+    telemetry = endpoint.telemetry_config
+    return {"telemetry_config": telemetry.to_wire()} if telemetry else {}
+
+
 def notifications_body(endpoint: ServingEndpoint) -> dict[str, Any]:
     notifications = endpoint.email_notifications
     return {"email_notifications": notifications.to_wire() if notifications else {}}

@@ -36,7 +36,7 @@ UNMANAGED_NOTE = ("changed outside the repository, not managed by the manifest; 
 # Blocks someone may switch on in the workspace behind a manifest that does not write them.
 # ``config`` is not among them: a manifest without it (a Databricks-provided endpoint)
 # leaves the whole config to the service.
-UNMANAGED_BLOCKS = ("ai_gateway", "email_notifications")
+UNMANAGED_BLOCKS = ("ai_gateway", "email_notifications", "telemetry_config")
 
 
 class Explanation(PlanModel):

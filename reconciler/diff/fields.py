@@ -74,7 +74,8 @@ FIELD_RULES: tuple[FieldRule, ...] = (
             "config.config_version", "config.start_time", "pending_config", "task",
             "endpoint_url", "permission_level", "data_plane_info", "endpoint_type",
             "creator_display_name", "creator_kind", "effective_budget_policy_id",
-            "usage_policy_id", "telemetry_config", "uc_system_metrics_export_state",
+            "usage_policy_id", "uc_system_metrics_export_state",
+            "telemetry_config.inference_table_config.name",
             f"{_E}.state", f"{_E}.creator", f"{_E}.creation_timestamp",
             f"{_E}.foundation_model", f"{_M}.state", f"{_M}.creator",
             f"{_M}.creation_timestamp", "config.auto_capture_config.state",
@@ -88,6 +89,8 @@ FIELD_RULES: tuple[FieldRule, ...] = (
         FieldRule(f"{_M}.{f}", FieldClass.WRITE_ONLY, "ServedModelOutput has no such member")
         for f in ("min_provisioned_throughput", "max_provisioned_throughput")
     ),
+    FieldRule("telemetry_config.table_names", FieldClass.WRITE_ONLY,
+              "input only: GET does not return the table names (the CLI ignores them on read)"),
     FieldRule("config.name", FieldClass.WRITE_ONLY,
               "the SDK's copy of the endpoint name; GET has no config.name"),
     FieldRule("budget_policy_id", FieldClass.WRITE_ONLY,

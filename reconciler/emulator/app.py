@@ -41,6 +41,7 @@ def _routes(h: ApiHandlers, permission_routes: list[Route]) -> list[Route]:
         Route(BASE + "/{name}/ai-gateway", h.put_ai_gateway, methods=["PUT"]),
         Route(BASE + "/{name}/tags", h.patch_tags, methods=["PATCH"]),
         Route(BASE + "/{name}/notifications", h.patch_notifications, methods=["PATCH"]),
+        Route(BASE + "/{name}/telemetry-config", h.patch_telemetry_config, methods=["PATCH"]),
         *permission_routes,
         Route("/serving-endpoints/chat/completions", h.openai_route, methods=["POST"]),
         Route("/serving-endpoints/completions", h.openai_route, methods=["POST"]),

@@ -192,6 +192,9 @@ def new_endpoint(body: Doc, *, endpoint_id: str, creator: str, now: int, ready_a
     if body.get("email_notifications") is not None:
         doc["email_notifications"] = prune(schemas.EMAIL_NOTIFICATIONS,
                                            body["email_notifications"])
+    telemetry = stored_telemetry(body.get("telemetry_config"))
+    if telemetry:
+        doc["telemetry_config"] = telemetry
     # Write-only: accepted and kept, never echoed by GET.
     if body.get("budget_policy_id"):
         doc["budget_policy_id"] = body["budget_policy_id"]
@@ -209,6 +212,21 @@ def legacy_rate_limits(limits: list[Doc]) -> list[Doc]:
     for limit in out:
         limit.setdefault("key", "endpoint")
     return out
+
+
+def stored_telemetry(telemetry: Doc | None) -> Doc | None:
+    """Telemetry as GET shows it: the table names are input only (the CLI ignores them on
+    read) and the inference-table name is the service's, so neither is echoed."""
+    if not telemetry:
+        return None
+    out = prune(schemas.TELEMETRY_CONFIG, copy.deepcopy(telemetry))
+    out.pop("table_names", None)
+    table = out.get("inference_table_config")
+    if isinstance(table, dict):
+        table.pop("name", None)
+        if not table:
+            out.pop("inference_table_config")
+    return out or None
 
 
 def force_values(doc: Doc, rules: Mapping[str, Any]) -> None:

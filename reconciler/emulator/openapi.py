@@ -49,6 +49,7 @@ ENDPOINT_DETAILED: Schema = {
         "permission_level": {"type": "string", "enum": ["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"]},
         "route_optimized": {"type": "boolean"},
         "email_notifications": schemas.EMAIL_NOTIFICATIONS,
+        "telemetry_config": schemas.TELEMETRY_CONFIG,
     },
     "required": ["name", "id", "creator", "creation_timestamp", "last_updated_timestamp",
                  "state", "permission_level", "route_optimized", "description"],
@@ -155,6 +156,8 @@ def document() -> dict[str, Any]:
             "patchNotifications", {"type": "object", "properties": {"name": {"type": "string"}},
                                    "required": ["name"]},
             schemas.PATCH_NOTIFICATIONS, (400, 404), named)},
+        base + "/{name}/telemetry-config": {"patch": _op(
+            "patchTelemetryConfig", ref, schemas.PATCH_TELEMETRY, (400, 404), named)},
         perms: {
             "get": _op("getPermissions", PERMISSIONS, errors=(404,), params=by_id),
             "put": _op("setPermissions", PERMISSIONS, schemas.PERMISSIONS_REQUEST, (400, 404),

@@ -204,6 +204,24 @@ class ApiHandlers:
             answer["email_notifications"] = notifications
         return json_response(answer)
 
+    async def patch_telemetry_config(self, request: Request) -> Response:
+        """``PATCH .../telemetry-config``: replaces the telemetry; an omitted one removes it
+        (SDK 0.162 ``patch_telemetry_config`` docstring). Answers the endpoint."""
+        name = request.path_params["name"]
+        body = await read_body(request)
+        validation.check_body(schemas.PATCH_TELEMETRY, body)
+        telemetry = endpoints.stored_telemetry(body.get("telemetry_config"))
+
+        def work(txn: WriteTxn) -> Doc:
+            doc = self._existing(txn, name)
+            doc.pop("telemetry_config", None)
+            if telemetry:
+                doc["telemetry_config"] = telemetry
+            txn.put(doc)
+            return doc
+
+        return json_response(views.detailed(await self.store.write(work)))
+
     # --- queries ---------------------------------------------------------------------------
     async def invocations(self, request: Request) -> Response:
         body = await read_body(request)

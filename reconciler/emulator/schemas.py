@@ -215,6 +215,23 @@ EMAIL_NOTIFICATIONS = _obj(
     {"on_update_success": _arr(_str()), "on_update_failure": _arr(_str())}
 )
 
+TELEMETRY_FEATURES = [
+    "TELEMETRY_FEATURE_INFERENCE_TABLE", "TELEMETRY_FEATURE_LOGS", "TELEMETRY_FEATURE_METRICS",
+    "TELEMETRY_FEATURE_TRACES",
+]
+TELEMETRY_CONFIG = _obj(
+    {
+        "telemetry_profile_id": _str(),
+        "table_names": _obj(_strings("logs_table", "metrics_table", "traces_table",
+                                     "annotations_table")),
+        "enabled_telemetry_features": _arr(_str(enum=TELEMETRY_FEATURES)),
+        "inference_table_config": _obj(
+            {"name": _str(), "sampling_fraction": {"type": "number", "minimum": 0,
+                                                   "maximum": 1}}),
+    }
+)
+PATCH_TELEMETRY = _obj({"telemetry_config": TELEMETRY_CONFIG})
+
 # Names: alphanumerics, dashes and underscores; the 64 limit is the emulator's choice.
 ENDPOINT_NAME = _str(minLength=1, maxLength=64, pattern="^[A-Za-z0-9_-]+$")
 
@@ -229,6 +246,7 @@ CREATE_ENDPOINT = _obj(
         "budget_policy_id": _str(),
         "description": _str(),
         "email_notifications": EMAIL_NOTIFICATIONS,
+        "telemetry_config": TELEMETRY_CONFIG,
     },
     required=("name",),
 )

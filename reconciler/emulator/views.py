@@ -72,6 +72,8 @@ def detailed(doc: Doc) -> Doc:
         view["ai_gateway"] = copy.deepcopy(doc["ai_gateway"])
     if doc.get("email_notifications"):
         view["email_notifications"] = copy.deepcopy(doc["email_notifications"])
+    if doc.get("telemetry_config"):
+        view["telemetry_config"] = copy.deepcopy(doc["telemetry_config"])
     if doc["route_optimized"]:
         url = f"https://{doc['id']}.serving.emulator.local/serving-endpoints/{doc['name']}"
         view["endpoint_url"] = url + "/invocations"

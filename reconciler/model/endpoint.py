@@ -119,6 +119,37 @@ class EmailNotifications(ManifestModel):
     on_update_failure: list[str] | None = None
 
 
+TelemetryFeature = Literal[
+    "TELEMETRY_FEATURE_INFERENCE_TABLE",
+    "TELEMETRY_FEATURE_LOGS",
+    "TELEMETRY_FEATURE_METRICS",
+    "TELEMETRY_FEATURE_TRACES",
+]
+
+
+class TelemetryTableNames(ManifestModel):
+    """Unity Catalog tables (``catalog.schema.table``) the endpoint's telemetry goes to."""
+
+    logs_table: str | None = None
+    metrics_table: str | None = None
+    traces_table: str | None = None
+    annotations_table: str | None = None
+
+
+class TelemetryInferenceTableConfig(ManifestModel):
+    name: str | None = None  # output: the table the service made
+    sampling_fraction: float | None = None
+
+
+class TelemetryConfig(ManifestModel):
+    """Endpoint telemetry (Beta): ``PATCH .../telemetry-config`` after create."""
+
+    telemetry_profile_id: str | None = None
+    table_names: TelemetryTableNames | None = None
+    enabled_telemetry_features: list[TelemetryFeature] | None = None
+    inference_table_config: TelemetryInferenceTableConfig | None = None
+
+
 class ServingEndpoint(ManifestModel):
     """One serving endpoint as the user declares it."""
 
@@ -132,6 +163,7 @@ class ServingEndpoint(ManifestModel):
     route_optimized: Bool | None = None
     budget_policy_id: str | None = None
     email_notifications: EmailNotifications | None = None
+    telemetry_config: TelemetryConfig | None = None
     # Grants (model/permissions.py): their own API, never part of the create body.
     permissions: list[PermissionEntry] | None = None
 

@@ -27,10 +27,12 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 StepOp = Literal[
-    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications", "delete",
+    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
+    "patch_telemetry_config", "delete",
 ]
 STEP_OPS: tuple[StepOp, ...] = (
-    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications", "delete",
+    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
+    "patch_telemetry_config", "delete",
 )
 
 
@@ -104,6 +106,14 @@ class PatchNotificationsStep(_Step):
     body: dict[str, Any]
 
 
+class PatchTelemetryConfigStep(_Step):
+    """Set the endpoint's telemetry (``{"telemetry_config": {...}}``; omitted = remove)."""
+
+    op: Literal["patch_telemetry_config"] = "patch_telemetry_config"
+    facet: Literal["telemetry"] = "telemetry"
+    body: dict[str, Any]
+
+
 class DeleteStep(_Step):
     """Delete the endpoint (prune, or the first half of a recreate)."""
 
@@ -113,7 +123,7 @@ class DeleteStep(_Step):
 
 PlanStep: TypeAlias = Annotated[
     CreateStep | UpdateConfigStep | PutAiGatewayStep | PatchTagsStep | PatchNotificationsStep
-    | DeleteStep,
+    | PatchTelemetryConfigStep | DeleteStep,
     Field(discriminator="op"),
 ]
 """One write of the plan; ``op`` tells which."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-Facet = Literal["config", "ai_gateway", "tags", "notifications"]
-# The order apply writes facets in, and the order renderers list them.
-FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "tags", "notifications")
+Facet = Literal["config", "ai_gateway", "tags", "notifications", "telemetry"]
+# The order apply writes facets in, and the order renderers list them. Telemetry goes before
+# tags, so the tags patch carrying the applied marks follows it.
+FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "telemetry", "tags", "notifications")
 
 # Endpoints Databricks provides (pay-per-token foundation models): adopt-only, never created
 # or deleted, only their AI Gateway settings and tags are managed.

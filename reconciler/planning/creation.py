@@ -22,6 +22,7 @@ _FACET_OF: dict[str, Facet] = {
     "ai_gateway": "ai_gateway",
     "tags": "tags",
     "email_notifications": "notifications",
+    "telemetry_config": "telemetry",
 }
 
 

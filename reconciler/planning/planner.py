@@ -37,6 +37,7 @@ from reconciler.model.steps import (
     DeleteStep,
     PatchNotificationsStep,
     PatchTagsStep,
+    PatchTelemetryConfigStep,
     PlanStep,
     PutAiGatewayStep,
     UpdateConfigStep,
@@ -302,6 +303,9 @@ def _update_steps(
             case "notifications":
                 steps.append(PatchNotificationsStep(
                     endpoint=name, body=desired_bodies.notifications_body(endpoint)))
+            case "telemetry":
+                steps.append(PatchTelemetryConfigStep(
+                    endpoint=name, body=desired_bodies.telemetry_body(endpoint)))
             case _:
                 assert_never(facet)
     return steps

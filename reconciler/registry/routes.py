@@ -17,6 +17,7 @@ from reconciler.model.steps import (
     DeleteStep,
     PatchNotificationsStep,
     PatchTagsStep,
+    PatchTelemetryConfigStep,
     PlanStep,
     PutAiGatewayStep,
     UpdateConfigStep,
@@ -45,6 +46,8 @@ def route(step: PlanStep) -> tuple[HttpMethod, str]:
             return "PATCH", endpoint_path(step.endpoint, "/tags")
         case PatchNotificationsStep():
             return "PATCH", endpoint_path(step.endpoint, "/notifications")
+        case PatchTelemetryConfigStep():
+            return "PATCH", endpoint_path(step.endpoint, "/telemetry-config")
         case DeleteStep():
             return "DELETE", endpoint_path(step.endpoint)
         case _:

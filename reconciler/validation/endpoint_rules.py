@@ -345,7 +345,8 @@ def _check_route_optimized(ep: ServingEndpoint, _ctx: ValidationContext) -> Iter
 
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
 # Fields of a manifest that would need creating, recreating or reconfiguring the endpoint.
-_NOT_ADOPTABLE = ("config", "description", "route_optimized", "email_notifications")
+_NOT_ADOPTABLE = ("config", "description", "route_optimized", "email_notifications",
+                  "telemetry_config")
 
 
 def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
