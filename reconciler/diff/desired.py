@@ -68,6 +68,43 @@ def desired_body(endpoint: ServingEndpoint, project: str) -> dict[str, Any]:
     return body
 
 
+# PtServedModel's fields (SDK 0.162): an entity with only these, and provisioned_model_units.
+PT_ENTITY_FIELDS = frozenset(
+    {"name", "entity_name", "entity_version", "provisioned_model_units", "burst_scaling_enabled"})
+# Members of the classic create body that POST .../pt does not take.
+NOT_IN_PT_CREATE = ("description", "route_optimized", "telemetry_config", "rate_limits")
+
+
+def uses_pt_route(endpoint: ServingEndpoint) -> bool:
+    """True when the manifest is a provisioned-throughput endpoint the PT routes can write:
+    served entities only (no legacy served models, no auto-capture tables), each with
+    ``provisioned_model_units`` and nothing outside PtServedModel, and no member the PT
+    create lacks (``description``, ``route_optimized``, ``telemetry_config``)."""
+    config = endpoint.config
+    if config is None or not config.served_entities or config.served_models:
+        return False
+    if config.auto_capture_config is not None:
+        return False
+    if any(getattr(endpoint, f) is not None for f in NOT_IN_PT_CREATE if f != "rate_limits"):
+        return False
+    for entity in config.served_entities:
+        wire = entity.to_wire()
+        if entity.provisioned_model_units is None or not entity.entity_name:
+            return False
+        if set(wire) - PT_ENTITY_FIELDS:
+            return False
+    return True
+
+
+def pt_create_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A classic create body (``desired_body``) as ``POST .../pt`` takes it."""
+    out = {k: v for k, v in body.items() if k not in NOT_IN_PT_CREATE}
+    config = dict(out.get("config") or {})
+    config.pop("name", None)
+    out["config"] = config
+    return out
+
+
 def config_body(endpoint: ServingEndpoint) -> dict[str, Any]:
     """The ``PUT .../config`` body: the whole desired config (PUT replaces it)."""
     config = endpoint.to_wire().get("config") or {}

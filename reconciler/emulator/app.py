@@ -33,6 +33,8 @@ def _routes(h: ApiHandlers, permission_routes: list[Route]) -> list[Route]:
         Route(BASE, h.list_endpoints, methods=["GET"]),
         Route(BASE + "/", h.list_endpoints, methods=["GET"]),
         Route(BASE, h.create, methods=["POST"]),
+        Route(BASE + "/pt", h.create_pt, methods=["POST"]),
+        Route(BASE + "/pt/{name}/config", h.update_pt_config, methods=["PUT"]),
         Route(BASE + "/", h.create, methods=["POST"]),
         Route(BASE + "/{name}", h.get, methods=["GET"]),
         Route(BASE + "/{name}", h.delete, methods=["DELETE"]),

@@ -139,6 +139,11 @@ def document() -> dict[str, Any]:
                 "type": "array", "items": ENDPOINT_SUMMARY}}}, errors=()),
             "post": _op("create", ref, schemas.CREATE_ENDPOINT, errors=(400, 409)),
         },
+        base + "/pt": {"post": _op(
+            "createProvisionedThroughputEndpoint", ref, schemas.PT_CREATE, errors=(400, 409))},
+        base + "/pt/{name}/config": {"put": _op(
+            "updateProvisionedThroughputEndpointConfig", ref, schemas.PT_UPDATE,
+            (400, 404, 409), named)},
         base + "/{name}": {
             "get": _op("get", ref, errors=(404,), params=named),
             "delete": _op("delete", {"type": "object"}, errors=(404,), params=named),

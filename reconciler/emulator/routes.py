@@ -87,7 +87,25 @@ class ApiHandlers:
         body = await read_body(request)
         validation.check_create(body)
         unity_enforcement.check_write(self.store, self.settings, body.get("config"))
+        return await self._create(body)
 
+    async def create_pt(self, request: Request) -> Response:
+        """``POST .../serving-endpoints/pt`` (SDK ``create_provisioned_throughput_endpoint``):
+        the same endpoint as a classic create of the PT body."""
+        body = await read_body(request)
+        validation.check_pt_create(body)
+        unity_enforcement.check_write(self.store, self.settings, body.get("config"))
+        return await self._create(body)
+
+    async def update_pt_config(self, request: Request) -> Response:
+        """``PUT .../pt/{name}/config``: ``{"config": PtEndpointCoreConfig}``."""
+        body = await read_body(request)
+        validation.check_body(schemas.PT_UPDATE, body)
+        validation.check_pt_config(body["config"], "config")
+        unity_enforcement.check_write(self.store, self.settings, body["config"])
+        return await self._update_config(request.path_params["name"], body["config"])
+
+    async def _create(self, body: Doc) -> Response:
         def work(txn: WriteTxn) -> Doc:
             name = body["name"]
             if txn.get(name) is not None:
@@ -122,11 +140,12 @@ class ApiHandlers:
         return json_response({})
 
     async def update_config(self, request: Request) -> Response:
-        name = request.path_params["name"]
         body = await read_body(request)
         validation.check_body(schemas.CORE_CONFIG, body)
         unity_enforcement.check_write(self.store, self.settings, body)
+        return await self._update_config(request.path_params["name"], body)
 
+    async def _update_config(self, name: str, body: Doc) -> Response:
         def work(txn: WriteTxn) -> Doc:
             # A refused update rolls back, so an armed failure waits for the next real one.
             doc = endpoints.update_config(

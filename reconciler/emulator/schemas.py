@@ -251,6 +251,34 @@ CREATE_ENDPOINT = _obj(
     required=("name",),
 )
 
+# Provisioned throughput (SDK 0.162 PtServedModel, PtEndpointCoreConfig, the /pt routes).
+PT_SERVED_ENTITY = _obj(
+    {
+        "name": _str(),
+        "entity_name": _str(),
+        "entity_version": _str(),
+        "provisioned_model_units": _int(1),
+        "burst_scaling_enabled": _bool(),
+    },
+    required=("entity_name", "provisioned_model_units"),
+)
+PT_CONFIG = _obj(
+    {"served_entities": _arr(PT_SERVED_ENTITY), "traffic_config": _obj({"routes": _arr(ROUTE)})},
+    required=("served_entities",),
+)
+PT_CREATE = _obj(
+    {
+        "name": ENDPOINT_NAME,
+        "config": PT_CONFIG,
+        "ai_gateway": AI_GATEWAY,
+        "budget_policy_id": _str(),
+        "email_notifications": EMAIL_NOTIFICATIONS,
+        "tags": _arr(TAG),
+    },
+    required=("name", "config"),
+)
+PT_UPDATE = _obj({"config": PT_CONFIG}, required=("config",))
+
 PATCH_TAGS = _obj({"add_tags": _arr(TAG), "delete_tags": _arr(_str())})
 PUT_RATE_LIMITS = _obj({"rate_limits": _arr(LEGACY_RATE_LIMIT)})
 PATCH_NOTIFICATIONS = _obj({"email_notifications": EMAIL_NOTIFICATIONS})

@@ -69,6 +69,26 @@ def check_create(body: dict[str, Any]) -> None:
         raise invalid("Route optimization is not supported for endpoints with external models.")
 
 
+def check_pt_create(body: dict[str, Any]) -> None:
+    """A ``POST .../pt`` body: the PT shape, then everything a create checks."""
+    if isinstance(body.get("name"), str):
+        check_name(body["name"])
+    check_body(schemas.PT_CREATE, body)
+    check_pt_config(body["config"], "config")
+    check_create(body)
+
+
+def check_pt_config(config: dict[str, Any], path: str) -> None:
+    """Only PtServedModel fields: a member the PT routes do not take is refused, not dropped
+    (a workload size there is a classic endpoint written to the wrong route)."""
+    for index, entity in enumerate(config.get("served_entities") or []):
+        extra = sorted(set(entity) - set(schemas.PT_SERVED_ENTITY["properties"]))
+        if extra:
+            raise invalid(f"{path}.served_entities[{index}].{extra[0]}: not a field of a "
+                          "provisioned-throughput served entity.")
+    check_config(config, path)
+
+
 def check_config(config: dict[str, Any], path: str) -> None:
     """A core config (create's ``config`` or the body of ``PUT .../config``)."""
     entities = config.get("served_entities") or []

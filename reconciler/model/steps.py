@@ -49,12 +49,19 @@ class _Step(BaseModel):
         return body
 
 
+# Which write route a create or config update takes: the classic one, or the
+# provisioned-throughput one (``POST .../serving-endpoints/pt``, ``PUT .../pt/{name}/config``)
+# that the SDK and Terraform use for PT endpoints (docs/apply.md "Provisioned throughput").
+WriteRoute = Literal["classic", "provisioned_throughput"]
+
+
 class CreateStep(_Step):
     """Create the endpoint; the body is the full create request (every facet, our tags)."""
 
     op: Literal["create"] = "create"
     facet: Literal["endpoint"] = "endpoint"
     body: dict[str, Any]
+    route: WriteRoute = "classic"
 
 
 class UpdateConfigStep(_Step):
@@ -62,7 +69,12 @@ class UpdateConfigStep(_Step):
 
     op: Literal["update_config"] = "update_config"
     facet: Literal["config"] = "config"
-    body: dict[str, Any]
+    body: dict[str, Any]  # the config (the classic PUT body)
+    route: WriteRoute = "classic"
+
+    def wire_body(self) -> dict[str, Any]:
+        # The PT route wraps the config: {"config": PtEndpointCoreConfig}.
+        return {"config": self.body} if self.route == "provisioned_throughput" else self.body
 
 
 class PutAiGatewayStep(_Step):

@@ -175,6 +175,9 @@ def _create_step(endpoint: ServingEndpoint, project: str) -> CreateStep:
         # The digest of the keys sent, computed by apply from the values it resolves.
         body["tags"].append({"key": SECRETS_TAG,
                              "value": secret_digest.digest_marker(plaintext)})
+    if desired_bodies.uses_pt_route(endpoint):
+        return CreateStep(endpoint=endpoint.name, body=desired_bodies.pt_create_body(body),
+                          route="provisioned_throughput")
     return CreateStep(endpoint=endpoint.name, body=body)
 
 
@@ -291,7 +294,9 @@ def _update_steps(
     for facet in facets:
         match facet:
             case "config":
-                steps.append(UpdateConfigStep(endpoint=name,
+                route = ("provisioned_throughput" if desired_bodies.uses_pt_route(endpoint)
+                         else "classic")
+                steps.append(UpdateConfigStep(endpoint=name, route=route,
                                               body=desired_bodies.config_body(endpoint)))
             case "ai_gateway":
                 steps.extend(_gateway_steps(endpoint, diff, live))

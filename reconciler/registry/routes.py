@@ -37,7 +37,9 @@ def route(step: PlanStep) -> tuple[HttpMethod, str]:
     """``(method, path)`` of the request that performs ``step``."""
     match step:
         case CreateStep():
-            return "POST", API
+            return "POST", API + ("/pt" if step.route == "provisioned_throughput" else "")
+        case UpdateConfigStep() if step.route == "provisioned_throughput":
+            return "PUT", f"{API}/pt/{endpoint_path(step.endpoint)[len(API) + 1:]}/config"
         case UpdateConfigStep():
             return "PUT", endpoint_path(step.endpoint, "/config")
         case PutAiGatewayStep():

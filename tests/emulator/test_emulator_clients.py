@@ -249,3 +249,26 @@ def test_sdk_retries_through_injected_faults(
     assert [e.name for e in w.serving_endpoints.list()] == ["flaky"]
     faults = [json.loads(line).get("fault") for line in log.read_text().splitlines()]
     assert {"429", "503"} & set(faults)  # the SDK did meet faults, and retried them
+
+
+def test_sdk_provisioned_throughput_and_telemetry_routes(sdk_env: EmulatorServer) -> None:
+    """The SDK's own PT and telemetry methods (issue 12 items 2 and 8) against the emulator."""
+    w = WorkspaceClient()
+    created = w.serving_endpoints.create_provisioned_throughput_endpoint_and_wait(
+        name="sdk-pt", config=serving.PtEndpointCoreConfig(served_entities=[
+            serving.PtServedModel(entity_name="system.ai.llama-4-maverick", entity_version="1",
+                                  provisioned_model_units=100, name="maverick")]))
+    assert created.config.served_entities[0].provisioned_model_units == 100
+    updated = w.serving_endpoints.update_provisioned_throughput_endpoint_config_and_wait(
+        name="sdk-pt", config=serving.PtEndpointCoreConfig(served_entities=[
+            serving.PtServedModel(entity_name="system.ai.llama-4-maverick", entity_version="1",
+                                  provisioned_model_units=200, name="maverick")]))
+    assert updated.config.served_entities[0].provisioned_model_units == 200
+    assert updated.config.config_version == 2
+    telemetry = w.serving_endpoints.patch_telemetry_config(
+        name="sdk-pt", telemetry_config=serving.TelemetryConfig(
+            telemetry_profile_id="tp-1",
+            enabled_telemetry_features=[serving.TelemetryFeature.TELEMETRY_FEATURE_TRACES]))
+    assert telemetry.telemetry_config.telemetry_profile_id == "tp-1"
+    removed = w.serving_endpoints.patch_telemetry_config(name="sdk-pt")
+    assert removed.telemetry_config is None
