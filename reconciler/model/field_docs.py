@@ -76,9 +76,12 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
         "email_notifications": "Who is emailed when a config update succeeds or fails.",
         "permissions": "Who may view, query and manage the endpoint: Permissions API "
                        "entries (one principal and a level each).",
+        "telemetry_config": "Endpoint telemetry (Beta): logs, traces, metrics and inference "
+                            "tables in Unity Catalog. Changed in place.",
     },
     "EndpointCoreConfig": {
-        "served_entities": "The models this endpoint serves (at most 10), matched by name.",
+        "name": "The endpoint name again, as the Python SDK writes it; must equal name.",
+        "served_entities": "The models this endpoint serves (at most 15), matched by name.",
         "served_models": "Legacy form of served_entities; use served_entities.",
         "traffic_config": "How requests are split between the served entities (default: all "
                           "to a single entity).",
@@ -88,10 +91,29 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
     "ServedModel": {
         **{k: v for k, v in _ENTITY.items() if k in (
             "name", "workload_size", "workload_type", "scale_to_zero_enabled",
+            "min_provisioned_concurrency", "max_provisioned_concurrency",
             "min_provisioned_throughput", "max_provisioned_throughput",
-            "provisioned_model_units", "environment_vars", "instance_profile_arn")},
+            "provisioned_model_units", "burst_scaling_enabled", "environment_vars",
+            "instance_profile_arn")},
         "model_name": "Registered model name (legacy form of entity_name).",
         "model_version": "Registered model version (legacy form of entity_version).",
+    },
+    "TelemetryConfig": {
+        "telemetry_profile_id": "A telemetry profile to use instead of table_names.",
+        "table_names": "Unity Catalog tables (catalog.schema.table) for each kind of "
+                       "telemetry (write-only: not read back).",
+        "enabled_telemetry_features": "Which telemetry to collect (empty: all).",
+        "inference_table_config": "Inference-table sampling.",
+    },
+    "TelemetryTableNames": {
+        "logs_table": "Table for logs.",
+        "metrics_table": "Table for metrics.",
+        "traces_table": "Table for traces.",
+        "annotations_table": "Table for annotations.",
+    },
+    "TelemetryInferenceTableConfig": {
+        "name": "The inference table's name (set by the service).",
+        "sampling_fraction": "Share of requests logged, 0.0 to 1.0.",
     },
     "FoundationModelRef": {
         "name": "Foundation model name (output only; accepted so exports round-trip).",
