@@ -198,6 +198,11 @@ def export_manifest(live_json: Mapping[str, Any]) -> tuple[dict[str, Any], list[
     else:
         form.pop("tags", None)
     form["name"] = name
+    budget = live_json.get("budget_policy_id")
+    if isinstance(budget, str) and budget:
+        # Kept when GET returns the requested policy. effective_budget_policy_id is not
+        # exported: it may be the workspace's default, which a manifest would then pin.
+        form["budget_policy_id"] = budget
     if name.startswith(SYSTEM_ENDPOINT_PREFIX):
         # Databricks provides these: only their gateway (rate limits) and tags are ours to
         # manage; a manifest with their config would be refused by validation.

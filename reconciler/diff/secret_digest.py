@@ -71,12 +71,19 @@ def plaintext_fields(body: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
+# Write-only settings a config PUT applies but GET never returns: in the digest too, so a
+# change to them is seen (and sent with the config) like a rotated key.
+WRITE_ONLY_SETTINGS = frozenset({"burst_scaling_enabled"})
+
+
 def _walk(node: Any, path: str, found: dict[str, str]) -> None:
     if not isinstance(node, Mapping):
         return
     for key, value in node.items():
         child = f"{path}.{key}" if path else str(key)
-        if isinstance(key, str) and key.endswith(PLAINTEXT_SUFFIX):
+        if key in WRITE_ONLY_SETTINGS and isinstance(value, bool) and path:
+            found[child] = "true" if value else "false"
+        elif isinstance(key, str) and key.endswith(PLAINTEXT_SUFFIX):
             if isinstance(value, str):
                 found[child] = value
         elif isinstance(value, Mapping):

@@ -72,6 +72,10 @@ def detailed(doc: Doc) -> Doc:
         view["ai_gateway"] = copy.deepcopy(doc["ai_gateway"])
     if doc.get("email_notifications"):
         view["email_notifications"] = copy.deepcopy(doc["email_notifications"])
+    if doc.get("budget_policy_id"):
+        # GET shows the policy in force, not the write-only request field (the Databricks
+        # CLI's bundle engine reads effective_budget_policy_id for that reason).
+        view["effective_budget_policy_id"] = doc["budget_policy_id"]
     if doc.get("telemetry_config"):
         view["telemetry_config"] = copy.deepcopy(doc["telemetry_config"])
     if doc["route_optimized"]:

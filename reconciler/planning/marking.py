@@ -46,6 +46,8 @@ def finish_action(
         return system
     if action.action == "update" and live is not None:
         action = _without_normalised(action, endpoint, live)
+    if live is not None and action.action in ("update", "no-op"):
+        action = _budget_warning(action, endpoint, live)
     if not action.changes and action.action != "create":
         # Up to date: nothing to write, classify or explain (keeps a large plan cheap), but
         # settings switched on in the workspace outside what the manifest manages are said.
@@ -76,6 +78,22 @@ MISSING_SYSTEM_ENDPOINT = "Databricks-provided endpoint not found in this worksp
 def missing_system_endpoints(actions: list[EndpointAction]) -> list[str]:
     """Names of ``databricks-*`` manifests whose endpoint the workspace does not have."""
     return [a.name for a in actions if a.blocked and a.reason.startswith(MISSING_SYSTEM_ENDPOINT)]
+
+
+def _budget_warning(
+    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any]
+) -> EndpointAction:
+    """``budget_policy_id`` has no update API (docs/diff.md): a manifest value other than the
+    live endpoint's policy is said in the reason, never planned as a change or a recreate."""
+    wanted = endpoint.budget_policy_id
+    held = live.get("budget_policy_id") or live.get("effective_budget_policy_id")
+    if not wanted or not isinstance(held, str) or not held or held == wanted:
+        return action
+    note = (f"budget_policy_id {wanted!r} is not the endpoint's policy {held!r}: no API "
+            "changes it after create; the endpoint keeps its policy until it is recreated "
+            "(delete it and apply, or with another recreate-only change and --allow-recreate)")
+    return action.model_copy(update={"reason": f"{action.reason}; {note}" if action.reason
+                                     else note})
 
 
 def _without_normalised(

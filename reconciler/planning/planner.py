@@ -196,7 +196,9 @@ def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDi
     why = ("rotated: differs from the value last applied" if item.secrets == "rotated"
            else f"not tracked yet (no {SECRETS_TAG} tag): sent again")
     if len(paths) > 1:
-        why += f" ({len(paths)} plaintext fields)"
+        kind = ("plaintext" if all(p.endswith(secret_digest.PLAINTEXT_SUFFIX) for p in paths)
+                else "write-only")
+        why += f" ({len(paths)} {kind} fields)"
     change = FieldChange(path=secret_digest.change_path(paths), old=MASK, new=MASK,
                          impact="rolling", facet="config", origin=why)
     changes = sorted(

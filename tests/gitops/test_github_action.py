@@ -101,13 +101,13 @@ def test_plan_comments_once_then_edits_and_apply_uses_the_reviewed_plan(
         # Planning fails: the comment says so, with the located error; the step fails.
         manifest = project / "endpoints" / "all.yaml"
         good = manifest.read_text()
-        manifest.write_text(good.replace("task: llm/v1/chat", "task: llm/v1/chatt", 1))
+        manifest.write_text(good.replace("provider: openai", "provider: openaii", 1))
         code, out, _ = run_action(tmp_path, fake, server, command="plan", project=project,
                                   event=pr_event, sha=MERGE_SHA, plan_file=plan_file)
         assert code == 1 and "::error title=reconciler plan::planning failed" in out
         failed = fake.ours(7, marker)[0]["body"]
         assert "### Planning failed for target t" in failed
-        assert "endpoints/all.yaml:" in failed and "llm/v1/chatt" in failed
+        assert "endpoints/all.yaml:" in failed and "openaii" in failed
         assert f"Planning failed at commit `{MERGE_SHA[:12]}`" in failed
         assert len(fake.ours(7, marker)) == 1
 
