@@ -91,6 +91,8 @@ def test_write_only_fields_are_never_echoed(api: InProcessApi) -> None:
            rate_limits=[{"calls": 20, "key": "user", "renewal_period": "minute"}],
            unknown_field={"x": 1})
     live = api.get(f"{BASE}/w").json()
+    # The policy in force is shown as effective_budget_policy_id, never the request field.
+    assert live.pop("effective_budget_policy_id") == "bp-1"
     text = str(live)
     for field in ("burst_scaling_enabled", "budget_policy_id", "rate_limits", "unknown_field"):
         assert field not in text
