@@ -1,5 +1,6 @@
 """Library entry points: load, validate, plan, apply. The CLI is a thin layer over these."""
 
+from reconciler.api.gitops import drift, prepare_import
 from reconciler.api.validating import validate_paths, validate_project
 from reconciler.api.workflow import (
     ApplySettings,
@@ -25,11 +26,13 @@ __all__ = [
     "Project",
     "ValidationReport",
     "apply",
+    "drift",
     "export",
     "load_project",
     "load_saved_plan",
     "plan",
     "planned_requests",
+    "prepare_import",
     "resolve_env_refs",
     "save_plan",
     "validate_paths",

@@ -23,6 +23,7 @@ from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.cli import completion
 from reconciler.cli.options import common_options, parse_vars
+from reconciler.cli.progress import ProgressDisplay
 from reconciler.diff.export import env_references
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
@@ -35,7 +36,6 @@ from reconciler.render import (
     plan_requests,
     plan_text,
 )
-from reconciler.render.progress import ProgressDisplay
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 select_option = click.option(

@@ -6,9 +6,9 @@ import io
 import json
 
 from reconciler.applying.report import ApplyReport, EndpointOutcome
+from reconciler.cli.progress import ProgressDisplay, format_waiting
 from reconciler.redaction import register_secret
 from reconciler.render.apply_report import render_apply_json, render_apply_text
-from reconciler.render.progress import ProgressDisplay, format_waiting
 
 
 def report() -> ApplyReport:

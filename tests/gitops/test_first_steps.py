@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.render.progress import ProgressDisplay, format_waiting
+from reconciler.cli.progress import ProgressDisplay, format_waiting
 from tests.reconcile.projects import make_project
 from tests.support.cli import run_cli
 
