@@ -54,9 +54,6 @@ def _remember_missing_sniffio() -> None:
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
-
-_remember_missing_sniffio()
-
 __all__ = ["API", "CallStats", "RegistryClient", "endpoint_path"]
 
 TEMPORARY_STATUSES = frozenset({429, 503, 504})
@@ -107,6 +104,9 @@ class RegistryClient:
     def __init__(
         self, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None, label: str = ""
     ) -> None:
+        # Done when a client is made, not when the library is imported: importing changes
+        # nothing global in the host process.
+        _remember_missing_sniffio()
         self._http = http
         self.retry = retry or RetryPolicy()
         self.label = label
