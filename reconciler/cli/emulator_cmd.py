@@ -35,7 +35,8 @@ def emulator_group() -> None:
               help="Share of API requests whose connection is closed without an answer.")
 @click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True,
               metavar="SECONDS", help="Retry-After header of injected 429/503 answers.")
-@click.option("--seed", type=int, default=None, help="Seed for faults and drops (replayable).")
+@click.option("--seed", type=int, default=None,
+              help="Seed for faults, drops and the traffic split of queries (replayable).")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Append one JSON line per request: method, path, status, ms.")
 @click.option("--user-name", default=DEFAULT_CREATOR, show_default=True,

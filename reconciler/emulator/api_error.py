@@ -55,3 +55,20 @@ def update_in_progress(name: str) -> ApiError:
 def no_api(method: str, path: str) -> ApiError:
     """What the workspace answers for a path or method it has no API for."""
     return ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+
+
+# The error_code the service pairs with each status (the SDK maps both to its exceptions).
+QUERY_ERROR_CODES = {
+    400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+    409: "RESOURCE_CONFLICT", 429: "REQUEST_LIMIT_EXCEEDED", 499: "CANCELLED",
+    500: "INTERNAL_ERROR", 501: "NOT_IMPLEMENTED", 503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def query_fault(status: int, served_entity: str, message: str | None) -> ApiError:
+    """An injected query failure (``POST /_emulator/fail-queries``), as the service says it."""
+    code = QUERY_ERROR_CODES.get(status) or ("INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+    text = message or (f"The served entity '{served_entity}' failed to answer: the model "
+                       f"provider returned HTTP {status} (injected query fault).")
+    return ApiError(status, code, text)

@@ -49,10 +49,13 @@ def _routes(h: ApiHandlers, permission_routes: list[Route]) -> list[Route]:
         Route("/serving-endpoints/completions", h.openai_route, methods=["POST"]),
         Route("/serving-endpoints/embeddings", h.openai_route, methods=["POST"]),
         Route("/serving-endpoints/{name}/invocations", h.invocations, methods=["POST"]),
+        Route("/serving-endpoints/{name}/served-models/{entity}/invocations",
+              h.entity_invocations, methods=["POST"]),
         Route("/.well-known/databricks-config", _host_metadata, methods=["GET"]),
         Route("/_emulator/health", h.health, methods=["GET"]),
         Route("/_emulator/openapi.json", _openapi, methods=["GET"]),
         Route("/_emulator/fail-next-update", h.fail_next_update, methods=["POST"]),
+        Route("/_emulator/fail-queries", h.fail_queries, methods=["POST"]),
     ]
 
 

@@ -40,16 +40,45 @@ def _reply(model: str, text: str, index: int, max_tokens: int | None) -> str:
     return " ".join(words)
 
 
-def served_entity(config: Doc) -> Doc:
-    """The entity that answers: the route with the most traffic (ties: first by name)."""
-    entities: dict[str, Doc] = {
-        e["name"]: e for e in config.get("served_entities") or config.get("served_models") or []
-    }
-    routes = (config.get("traffic_config") or {}).get("routes") or []
-    ranked = sorted(routes, key=lambda r: (-r["traffic_percentage"], r["served_entity_name"]))
-    if ranked and ranked[0]["served_entity_name"] in entities:
-        return entities[ranked[0]["served_entity_name"]]
-    return next(iter(entities.values()))
+def _entities(config: Doc) -> dict[str, Doc]:
+    return {e["name"]: e
+            for e in config.get("served_entities") or config.get("served_models") or []}
+
+
+def served_entity(config: Doc, draw: float) -> Doc:
+    """The entity that answers a query: the traffic split decides, by ``draw`` in [0, 1).
+
+    Routes are taken in name order, each owning its share of [0, 100); an entity with 0 %
+    never answers through the endpoint (only through its own served-models route).
+    """
+    entities = _entities(config)
+    shares = sorted(
+        (str(r.get("served_entity_name") or r.get("served_model_name")),
+         float(r.get("traffic_percentage") or 0))
+        for r in (config.get("traffic_config") or {}).get("routes") or [])
+    live = [(name, share) for name, share in shares if share > 0 and name in entities]
+    point, start = draw * 100, 0.0
+    for name, share in live:
+        start += share
+        if point < start:
+            return entities[name]
+    # No routes (or shares short of 100): the last live entity, else the first one.
+    return entities[live[-1][0]] if live else next(iter(entities.values()))
+
+
+def named_entity(doc: Doc, entity_name: str) -> Doc:
+    """The entity a served-models route names, which must be in the active config."""
+    config = doc.get("config") or {}
+    entity = _entities(config).get(entity_name)
+    if entity is not None:
+        return entity
+    if entity_name in _entities(doc.get("pending_config") or {}):
+        raise ApiError(400, "INVALID_STATE",
+                       f"Served entity '{entity_name}' of endpoint '{doc['name']}' is not "
+                       "ready yet.")
+    raise ApiError(404, "RESOURCE_DOES_NOT_EXIST",
+                   f"Served entity '{entity_name}' does not exist in endpoint "
+                   f"'{doc['name']}'.")
 
 
 def _task(entity: Doc) -> str | None:
@@ -64,13 +93,17 @@ def _forbid(payload: Doc, fields: tuple[str, ...], task: str) -> None:
                       f"'{task}'.")
 
 
-def answer(doc: Doc, payload: Doc, now_s: int) -> tuple[Doc, str]:
-    """The response body and the ``served-model-name`` header for a ready endpoint."""
+def answering_entity(doc: Doc, payload: Doc, draw: float, entity_name: str | None) -> Doc:
+    """Which entity answers: the one named (served-models route) or the split's choice."""
     validation.check_body(schemas.QUERY, payload)
     config = doc.get("config")
     if not config:
         raise ApiError(400, "INVALID_STATE", f"Endpoint '{doc['name']}' is not ready yet.")
-    entity = served_entity(config)
+    return named_entity(doc, entity_name) if entity_name else served_entity(config, draw)
+
+
+def answer(entity: Doc, payload: Doc, now_s: int) -> tuple[Doc, str]:
+    """The response body and the ``served-model-name`` header, as ``entity`` answers."""
     task = _task(entity)
     model = str((entity.get("external_model") or {}).get("name") or entity["name"])
     if task == "llm/v1/chat":

@@ -107,6 +107,10 @@ class GatewayMiddleware:
         async def observed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record["status"] = message["status"]
+                served = next((v for k, v in message.get("headers") or []
+                               if k == b"served-model-name"), None)
+                if served is not None:  # which entity answered a query (traffic split)
+                    record["served_entity"] = served.decode("latin-1")
             await send(message)
 
         try:

@@ -175,6 +175,8 @@ def document() -> dict[str, Any]:
         "/api/2.0/preview/scim/v2/Me": {"get": _op("currentUser", SCIM_USER, errors=())},
         "/serving-endpoints/{name}/invocations": {"post": _op(
             "query", QUERY_RESPONSE, schemas.QUERY, (400, 404), named)},
+        "/serving-endpoints/{name}/served-models/{entity}/invocations": {"post": _op(
+            "queryServedEntity", QUERY_RESPONSE, schemas.QUERY, (400, 404), ("name", "entity"))},
     }
     for path in ("chat/completions", "completions", "embeddings"):
         paths[f"/serving-endpoints/{path}"] = {"post": _op(

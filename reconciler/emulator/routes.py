@@ -9,6 +9,7 @@ an update already in progress (409), then the rules that need the stored endpoin
 from __future__ import annotations
 
 import json
+import random
 import time
 import uuid
 from typing import Any
@@ -25,9 +26,15 @@ from reconciler.emulator import (
     validation,
     views,
 )
-from reconciler.emulator.api_error import ApiError, already_exists, malformed, not_found
+from reconciler.emulator.api_error import (
+    ApiError,
+    already_exists,
+    malformed,
+    not_found,
+    query_fault,
+)
 from reconciler.emulator.settings import EmulatorSettings
-from reconciler.emulator.store import EndpointStore, WriteTxn
+from reconciler.emulator.store import EndpointStore, QueryFault, WriteTxn
 
 Doc = dict[str, Any]
 
@@ -68,6 +75,9 @@ class ApiHandlers:
     def __init__(self, store: EndpointStore, settings: EmulatorSettings) -> None:
         self.store = store
         self.settings = settings
+        # Its own generator (not the gateway's), so traffic-split and query-fault draws
+        # repeat with --seed whatever faults the API requests drew.
+        self.query_rng = random.Random(settings.seed)
 
     def _settled(self, name: str) -> Doc:
         doc = self.store.read(name)
@@ -246,6 +256,10 @@ class ApiHandlers:
         body = await read_body(request)
         return self._query(request.path_params["name"], body)
 
+    async def entity_invocations(self, request: Request) -> Response:
+        body = await read_body(request)
+        return self._query(request.path_params["name"], body, request.path_params["entity"])
+
     async def openai_route(self, request: Request) -> Response:
         body = await read_body(request)
         validation.check_body(schemas.OPENAI_QUERY, body)
@@ -258,13 +272,15 @@ class ApiHandlers:
                            f"Endpoint '{name}' has task '{task}', not '{expected}'.")
         return self._query(name, body)
 
-    def _query(self, name: str, body: Doc) -> Response:
+    def _query(self, name: str, body: Doc, entity_name: str | None = None) -> Response:
         doc = self.store.read(name)
         if doc is None:
             raise not_found(name)
         doc = endpoints.settle(doc, now_ms())
         unity_enforcement.check_query(self.store, self.settings, doc)
-        answer, served = invocations.answer(doc, body, now_ms() // 1000)
+        entity = invocations.answering_entity(doc, body, self.query_rng.random(), entity_name)
+        answer, served = invocations.answer(entity, body, now_ms() // 1000)
+        self._injected_query_fault(name, served)
         headers = {"served-model-name": served}
         if body.get("stream") and "choices" in answer:
             return StreamingResponse(invocations.stream_chunks(answer), headers=headers,
@@ -279,6 +295,29 @@ class ApiHandlers:
 
         def work(txn: WriteTxn) -> None:
             txn.set_fail_next_update(name)
+
+        await self.store.write(work)
+        return json_response({})
+
+    def _injected_query_fault(self, name: str, served: str) -> None:
+        """Raise the armed fault of ``POST /_emulator/fail-queries`` when this query draws it.
+
+        A fault on the answering entity wins over one on the whole endpoint.
+        """
+        faults = {f.served_entity: f for f in self.store.read_query_faults(name)}
+        fault = faults.get(served) or faults.get("")
+        if fault is not None and self.query_rng.random() < fault.rate:
+            raise query_fault(fault.status, served, fault.message)
+
+    async def fail_queries(self, request: Request) -> Response:
+        body = await read_body(request)
+        validation.check_body(schemas.FAIL_QUERIES, body)
+        fault = QueryFault(name=body["name"], served_entity=body.get("served_entity") or "",
+                           status=int(body["status"]), rate=float(body["rate"]),
+                           message=body.get("message"))
+
+        def work(txn: WriteTxn) -> None:
+            txn.set_query_fault(fault)
 
         await self.store.write(work)
         return json_response({})

@@ -324,6 +324,11 @@ OPENAI_QUERY = {**QUERY, "properties": {**QUERY["properties"], "model": _str()}}
 OPENAI_QUERY["required"] = ["model"]
 
 FAIL_NEXT_UPDATE = _obj({"name": _str()}, required=("name",))
+FAIL_QUERIES = _obj(
+    {"name": _str(minLength=1), "served_entity": _str(), "status": _int(400, 599),
+     "rate": {"type": "number", "minimum": 0, "maximum": 1}, "message": _str()},
+    required=("name", "status", "rate"),
+)
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

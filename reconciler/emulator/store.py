@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +34,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS uc_securables (
     name TEXT PRIMARY KEY, full_name TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS uc_grants (securable TEXT PRIMARY KEY, grants TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS query_faults (
+    name TEXT NOT NULL, served_entity TEXT NOT NULL, status INTEGER NOT NULL,
+    rate REAL NOT NULL, message TEXT, PRIMARY KEY (name, served_entity));
 """
 
 
@@ -45,6 +49,17 @@ def _connect(target: str) -> sqlite3.Connection:
                            check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return conn
+
+
+@dataclass(frozen=True)
+class QueryFault:
+    """Queries to ``name`` (only those ``served_entity`` answers, "" for all) fail at ``rate``."""
+
+    name: str
+    served_entity: str
+    status: int
+    rate: float
+    message: str | None = None
 
 
 class WriteTxn:
@@ -141,6 +156,19 @@ class WriteTxn:
         self._conn.execute("DELETE FROM controls WHERE name=?", (name,))
         return True
 
+    def set_query_fault(self, fault: QueryFault) -> None:
+        """Arm (or with rate 0 clear) a query fault; ``served_entity`` "" means any entity."""
+        if fault.rate <= 0:
+            self._conn.execute("DELETE FROM query_faults WHERE name=? AND served_entity=?",
+                               (fault.name, fault.served_entity))
+            return
+        self._conn.execute(
+            "INSERT INTO query_faults(name, served_entity, status, rate, message) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name, served_entity) DO UPDATE SET "
+            "status=excluded.status, rate=excluded.rate, message=excluded.message",
+            (fault.name, fault.served_entity, fault.status, fault.rate, fault.message),
+        )
+
 
 class EndpointStore:
     """The emulator's database; ``db_path`` None is a private in-memory database."""
@@ -221,6 +249,13 @@ class EndpointStore:
         with self._read_lock:
             row = self._reader.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def read_query_faults(self, name: str) -> list[QueryFault]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT served_entity, status, rate, message FROM query_faults WHERE name=? "
+                "ORDER BY served_entity", (name,)).fetchall()
+        return [QueryFault(name, str(r[0]), int(r[1]), float(r[2]), r[3]) for r in rows]
 
     # Writes: one transaction each, in a worker thread so a busy file never blocks the loop.
     async def write(self, fn: Callable[[WriteTxn], T]) -> T:
