@@ -13,6 +13,7 @@ from reconciler.cli import (
     plan_cmd,
     reconcile_cmd,
     show_cmd,
+    test_cmd,
     validate_cmd,
 )
 
@@ -21,3 +22,4 @@ ALL += reconcile_cmd.COMMANDS
 ALL += gitops_cmd.COMMANDS
 ALL += [*show_cmd.COMMANDS, *init_cmd.COMMANDS, *completion.COMMANDS]
 ALL += migrate_cmd.COMMANDS
+ALL += test_cmd.COMMANDS

@@ -2,8 +2,9 @@
 
 Same field names and nesting as the REST API (DESIGN.md section 2), so Databricks' docs and
 MLflow ``create_endpoint`` examples paste in unchanged. Manifest-only additions: ``kind``
-(default ``ServingEndpoint``), ``tags`` as a plain map, and ``permissions`` (the endpoint's
-grants, written through the Permissions API, never in the create body).
+(default ``ServingEndpoint``), ``tags`` as a plain map, ``permissions`` (the endpoint's
+grants, written through the Permissions API, never in the create body) and ``smoke_test``
+(the query ``reconciler test`` sends, never sent to the management API).
 """
 
 from __future__ import annotations
@@ -150,6 +151,22 @@ class TelemetryConfig(ManifestModel):
     inference_table_config: TelemetryInferenceTableConfig | None = None
 
 
+class SmokeTest(ManifestModel):
+    """The endpoint's own smoke query (``reconciler test``, ``apply --smoke``).
+
+    ``request`` is the JSON body of ``POST /serving-endpoints/{name}/invocations``;
+    ``expect`` lists answer keys that must be present, as dotted paths where a number
+    indexes a list (``predictions``, ``choices.0.message.content``).
+    """
+
+    request: dict[str, Any]
+    expect: list[str] | None = None
+
+
+# Keys of a manifest that are ours, never part of a REST body (nor of the live side).
+MANIFEST_ONLY_KEYS: tuple[str, ...] = ("kind", "permissions", "smoke_test")
+
+
 class ServingEndpoint(ManifestModel):
     """One serving endpoint as the user declares it."""
 
@@ -166,6 +183,7 @@ class ServingEndpoint(ManifestModel):
     telemetry_config: TelemetryConfig | None = None
     # Grants (model/permissions.py): their own API, never part of the create body.
     permissions: list[PermissionEntry] | None = None
+    smoke_test: SmokeTest | None = None
 
     def tag_map(self) -> dict[str, str]:
         """Tags as a map, whichever of the two accepted forms the manifest used."""
@@ -186,8 +204,8 @@ class ServingEndpoint(ManifestModel):
     def to_wire(self) -> dict[str, Any]:
         """The REST create body: manifest-only keys dropped, tags in the API's list form."""
         body = super().to_wire()
-        body.pop("kind", None)
-        body.pop("permissions", None)
+        for key in MANIFEST_ONLY_KEYS:
+            body.pop(key, None)
         if self.tags is not None:
             body["tags"] = [{"key": k, "value": v} for k, v in self.tag_map().items()]
         return body

@@ -115,6 +115,11 @@ class RegistryClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The pooled HTTP client (``queries.py`` sends data-plane queries on it)."""
+        return self._http
+
     # -- the API ---------------------------------------------------------------------------
 
     async def list_endpoints(self, keep: Collection[str] | None = None) -> list[dict[str, Any]]:
