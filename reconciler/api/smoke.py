@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from reconciler import errors
 from reconciler.api import event_loop
-from reconciler.applying.smoke import (
-    SmokeReport,
-    SmokeResult,
-    failed,
-    live_entity_names,
-    run_smoke,
-    skipped,
-    smoke_request,
-)
+from reconciler.applying.report import SmokeResult
+from reconciler.applying.smoke import SmokeReport, SmokeSettings, smoke_endpoint
 from reconciler.loading.project import Project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.registry import RegistryClient, open_registry
 from reconciler.registry.pacing import for_each
 
-
-@dataclass(frozen=True)
-class SmokeSettings:
-    select: tuple[str, ...] = ()
-    each_entity: bool = False
-    timeout: float = 60.0  # seconds per query
-    parallelism: int = 8
+__all__ = ["SmokeSettings", "selected_endpoints", "smoke_test", "smoke_test_with"]
 
 
 def selected_endpoints(project: Project, select: Sequence[str]) -> list[ServingEndpoint]:
@@ -48,30 +34,6 @@ def selected_endpoints(project: Project, select: Sequence[str]) -> list[ServingE
         raise errors.ReconcilerError(
             f"--select names endpoints that no manifest declares: {', '.join(unknown)}")
     return [e for e in endpoints if e.name in set(select)]
-
-
-async def smoke_endpoint(registry: RegistryClient, endpoint: ServingEndpoint,
-                         settings: SmokeSettings) -> list[SmokeResult]:
-    """The smoke results of one endpoint (one, or one per live entity with each_entity)."""
-    name = endpoint.name
-    try:
-        live = await registry.get_endpoint(name)
-    except errors.RegistryError as exc:
-        return [failed(name, f"cannot read the endpoint: {exc}")]
-    if live is None:
-        return [failed(name, "the endpoint does not exist on the target (apply first)")]
-    task = live.get("task") if isinstance(live.get("task"), str) else None
-    request = smoke_request(endpoint, task)
-    if isinstance(request, str):
-        return [skipped(name, request, task)]
-    if not live.get("config"):
-        state = live.get("state") or {}
-        return [failed(name, f"no active config yet (state: ready={state.get('ready')}, "
-                             f"config_update={state.get('config_update')})", request.task)]
-    if not settings.each_entity:
-        return [await run_smoke(registry, name, request, timeout=settings.timeout)]
-    return [await run_smoke(registry, name, request, entity=entity, timeout=settings.timeout)
-            for entity in live_entity_names(live)]
 
 
 async def smoke_test_with(project: Project, registry: RegistryClient,

@@ -30,6 +30,7 @@ from reconciler.api import (
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
+from reconciler.applying.smoke import SmokeSettings, smoke_after_apply
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.fields import OWNERSHIP_TAG
@@ -67,6 +68,8 @@ class ApplySettings:
     stop_requested: Callable[[], bool] | None = None  # continuous mode: stop cleanly when true
     wait_settings: WaitSettings | None = None  # tests inject a fast clock; else from timeout
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    smoke: bool = False  # apply --smoke: a smoke query after each created or changed endpoint
+    smoke_timeout: float = 60.0
 
 
 # -- plan ------------------------------------------------------------------------------------
@@ -299,6 +302,10 @@ async def apply_with(
     if plan_.services:
         report = await service_workflow.apply_services_into(
             report, registry, plan_.services, plaintext_resolver(settings.env))
+    if settings.smoke:
+        manifests = {e.endpoint.name: e.endpoint for e in project.endpoints}
+        report = await smoke_after_apply(report, registry, manifests, SmokeSettings(
+            timeout=settings.smoke_timeout, parallelism=settings.parallelism))
     return report
 
 

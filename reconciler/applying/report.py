@@ -14,10 +14,39 @@ from pydantic import BaseModel, ConfigDict, Field
 OutcomeStatus = Literal["done", "failed", "skipped"]
 # Why an endpoint failed, for scripts that want to react differently (e.g. re-plan on stale).
 FailureKind = Literal[
-    "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal"
+    "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal",
+    "smoke",
 ]
 
 APPLY_REPORT_SCHEMA_VERSION = 1
+SmokeResultKind = Literal["passed", "failed", "skipped"]
+
+
+class SmokeResult(BaseModel):
+    """One smoke query's outcome (one per endpoint, or per served entity)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    served_entity: str | None = None  # the entity queried directly (--each-entity)
+    result: SmokeResultKind
+    task: str | None = None
+    request_source: Literal["task", "manifest"] | None = None
+    latency_ms: float | None = None
+    status_code: int | None = None
+    error_code: str | None = None
+    message: str | None = None  # why it failed or was skipped (masked)
+    answered_by: str | None = None  # the served-model-name header
+
+    def describe(self) -> str:
+        """``401 UNAUTHENTICATED: message``: what a failure (or skip) says."""
+        head = " ".join(str(p) for p in (self.status_code, self.error_code) if p is not None)
+        message = self.message or ""
+        return f"{head}: {message}" if head and message else head or message
+
+    @property
+    def label(self) -> str:
+        return self.name if self.served_entity is None else f"{self.name}/{self.served_entity}"
 
 
 class EndpointOutcome(BaseModel):
@@ -34,6 +63,7 @@ class EndpointOutcome(BaseModel):
     error: str | None = None
     failure: FailureKind | None = None
     waited_seconds: float | None = None
+    smoke: SmokeResult | None = None  # apply --smoke: the smoke query after the change
 
 
 class ApplyReport(BaseModel):

@@ -14,14 +14,17 @@ layer (``registry.queries``, the only place that speaks HTTP). ``reconciler test
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler import errors
+from reconciler.applying.report import ApplyReport, EndpointOutcome, SmokeResult
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.registry import RegistryClient
+from reconciler.registry.pacing import for_each
 from reconciler.registry.queries import QueryAnswer, query_endpoint
 
 CHAT, COMPLETIONS, EMBEDDINGS = "llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings"
@@ -39,7 +42,6 @@ _SHAPES: dict[str, tuple[str, str, type]] = {
     EMBEDDINGS: ("data", "embedding", list),
 }
 
-SmokeResultKind = Literal["passed", "failed", "skipped"]
 SMOKE_REPORT_SCHEMA_VERSION = 1
 
 
@@ -51,27 +53,6 @@ class SmokeRequest:
     task: str | None
     expect: tuple[str, ...] = ()
     source: Literal["task", "manifest"] = "task"
-
-
-class SmokeResult(BaseModel):
-    """One smoke query's outcome (one per endpoint, or per served entity)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    served_entity: str | None = None  # the entity queried directly (--each-entity)
-    result: SmokeResultKind
-    task: str | None = None
-    request_source: Literal["task", "manifest"] | None = None
-    latency_ms: float | None = None
-    status_code: int | None = None
-    error_code: str | None = None
-    message: str | None = None  # why it failed or was skipped (masked)
-    answered_by: str | None = None  # the served-model-name header
-
-    @property
-    def label(self) -> str:
-        return self.name if self.served_entity is None else f"{self.name}/{self.served_entity}"
 
 
 class SmokeReport(BaseModel):
@@ -199,3 +180,68 @@ def live_entity_names(live: dict[str, Any]) -> list[str]:
     config = live.get("config") or {}
     entities: Sequence[Any] = config.get("served_entities") or config.get("served_models") or []
     return sorted(str(e["name"]) for e in entities if isinstance(e, dict) and e.get("name"))
+
+
+@dataclass(frozen=True)
+class SmokeSettings:
+    select: tuple[str, ...] = ()
+    each_entity: bool = False
+    timeout: float = 60.0  # seconds per query
+    parallelism: int = 8
+
+
+async def smoke_endpoint(registry: RegistryClient, endpoint: ServingEndpoint,
+                         settings: SmokeSettings) -> list[SmokeResult]:
+    """The smoke results of one endpoint (one, or one per live entity with each_entity)."""
+    name = endpoint.name
+    try:
+        live = await registry.get_endpoint(name)
+    except errors.RegistryError as exc:
+        return [failed(name, f"cannot read the endpoint: {exc}")]
+    if live is None:
+        return [failed(name, "the endpoint does not exist on the target (apply first)")]
+    task = live.get("task") if isinstance(live.get("task"), str) else None
+    request = smoke_request(endpoint, task)
+    if isinstance(request, str):
+        return [skipped(name, request, task)]
+    if not live.get("config"):
+        state = live.get("state") or {}
+        return [failed(name, f"no active config yet (state: ready={state.get('ready')}, "
+                             f"config_update={state.get('config_update')})", request.task)]
+    if not settings.each_entity:
+        return [await run_smoke(registry, name, request, timeout=settings.timeout)]
+    return [await run_smoke(registry, name, request, entity=entity, timeout=settings.timeout)
+            for entity in live_entity_names(live)]
+
+
+SMOKED_ACTIONS = frozenset({"create", "update", "recreate"})
+
+
+async def smoke_after_apply(report: ApplyReport, registry: RegistryClient,
+                            endpoints: Mapping[str, ServingEndpoint],
+                            settings: SmokeSettings) -> ApplyReport:
+    """``apply --smoke``: each created or changed endpoint that apply finished gets its smoke
+    query; a failed one becomes ``failed (smoke)`` with the status and message."""
+    results: dict[str, SmokeResult] = {}
+    chosen = [o for o in report.outcomes
+              if o.status == "done" and o.action in SMOKED_ACTIONS and o.name in endpoints]
+
+    async def one(outcome: EndpointOutcome) -> None:
+        found = await smoke_endpoint(registry, endpoints[outcome.name], settings)
+        results[outcome.name] = next((r for r in found if r.result == "failed"), found[0])
+
+    await for_each(chosen, one, workers=settings.parallelism)
+    outcomes = [_with_smoke(o, results[o.name]) if o.name in results else o
+                for o in report.outcomes]
+    return report.model_copy(update={"outcomes": outcomes})
+
+
+def _with_smoke(outcome: EndpointOutcome, result: SmokeResult) -> EndpointOutcome:
+    if result.result == "failed":
+        return outcome.model_copy(update={
+            "status": "failed", "failure": "smoke", "smoke": result,
+            "error": f"smoke query failed: {result.describe()}"})
+    note = (f"smoke passed in {result.latency_ms:.0f} ms" if result.result == "passed"
+            else f"smoke skipped: {result.message}")
+    joined = "; ".join(n for n in (outcome.note, note) if n)
+    return outcome.model_copy(update={"smoke": result, "note": joined})

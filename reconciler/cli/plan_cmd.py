@@ -158,11 +158,16 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
 @select_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Format of the apply report on stdout.")
+@click.option("--smoke", is_flag=True,
+              help="Send each created or changed endpoint its smoke query once it is ready.")
 def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                   planfile: Path | None, auto_approve: bool, parallelism: int, no_wait: bool,
                   timeout: float, allow_recreate: bool, prune: bool, select: tuple[str, ...],
-                  fmt: str) -> int:
+                  fmt: str, smoke: bool) -> int:
     """Converge the target to the manifests (or to a saved PLANFILE), then report."""
+    if smoke and no_wait:
+        raise click.UsageError("--smoke queries endpoints once they are ready: it cannot be "
+                               "combined with --no-wait")
     project = _load(project_dir, target, cli_vars)
     if planfile is not None and (allow_recreate or prune or select):
         raise click.UsageError("--allow-recreate, --prune and --select are set when the "
@@ -187,7 +192,8 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
                                colour=colour("stderr"))
     report = workflow.apply(project, plan, workflow.ApplySettings(
         parallelism=parallelism, wait=not no_wait, timeout=timeout,
-        on_event=progress.event, on_wait_progress=progress.waiting), saved=planfile is not None)
+        on_event=progress.event, on_wait_progress=progress.waiting, smoke=smoke),
+        saved=planfile is not None)
     progress.finish()
     if fmt == "json":
         click.echo(apply_report.render_apply_json(report), nl=False)

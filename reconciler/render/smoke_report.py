@@ -15,7 +15,8 @@ import json
 
 import click
 
-from reconciler.applying.smoke import SmokeReport, SmokeResult
+from reconciler.applying.report import SmokeResult
+from reconciler.applying.smoke import SmokeReport
 from reconciler.redaction import redact_data, redact_text
 
 MARKS = {"passed": "ok", "failed": "FAIL", "skipped": "skip"}
@@ -24,9 +25,7 @@ COLOURS = {"passed": "green", "failed": "red", "skipped": "yellow"}
 
 def failure_text(result: SmokeResult) -> str:
     """``401 UNAUTHENTICATED: message`` (what a failure shows, masked)."""
-    head = " ".join(str(p) for p in (result.status_code, result.error_code) if p is not None)
-    message = redact_text(result.message or "")
-    return f"{head}: {message}" if head and message else head or message
+    return redact_text(result.describe())
 
 
 def _latency(result: SmokeResult) -> str:
