@@ -11,6 +11,7 @@ plain ones open the project's registry themselves and run their own event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import os
@@ -22,6 +23,7 @@ from typing import Any
 from reconciler import errors
 from reconciler.api import (
     event_loop,
+    progressive,
     secrets,
     service_workflow,
     streaming_plan,
@@ -30,6 +32,7 @@ from reconciler.api import (
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
+from reconciler.applying.rollout import RolloutOptions
 from reconciler.applying.smoke import SmokeSettings, smoke_after_apply
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
@@ -70,6 +73,7 @@ class ApplySettings:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     smoke: bool = False  # apply --smoke: a smoke query after each created or changed endpoint
     smoke_timeout: float = 60.0
+    progressive: RolloutOptions | None = None  # apply --progressive: staged rollouts
 
 
 # -- plan ------------------------------------------------------------------------------------
@@ -298,7 +302,12 @@ async def apply_with(
         on_wait_progress=settings.on_wait_progress,
         stop_requested=settings.stop_requested,
     )
-    report = await apply_plan(plan_, registry, options)
+    if settings.progressive is not None:
+        rollout = dataclasses.replace(settings.progressive, resolve_body=options.resolve_body,
+                                      on_event=options.on_event)
+        report = await progressive.apply_progressive(project, registry, plan_, options, rollout)
+    else:
+        report = await apply_plan(plan_, registry, options)
     if plan_.services:
         report = await service_workflow.apply_services_into(
             report, registry, plan_.services, plaintext_resolver(settings.env))

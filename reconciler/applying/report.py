@@ -11,11 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OutcomeStatus = Literal["done", "failed", "skipped"]
+from reconciler.applying.rollout_report import RolloutReport
+
+OutcomeStatus = Literal["done", "failed", "skipped", "rolled-back"]
 # Why an endpoint failed, for scripts that want to react differently (e.g. re-plan on stale).
 FailureKind = Literal[
     "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal",
-    "smoke",
+    "smoke", "rolled-back",
 ]
 
 APPLY_REPORT_SCHEMA_VERSION = 1
@@ -64,6 +66,7 @@ class EndpointOutcome(BaseModel):
     failure: FailureKind | None = None
     waited_seconds: float | None = None
     smoke: SmokeResult | None = None  # apply --smoke: the smoke query after the change
+    rollout: RolloutReport | None = None  # apply --progressive: the steps of a staged rollout
 
 
 class ApplyReport(BaseModel):
@@ -80,7 +83,11 @@ class ApplyReport(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.rolled_back
+
+    @property
+    def rolled_back(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "rolled-back"]
 
     @property
     def done(self) -> list[EndpointOutcome]:

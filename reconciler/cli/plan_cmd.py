@@ -19,14 +19,17 @@ from typing import Any
 import click
 
 from reconciler import errors
+from reconciler.api import progressive as api_progressive
 from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
+from reconciler.applying.rollout import RolloutOptions
 from reconciler.cli import completion
 from reconciler.cli.options import common_options, parse_vars
 from reconciler.cli.progress import ProgressDisplay
 from reconciler.diff.export import env_references
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
+from reconciler.planning.rollout import parse_steps
 from reconciler.redaction import RedactingFilter
 from reconciler.render import (
     apply_report,
@@ -35,6 +38,7 @@ from reconciler.render import (
     plan_markdown,
     plan_requests,
     plan_text,
+    rollout,
 )
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -42,6 +46,24 @@ select_option = click.option(
     "--select", "select", multiple=True, metavar="NAME",
     shell_complete=completion.complete_endpoints,
     help="Only these endpoints (repeatable, or comma-separated).")
+
+
+def _parse_steps(_ctx: click.Context, _param: click.Parameter, value: str | None
+                 ) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(parse_steps(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+progressive_option = click.option(
+    "--progressive", "progressive", metavar="STEPS", default=None, callback=_parse_steps,
+    help="Stage updates that move traffic to a new served entity: percentages, e.g. 10,50,100.")
+gate_queries_option = click.option(
+    "--gate-queries", type=click.IntRange(1, 1000), default=10, show_default=True,
+    help="Smoke queries after each rollout step (--progressive).")
 parallelism_option = click.option(
     "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
     help="How many endpoints are read or written at once.")
@@ -124,10 +146,13 @@ def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
 @click.option("--show-requests", is_flag=True,
               help="Also list every request apply will send (method, URL, body).")
 @parallelism_option
+@progressive_option
+@gate_queries_option
 def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                  out: Path | None, fmt: str, detailed_exitcode: bool, select: tuple[str, ...],
                  prune: bool, allow_recreate: bool, show_requests: bool,
-                 parallelism: int) -> int:
+                 parallelism: int, progressive: tuple[int, ...] | None,
+                 gate_queries: int) -> int:
     """Show what apply would change on the target (read-only)."""
     project = _load(project_dir, target, cli_vars)
     settings = workflow.PlanSettings(select=workflow.selected(select), prune=prune,
@@ -142,6 +167,11 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
         # On stderr for the machine formats, so their stdout stays one document.
         click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
                    err=fmt != "text")
+    if progressive is not None:
+        staged = api_progressive.preview(project, plan, progressive, parallelism)
+        # Machine formats keep stdout one document: the steps go to stderr then.
+        click.echo(rollout.preview_text(
+            staged, progressive, gate_queries), err=fmt != "text")
     return 2 if detailed_exitcode and plan.has_changes else 0
 
 
@@ -160,14 +190,21 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
               show_default=True, help="Format of the apply report on stdout.")
 @click.option("--smoke", is_flag=True,
               help="Send each created or changed endpoint its smoke query once it is ready.")
+@progressive_option
+@click.option("--step-pause", default="0s", show_default=True, callback=parse_duration,
+              help="Pause after each rollout step's update, before its gate (--progressive).")
+@gate_queries_option
+@click.option("--gate-success", type=click.FloatRange(0.0, 1.0), default=1.0,
+              show_default=True, help="Share of gate queries that must pass (--progressive).")
 def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                   planfile: Path | None, auto_approve: bool, parallelism: int, no_wait: bool,
                   timeout: float, allow_recreate: bool, prune: bool, select: tuple[str, ...],
-                  fmt: str, smoke: bool) -> int:
+                  fmt: str, smoke: bool, progressive: tuple[int, ...] | None,
+                  step_pause: float, gate_queries: int, gate_success: float) -> int:
     """Converge the target to the manifests (or to a saved PLANFILE), then report."""
-    if smoke and no_wait:
-        raise click.UsageError("--smoke queries endpoints once they are ready: it cannot be "
-                               "combined with --no-wait")
+    if (smoke or progressive) and no_wait:
+        raise click.UsageError("--smoke and --progressive query endpoints once they are "
+                               "ready: they cannot be combined with --no-wait")
     project = _load(project_dir, target, cli_vars)
     if planfile is not None and (allow_recreate or prune or select):
         raise click.UsageError("--allow-recreate, --prune and --select are set when the "
@@ -192,7 +229,10 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
                                colour=colour("stderr"))
     report = workflow.apply(project, plan, workflow.ApplySettings(
         parallelism=parallelism, wait=not no_wait, timeout=timeout,
-        on_event=progress.event, on_wait_progress=progress.waiting, smoke=smoke),
+        on_event=progress.event, on_wait_progress=progress.waiting, smoke=smoke,
+        progressive=None if progressive is None else RolloutOptions(
+            steps=progressive, step_pause=step_pause, gate_queries=gate_queries,
+            gate_success=gate_success)),
         saved=planfile is not None)
     progress.finish()
     if fmt == "json":

@@ -19,6 +19,7 @@ import click
 from reconciler.applying.report import ApplyReport, EndpointOutcome
 from reconciler.planning.plan import NOT_SELECTED
 from reconciler.redaction import redact_data, redact_text
+from reconciler.render import rollout
 
 VERBS = {"create": "created", "update": "updated", "recreate": "recreated",
          "delete": "deleted", "no-op": "unchanged"}
@@ -32,6 +33,16 @@ def _style(text: str, sign: str, colour: bool) -> str:
 
 
 def outcome_line(outcome: EndpointOutcome, *, colour: bool = False) -> str:
+    text = _outcome_line(outcome, colour=colour)
+    if outcome.rollout is not None:
+        text = "\n".join([text, *rollout.report_lines(outcome.rollout)])
+    return text
+
+
+def _outcome_line(outcome: EndpointOutcome, *, colour: bool = False) -> str:
+    if outcome.status == "rolled-back":
+        text = f"! {outcome.name}: ROLLED BACK: {redact_text(outcome.error or '')}"
+        return _style(text, "!", colour)
     if outcome.status == "failed":
         kind = f" ({outcome.failure})" if outcome.failure else ""
         text = f"! {outcome.name}: FAILED{kind}: {redact_text(outcome.error or 'unknown error')}"
@@ -55,6 +66,8 @@ def summary_line(report: ApplyReport) -> str:
     parts = [f"{len(report.done)} done"]
     if report.failed:
         parts.append(f"{len(report.failed)} failed")
+    if report.rolled_back:
+        parts.append(f"{len(report.rolled_back)} rolled back")
     # Endpoints left out by --select were not checked: they are not "unchanged".
     not_selected = sum(1 for o in report.skipped if o.note == NOT_SELECTED)
     parts.append(f"{len(report.skipped) - not_selected} unchanged")
@@ -70,7 +83,7 @@ def render_apply_text(report: ApplyReport, *, colour: bool = False) -> str:
     """Every endpoint that was written or failed, one line each, then the summary."""
     lines = [outcome_line(o, colour=colour) for o in report.outcomes
              if o.status != "skipped" or o.action != "no-op"]
-    if report.failed:
+    if report.failed or report.rolled_back:
         lines += ["", "Run `reconciler plan` to see what is left; `reconciler apply` again "
                   "converges what failed."]
     return "\n".join([*lines, *([""] if lines else []), summary_line(report)])
