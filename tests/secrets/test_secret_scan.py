@@ -132,6 +132,8 @@ def test_no_key_in_any_output_file_or_log(
     scan.add("plan without AWS_SECRET", failed.stdout + failed.stderr)
     assert failed.returncode == 1 and "AWS_SECRET" in failed.stderr
 
+    for fmt in ("text", "json", "markdown"):  # smoke queries: their answers and errors too
+        _run(scan, root, env_rotated, "test", "--format", fmt, "--each-entity")
     _run(scan, root, env_rotated, "export")
     _run(scan, root, env_rotated, "export", "--all", "--force", "--out", str(out / "exported"))
     if _present("drift"):
