@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler import errors
-from reconciler.applying.report import EndpointOutcome
+from reconciler.applying.report import EndpointOutcome, FailureKind
 from reconciler.applying.rollout_report import GateResult, RolloutReport, RolloutStepReport
 from reconciler.applying.smoke import SmokeRequest, run_smoke
 from reconciler.applying.waiting import UpdateFailed, UpdateWaiter, WaitTimeout, is_updating
@@ -39,7 +39,6 @@ class RolloutOptions:
     gate_queries: int = 10
     gate_success: float = 1.0
     query_timeout: float = 60.0
-    wait: bool = True
     resolve_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     on_event: Callable[[str, str], None] | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -52,11 +51,13 @@ def config_request(action: EndpointAction) -> PlannedRequest | None:
 
 def candidate(action: EndpointAction) -> bool:
     """Could this action be staged? (An update that writes a config; live state decides.)"""
-    return action.action == "update" and not action.blocked and config_request(action) is not None
+    # An update planned over one in progress goes the usual way (wait, re-read, re-check).
+    return (action.action == "update" and not action.blocked and not action.wait_for_update
+            and config_request(action) is not None)
 
 
 class _Failed(Exception):
-    def __init__(self, kind: Any, message: str) -> None:
+    def __init__(self, kind: FailureKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
@@ -187,8 +188,7 @@ async def run_rollout(registry: RegistryClient, action: EndpointAction, request:
     try:
         return await rollout.run()
     except _Failed as exc:
-        kind = exc.kind
-        message = str(exc)
+        kind, message = exc.kind, str(exc)
     except errors.RegistryError as exc:
         kind, message = "registry", str(exc)
     return EndpointOutcome(name=action.name, action=action.action, status="failed",
