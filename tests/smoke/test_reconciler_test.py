@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_cli
-from support.smoke_project import PROJECT, SECRET, external, fail, manifest
+from support.emulator_server import EmulatorServer
+from support.registry_harness import add_target
+from support.smoke_project import PROJECT, SECRET, external, fail, manifest, write_project
 
 from reconciler.diff.desired import config_body, desired_body
 from reconciler.model.endpoint import ServingEndpoint
@@ -143,3 +145,22 @@ def test_validate_checks_the_smoke_request(tmp_path: Path, capsys: pytest.Captur
     assert code == 1
     assert message in out + err
     assert f"{path}:" in out + err
+
+
+def test_a_slow_answer_fails_after_the_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", log_path=tmp_path / "server.log",
+                              latency_ms=300) as server:
+        root = write_project(tmp_path / "project",
+                             manifest("chat", external("gpt", "gpt-4o-mini", "llm/v1/chat")))
+        add_target(root, "emu", server.url, "SLOW_EMU_TOKEN")
+        monkeypatch.setenv("SLOW_EMU_TOKEN", server.token)
+        code, _out, err = run_cli(capsys, "apply", "-C", str(root), "-t", "emu",
+                                  "--auto-approve")
+        assert code == 0, err
+        code, out, _err = run_cli(capsys, "test", "-C", str(root), "-t", "emu",
+                                  "--timeout", "0.1s")
+        assert code == 1 and "no answer within 0.1s" in out
+        code, out, _err = run_cli(capsys, "test", "-C", str(root), "-t", "emu",
+                                  "--timeout", "5s")
+        assert code == 0, out
