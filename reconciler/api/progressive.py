@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from reconciler.api import event_loop
 from reconciler.applying.executor import ApplyOptions, apply_plan
 from reconciler.applying.report import ApplyReport, EndpointOutcome
-from reconciler.applying.rollout import RolloutOptions, candidate, config_request, run_rollout
+from reconciler.applying.rollout import RolloutOptions, candidate, config_step, run_rollout
 from reconciler.applying.smoke import SmokeRequest, smoke_request
 from reconciler.applying.waiting import UpdateWaiter
 from reconciler.loading.project import Project
@@ -50,8 +50,8 @@ async def staged_updates(project: Project, registry: RegistryClient, plan: Plan,
 
     async def one(action: EndpointAction) -> None:
         live = await registry.get_endpoint(action.name)
-        request = config_request(action)
-        if live is None or request is None or request.body is None:
+        request = config_step(action)
+        if live is None or request is None:
             found[action.name] = StagedUpdate(action.name, reason="the endpoint is gone")
             return
         task = live.get("task") if isinstance(live.get("task"), str) else None

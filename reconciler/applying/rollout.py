@@ -24,10 +24,12 @@ from reconciler.applying.rollout_report import GateResult, RolloutReport, Rollou
 from reconciler.applying.smoke import SmokeRequest, run_smoke
 from reconciler.applying.waiting import UpdateFailed, UpdateWaiter, WaitTimeout, is_updating
 from reconciler.diff.digest import live_digest
-from reconciler.planning.plan import EndpointAction, PlannedRequest
+from reconciler.model.steps import UpdateConfigStep
+from reconciler.planning.plan import EndpointAction
 from reconciler.planning.rollout import RolloutStep, rollback_body, staged_rollout
 from reconciler.redaction import redact_text
 from reconciler.registry import RegistryClient
+from reconciler.registry.routes import route
 
 MAX_FAILING_ANSWERS = 3
 
@@ -44,16 +46,15 @@ class RolloutOptions:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
-def config_request(action: EndpointAction) -> PlannedRequest | None:
-    return next((r for r in action.requests
-                 if r.method == "PUT" and r.path.endswith("/config")), None)
+def config_step(action: EndpointAction) -> UpdateConfigStep | None:
+    return next((s for s in action.steps if isinstance(s, UpdateConfigStep)), None)
 
 
 def candidate(action: EndpointAction) -> bool:
     """Could this action be staged? (An update that writes a config; live state decides.)"""
     # An update planned over one in progress goes the usual way (wait, re-read, re-check).
     return (action.action == "update" and not action.blocked and not action.wait_for_update
-            and config_request(action) is not None)
+            and config_step(action) is not None)
 
 
 class _Failed(Exception):
@@ -78,12 +79,12 @@ class _Rollout:
             self.options.on_event(self.action.name, what)
 
     async def _put_and_wait(self, body: dict[str, Any], label: str) -> None:
-        request = config_request(self.action)
-        assert request is not None
+        step = UpdateConfigStep(endpoint=self.action.name, body=body)
         if self.options.resolve_body is not None:
             body = self.options.resolve_body(body)
-        await self.registry.call("PUT", request.path, body, endpoint=self.action.name)
-        self.requests.append(f"PUT {request.path} ({label})")
+        await self.registry.write(step, body)
+        method, path = route(step)
+        self.requests.append(f"{method} {path} ({label})")
         started = time.monotonic()
         try:
             await self.waiter.wait(self.action.name)
@@ -110,9 +111,9 @@ class _Rollout:
         if is_updating(fresh):
             raise _Failed("conflict", f"{name!r} has a config update in progress; run plan "
                           "and apply again once it finished")
-        request = config_request(self.action)
-        assert request is not None and request.body is not None
-        steps = staged_rollout(fresh, request.body, self.options.steps)
+        config = config_step(self.action)
+        assert config is not None
+        steps = staged_rollout(fresh, config.body, self.options.steps)
         if isinstance(steps, str):
             raise _Failed("stale-plan", f"{name!r} can no longer be staged ({steps}); run "
                           "`reconciler plan` again")
@@ -123,14 +124,15 @@ class _Rollout:
             report = report.model_copy(update={"steps": [*report.steps, done]})
             if done.result == "failed":
                 return await self._roll_back(report, index, restore, fresh)
-        for other in self.action.requests:  # the other facets, once traffic has moved
-            if other is request:
+        for other in self.action.steps:  # the other facets, once traffic has moved
+            if other is config:
                 continue
-            body = other.body
+            body = other.wire_body()
             if body is not None and self.options.resolve_body is not None:
                 body = self.options.resolve_body(body)
-            await self.registry.call(other.method, other.path, body, endpoint=name)
-            self.requests.append(f"{other.method} {other.path}")
+            await self.registry.write(other, body)
+            method, path = route(other)
+            self.requests.append(f"{method} {path}")
         self._event("done")
         return EndpointOutcome(name=name, action="update", status="done",
                                facets=list(self.action.facets), requests=self.requests,
