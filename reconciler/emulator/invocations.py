@@ -102,7 +102,13 @@ def answering_entity(doc: Doc, payload: Doc, draw: float, entity_name: str | Non
     return named_entity(doc, entity_name) if entity_name else served_entity(config, draw)
 
 
-def answer(entity: Doc, payload: Doc, now_s: int) -> tuple[Doc, str]:
+def answer(doc: Doc, payload: Doc, now_s: int, draw: float = 0.0) -> tuple[Doc, str]:
+    """The response body and the ``served-model-name`` header for a ready endpoint, the
+    answering entity chosen by the traffic split at ``draw``."""
+    return entity_answer(answering_entity(doc, payload, draw, None), payload, now_s)
+
+
+def entity_answer(entity: Doc, payload: Doc, now_s: int) -> tuple[Doc, str]:
     """The response body and the ``served-model-name`` header, as ``entity`` answers."""
     task = _task(entity)
     model = str((entity.get("external_model") or {}).get("name") or entity["name"])

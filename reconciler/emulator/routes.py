@@ -279,7 +279,7 @@ class ApiHandlers:
         doc = endpoints.settle(doc, now_ms())
         unity_enforcement.check_query(self.store, self.settings, doc)
         entity = invocations.answering_entity(doc, body, self.query_rng.random(), entity_name)
-        answer, served = invocations.answer(entity, body, now_ms() // 1000)
+        answer, served = invocations.entity_answer(entity, body, now_ms() // 1000)
         self._injected_query_fault(name, served)
         headers = {"served-model-name": served}
         if body.get("stream") and "choices" in answer:
