@@ -78,6 +78,13 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
                        "entries (one principal and a level each).",
         "telemetry_config": "Endpoint telemetry (Beta): logs, traces, metrics and inference "
                             "tables in Unity Catalog. Changed in place.",
+        "smoke_test": "The query reconciler test and apply --smoke send (never sent to the "
+                      "management API, never planned); custom models need one.",
+    },
+    "SmokeTest": {
+        "request": "The JSON body of POST /serving-endpoints/{name}/invocations.",
+        "expect": "Answer keys that must be present: dotted paths, numbers index lists "
+                  "(predictions, choices.0.message.content).",
     },
     "EndpointCoreConfig": {
         "name": "The endpoint name again, as the Python SDK writes it; must equal name.",
