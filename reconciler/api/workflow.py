@@ -38,6 +38,7 @@ from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.fields import OWNERSHIP_TAG
 from reconciler.loading.project import Project
+from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -47,7 +48,6 @@ from reconciler.registry.pacing import for_each
 
 log = logging.getLogger(__name__)
 
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
 LOCAL_FIRST_POLL = 0.1  # seconds
 
 
@@ -358,7 +358,7 @@ async def export_with(
             raise errors.PlanError(f"no live endpoint named {', '.join(map(repr, missing))}")
         chosen = set(settings.select)
     elif settings.all:
-        chosen = {n for n in names if not n.startswith(SYSTEM_ENDPOINT_PREFIX)}
+        chosen = {n for n in names if not is_system_endpoint(n)}
     else:
         chosen = {item["name"] for item in listing if _owner_of(item) == project.file.project}
     live = await fetch_live(registry, chosen, owner=None, parallelism=settings.parallelism)

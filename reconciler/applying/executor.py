@@ -42,6 +42,7 @@ from reconciler.applying.waiting import (
     is_updating,
 )
 from reconciler.diff.digest import live_digest
+from reconciler.diff.facets import facet_of_step
 from reconciler.model.steps import PlanStep
 from reconciler.model.vocabulary import OWNERSHIP_TAG
 from reconciler.planning.plan import EndpointAction, Plan
@@ -364,7 +365,9 @@ class _Executor:
             except errors.RegistryConflict as exc:
                 if step.op == "create" and exc.error_code in ALREADY_EXISTS_CODES:
                     await self._adopt_existing(run, step, retried=exc.attempts > 1)
-                elif step.op == "update_config":
+                elif _guarded(step):
+                    # The service refuses a write while an update is in progress: wait it
+                    # out and go round (re-read, re-check), never retry blindly.
                     run.requests.append(f"{method} {path} (409)")
                     run.foreign_update = await self._wait_settled(run)
                     return None
@@ -379,7 +382,7 @@ class _Executor:
                     run.unguarded.append(Written(step, body, answer))
             run.written = True
             run.requests.append(f"{method} {path}")
-            needs_wait = needs_wait or step.op in ("create", "update_config")
+            needs_wait = needs_wait or _starts_update(step)
         return needs_wait
 
     async def _adopt_existing(self, run: _Run, step: PlanStep, *, retried: bool) -> None:
@@ -447,6 +450,17 @@ def _failed(run: _Run, kind: FailureKind, message: str) -> EndpointOutcome:
         error=redact_text(message), note="; ".join(run.notes) or None,
         waited_seconds=None if run.waited is None else round(run.waited, 3),
     )
+
+
+def _guarded(step: PlanStep) -> bool:
+    spec = facet_of_step(step)
+    return spec is not None and spec.guarded
+
+
+def _starts_update(step: PlanStep) -> bool:
+    """A create, or a facet write that starts a config update (the facet table says which)."""
+    spec = facet_of_step(step)
+    return step.op == "create" or (spec is not None and spec.starts_update)
 
 
 def _tag_value(endpoint: Mapping[str, Any] | None, key: str) -> str | None:

@@ -35,21 +35,16 @@ from typing import Any
 
 from reconciler.diff.changes import Cause, Facet, FieldChange
 from reconciler.diff.desired import desired_body
+from reconciler.diff.facets import FACET_BY_NAME, FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.vocabulary import APPLIED_TAG as APPLIED_TAG
 
-# One letter per facet in the tag value; the order is the order written.
-MARK_KEYS: dict[Facet, str] = {
-    "config": "c", "ai_gateway": "g", "tags": "t", "notifications": "n", "telemetry": "m",
-}
+# One letter per facet in the tag value (the facet table's ``mark``); the order is the
+# order written.
+MARK_KEYS: dict[Facet, str] = {spec.name: spec.mark for spec in FACETS}
 _FACET_OF_KEY = {letter: facet for facet, letter in MARK_KEYS.items()}
-# Where each facet lives in the minimal form.
-_FORM_KEY: dict[Facet, str] = {
-    "config": "config", "ai_gateway": "ai_gateway", "tags": "tags",
-    "notifications": "email_notifications", "telemetry": "telemetry_config",
-}
 HASH_LENGTH = 8
 
 Marks = dict[Facet, str]
@@ -67,14 +62,13 @@ def facet_marks(desired_form: Mapping[str, Any]) -> Marks:
     when the manifest writes their block.
     """
     marks: Marks = {}
-    for facet, key in _FORM_KEY.items():
-        value = desired_form.get(key)
-        if facet == "tags":
-            tags = value if isinstance(value, Mapping) else {}
-            value = {k: v for k, v in tags.items() if not is_reserved_tag(k)}
+    for spec in FACETS:
+        value = desired_form.get(spec.key)
+        if spec.mark_form is not None:
+            value = spec.mark_form(value)
         elif value is None:
             continue
-        marks[facet] = _short_hash(value)
+        marks[spec.name] = _short_hash(value)
     return marks
 
 
@@ -136,7 +130,8 @@ def change_cause(
         # Top-level fields (description, route_optimized) have no update API: only a
         # recreate, which writes fresh marks, could have moved them.
         return "repository"
-    if facet == "config" and update_failed:
+    if update_failed and FACET_BY_NAME[facet].starts_update:
+        # The failed update rolled back: the mark may describe what never landed.
         return "repository"
     mark = recorded.get(facet)
     return "drift" if mark is not None and mark == wanted.get(facet) else "repository"

@@ -27,24 +27,11 @@ from deepdiff import DeepDiff
 from reconciler.diff import fields, normalise
 from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact
 from reconciler.diff.desired import desired_body, uses_legacy_rate_limits
+from reconciler.diff.facets import FACET_BY_KEY
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.naming import derived_entity_name
 
-_FACET_OF: dict[str, Facet] = {
-    "config": "config",
-    "ai_gateway": "ai_gateway",
-    "tags": "tags",
-    "email_notifications": "notifications",
-    "telemetry_config": "telemetry",
-}
-_IMPACT_OF: dict[Facet, Impact] = {
-    "config": "rolling",
-    "ai_gateway": "in-place",
-    "tags": "in-place",
-    "notifications": "in-place",
-    "telemetry": "in-place",
-}
 KIND_CHANGE_NOTE = "external and non-external entities cannot be swapped in place"
 
 
@@ -243,8 +230,9 @@ def _field_change(
     desired_form: Mapping[str, Any], endpoint_name: str,
 ) -> FieldChange:
     path = fields.render_path(segments)
-    facet = _FACET_OF.get(segments[0])
-    impact: Impact = _IMPACT_OF[facet] if facet else "recreate"
+    spec = FACET_BY_KEY.get(segments[0])
+    facet = None if spec is None else spec.name
+    impact: Impact = "recreate" if spec is None else spec.impact
     origin = None
     # A side that is absent because it equals the server default shows the default; whether
     # a conditional default applies is judged on that side's holder (its entity, its block).

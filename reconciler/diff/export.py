@@ -15,14 +15,15 @@ from typing import Any
 
 from reconciler.diff import fields
 from reconciler.diff.compare import effective_live
+from reconciler.diff.facets import FACETS
 from reconciler.diff.normalise import is_custom_model, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import RATE_LIMIT_METRICS
 from reconciler.model.providers import CONFIG_BLOCK, SECRET_PAIRS
+from reconciler.model.vocabulary import is_system_endpoint
 
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
-# What a manifest may manage on a Databricks-provided endpoint.
-ADOPT_ONLY_FIELDS = frozenset({"name", "ai_gateway", "tags"})
+# What a manifest may manage on a Databricks-provided endpoint (the facet table says which).
+ADOPT_ONLY_FIELDS = frozenset({"name"} | {s.key for s in FACETS if s.on_system_endpoint})
 
 
 def _entity_list(entities: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -203,7 +204,7 @@ def export_manifest(live_json: Mapping[str, Any]) -> tuple[dict[str, Any], list[
         # Kept when GET returns the requested policy. effective_budget_policy_id is not
         # exported: it may be the workspace's default, which a manifest would then pin.
         form["budget_policy_id"] = budget
-    if name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if is_system_endpoint(name):
         # Databricks provides these: only their gateway (rate limits) and tags are ours to
         # manage; a manifest with their config would be refused by validation.
         form = {k: v for k, v in form.items() if k in ADOPT_ONLY_FIELDS}

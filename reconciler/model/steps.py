@@ -22,7 +22,7 @@ Adding an operation (a new facet, a new kind of resource): a class here, a membe
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,10 +30,7 @@ StepOp = Literal[
     "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
     "patch_telemetry_config", "delete",
 ]
-STEP_OPS: tuple[StepOp, ...] = (
-    "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
-    "patch_telemetry_config", "delete",
-)
+STEP_OPS: tuple[StepOp, ...] = get_args(StepOp)
 
 
 class _Step(BaseModel):

@@ -8,12 +8,12 @@ its impact, guarded or last-writer-wins, its drift mark) is the facet table in
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
-Facet = Literal["config", "ai_gateway", "tags", "notifications", "telemetry"]
-# The order apply writes facets in, and the order renderers list them. Telemetry goes before
-# tags, so the tags patch carrying the applied marks follows it.
-FACET_ORDER: tuple[Facet, ...] = ("config", "ai_gateway", "telemetry", "tags", "notifications")
+# In the order apply writes facets in, and renderers list them (a test ties it to the table).
+# Telemetry goes before tags, so the tags patch carrying the applied marks follows it.
+Facet = Literal["config", "ai_gateway", "telemetry", "tags", "notifications"]
+FACET_ORDER: tuple[Facet, ...] = get_args(Facet)
 
 # Endpoints Databricks provides (pay-per-token foundation models): adopt-only, never created
 # or deleted, only their AI Gateway settings and tags are managed.

@@ -12,18 +12,11 @@ import sys
 from typing import Any
 
 from reconciler.diff import desired, fields
-from reconciler.diff.changes import Facet, FieldChange
+from reconciler.diff.changes import FieldChange
+from reconciler.diff.facets import facet_of_key
 from reconciler.diff.normalise import keyed_wire, project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.redaction import redact_data
-
-_FACET_OF: dict[str, Facet] = {
-    "config": "config",
-    "ai_gateway": "ai_gateway",
-    "tags": "tags",
-    "email_notifications": "notifications",
-    "telemetry_config": "telemetry",
-}
 
 
 def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[FieldChange]:
@@ -44,7 +37,7 @@ def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[Field
         # the fields given per instance; four fit its smallest set, six do not).
         path = sys.intern(fields.render_path(segments))
         extra: dict[str, Any] = {}
-        facet = _FACET_OF.get(segments[0])
+        facet = facet_of_key(segments[0])
         if facet is not None:
             extra["facet"] = facet
         if legacy and segments[0] == "ai_gateway":

@@ -25,14 +25,16 @@ from typing import Any
 
 from reconciler.diff import applied_marks, normalised
 from reconciler.diff.explain import NORMALISED_NOTE, Explanation, explain, unmanaged
+from reconciler.diff.facets import FACETS
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, TagWrite
-from reconciler.model.vocabulary import is_system_endpoint
+from reconciler.model.steps import CreateStep
+from reconciler.model.vocabulary import APPLIED_TAG, is_system_endpoint
+from reconciler.planning import reserved_tags
 from reconciler.planning.plan import EndpointAction
 
 DRIFT_NOTE = "changed outside the repository"
-# Facets apply may write on a Databricks-provided endpoint.
-SYSTEM_FACETS = ("ai_gateway", "tags")
+# Facets apply may write on a Databricks-provided endpoint (the facet table says which).
+SYSTEM_FACETS = tuple(spec.name for spec in FACETS if spec.on_system_endpoint)
 
 
 def finish_action(
@@ -56,8 +58,9 @@ def finish_action(
     marks = applied_marks.manifest_marks(endpoint)
     mark = applied_marks.format_marks(marks)
     if action.action in ("create", "recreate"):
-        return action.model_copy(update={"steps": [_with_create_mark(s, mark)
-                                                   for s in action.steps]})
+        return action.model_copy(update={"steps": [
+            reserved_tags.create_with_tag(s, APPLIED_TAG, mark) if isinstance(s, CreateStep)
+            else s for s in action.steps]})
     if live is None:
         return action
     update: dict[str, Any] = {"explanations": explain(endpoint, live)}
@@ -68,7 +71,7 @@ def finish_action(
         note = f"{DRIFT_NOTE}: {', '.join(drifted)}"
         update["reason"] = f"{action.reason}; {note}" if action.reason else note
     if action.action == "update" and applied_marks.live_mark_value(live) != mark:
-        update["steps"] = _with_update_mark(action.steps, action.name, mark)
+        update["steps"] = reserved_tags.with_applied_mark(action.steps, action.name, mark)
     return action.model_copy(update=update)
 
 
@@ -137,19 +140,3 @@ def _system_guard(
             "managed (only ai_gateway, rate_limits and tags)",
         })
     return None
-
-
-def _with_create_mark(step: PlanStep, mark: str) -> PlanStep:
-    if not isinstance(step, CreateStep):
-        return step
-    tags = [t for t in step.body.get("tags") or [] if t.get("key") != applied_marks.APPLIED_TAG]
-    tags.append({"key": applied_marks.APPLIED_TAG, "value": mark})
-    return step.model_copy(update={"body": {**step.body, "tags": tags}})
-
-
-def _with_update_mark(steps: list[PlanStep], name: str, mark: str) -> list[PlanStep]:
-    tag = TagWrite(key=applied_marks.APPLIED_TAG, value=mark)
-    if steps and isinstance(steps[-1], PatchTagsStep):
-        last = steps[-1]
-        return [*steps[:-1], last.model_copy(update={"add_tags": [*last.add_tags, tag]})]
-    return [*steps, PatchTagsStep(endpoint=name, add_tags=[tag])]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, assert_never
+from typing import Any
 
 from reconciler import errors
 from reconciler.diff import desired as desired_bodies
@@ -29,21 +29,13 @@ from reconciler.diff import secret_digest
 from reconciler.diff.changes import FACET_ORDER, FieldChange
 from reconciler.diff.compare import EndpointDiff, compare_endpoint
 from reconciler.diff.digest import form_digest, live_digest
-from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG, is_reserved_tag
+from reconciler.diff.facets import FACETS
+from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG
 from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.steps import (
-    CreateStep,
-    DeleteStep,
-    PatchNotificationsStep,
-    PatchTagsStep,
-    PatchTelemetryConfigStep,
-    PlanStep,
-    PutAiGatewayStep,
-    UpdateConfigStep,
-)
+from reconciler.model.steps import CreateStep, DeleteStep, PlanStep
 from reconciler.model.vocabulary import is_system_endpoint
-from reconciler.planning import marking
+from reconciler.planning import marking, reserved_tags
 from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
 from reconciler.redaction import MASK
@@ -170,15 +162,16 @@ def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> En
 
 def _create_step(endpoint: ServingEndpoint, project: str) -> CreateStep:
     body = desired_bodies.desired_body(endpoint, project)
+    step = CreateStep(endpoint=endpoint.name, body=body)
     plaintext = secret_digest.plaintext_fields(body)
     if plaintext:
         # The digest of the keys sent, computed by apply from the values it resolves.
-        body["tags"].append({"key": SECRETS_TAG,
-                             "value": secret_digest.digest_marker(plaintext)})
+        step = reserved_tags.create_with_tag(step, SECRETS_TAG,
+                                             secret_digest.digest_marker(plaintext))
     if desired_bodies.uses_pt_route(endpoint):
-        return CreateStep(endpoint=endpoint.name, body=desired_bodies.pt_create_body(body),
+        step = CreateStep(endpoint=endpoint.name, body=desired_bodies.pt_create_body(step.body),
                           route="provisioned_throughput")
-    return CreateStep(endpoint=endpoint.name, body=body)
+    return step
 
 
 def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDiff:
@@ -286,96 +279,23 @@ def _update_steps(
     endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str,
     secrets: secret_digest.SecretsStatus | None = None,
 ) -> list[PlanStep]:
-    name = endpoint.name
-    steps: list[PlanStep] = []
-    secret_tag = _secret_tag_update(endpoint, diff, secrets)
-    facets = diff.facets
-    if secret_tag and "tags" not in facets:
-        # Not a change of its own: the digest rides along with the config it describes.
-        facets = [f for f in FACET_ORDER if f in facets or f == "tags"]
-    for facet in facets:
-        match facet:
-            case "config":
-                route = ("provisioned_throughput" if desired_bodies.uses_pt_route(endpoint)
-                         else "classic")
-                steps.append(UpdateConfigStep(endpoint=name, route=route,
-                                              body=desired_bodies.config_body(endpoint)))
-            case "ai_gateway":
-                steps.extend(_gateway_steps(endpoint, diff, live))
-            case "tags":
-                body = _tags_body(endpoint, live, project) if facet in diff.facets else {}
-                for key, value in secret_tag.items():
-                    body.setdefault("add_tags", []).append({"key": key, "value": value})
-                steps.append(PatchTagsStep(endpoint=name, **body))
-            case "notifications":
-                steps.append(PatchNotificationsStep(
-                    endpoint=name, body=desired_bodies.notifications_body(endpoint)))
-            case "telemetry":
-                steps.append(PatchTelemetryConfigStep(
-                    endpoint=name, body=desired_bodies.telemetry_body(endpoint)))
-            case _:
-                assert_never(facet)
+    """The steps of each changed facet, in the facet table's order, plus the secrets tag."""
+    changed = set(diff.facets)
+    steps = [step for spec in FACETS if spec.name in changed
+             for step in spec.steps(endpoint, diff, live, project)]
+    marker = _secrets_marker(endpoint, diff, secrets)
+    if marker is not None:
+        steps = reserved_tags.with_secrets_tag(steps, endpoint.name, marker)
     return steps
 
 
-def _gateway_steps(
-    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any]
-) -> list[PlanStep]:
-    gateway = live.get("ai_gateway")
-    live_gateway = gateway if isinstance(gateway, Mapping) else None
-    body = desired_bodies.gateway_body(endpoint, live_gateway)
-    steps: list[PlanStep] = []
-    if _moves_enabled_inference_table(diff, body):
-        # The service refuses to move enabled inference tables ("disable them first"): one
-        # PUT disables them, the next sets the new location.
-        steps.append(PutAiGatewayStep(endpoint=endpoint.name,
-                                      body=_with_tables_disabled(body, live_gateway)))
-    steps.append(PutAiGatewayStep(endpoint=endpoint.name, body=body))
-    return steps
-
-
-def _secret_tag_update(
+def _secrets_marker(
     endpoint: ServingEndpoint, diff: EndpointDiff, secrets: secret_digest.SecretsStatus | None
-) -> dict[str, Any]:
-    """``{SECRETS_TAG: marker}`` when a config PUT sends keys whose digest the live tag does
-    not hold, else ``{}``. A tag left over after the plaintext fields are gone is harmless
+) -> dict[str, Any] | None:
+    """The ``SECRETS_TAG`` marker when a config step sends keys whose digest the live tag
+    does not hold, else None. A tag left over after the plaintext fields are gone is harmless
     (nothing compares it) and, like every reserved tag, is not removed."""
     if "config" not in diff.facets or secrets not in ("rotated", "untracked"):
-        return {}
+        return None
     plaintext = secret_digest.plaintext_fields(desired_bodies.config_body(endpoint))
-    return {SECRETS_TAG: secret_digest.digest_marker(plaintext)} if plaintext else {}
-
-
-_TABLE = "ai_gateway.inference_table_config"
-_TABLE_LOCATION = tuple(
-    f"{_TABLE}.{f}" for f in ("catalog_name", "schema_name", "table_name_prefix")
-)
-
-
-def _moves_enabled_inference_table(diff: EndpointDiff, body: Mapping[str, Any]) -> bool:
-    """True when inference tables stay enabled but their catalog, schema or prefix change."""
-    live_table = (diff.live_form.get("ai_gateway") or {}).get("inference_table_config") or {}
-    wanted = body.get("inference_table_config") or {}
-    if not (live_table.get("enabled") and wanted.get("enabled")):
-        return False
-    return any(c.path in _TABLE_LOCATION and c.old is not None for c in diff.changes)
-
-
-def _with_tables_disabled(
-    body: Mapping[str, Any], live_gateway: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    live_table = dict((live_gateway or {}).get("inference_table_config") or {})
-    return {**body, "inference_table_config": {**live_table, "enabled": False}}
-
-
-def _tags_body(endpoint: ServingEndpoint, live: Mapping[str, Any], project: str) -> dict[str, Any]:
-    wanted = desired_bodies.desired_tags(endpoint, project)
-    current = key_tags(live.get("tags"))
-    add = [{"key": k, "value": v} for k, v in wanted.items() if current.get(k) != v]
-    delete = [k for k in current if k not in wanted and not is_reserved_tag(k)]
-    body: dict[str, Any] = {}
-    if add:
-        body["add_tags"] = add
-    if delete:
-        body["delete_tags"] = delete
-    return body
+    return secret_digest.digest_marker(plaintext) if plaintext else None

@@ -20,6 +20,7 @@ from reconciler.model.endpoint import (
 )
 from reconciler.model.gateway import rate_limit_slots
 from reconciler.model.naming import derived_entity_name
+from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
@@ -343,7 +344,6 @@ def _check_route_optimized(ep: ServingEndpoint, _ctx: ValidationContext) -> Iter
         yield ("route_optimized",), "route optimization is not available for external models"
 
 
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
 # Fields of a manifest that would need creating, recreating or reconfiguring the endpoint.
 _NOT_ADOPTABLE = ("config", "description", "route_optimized", "email_notifications",
                   "telemetry_config")
@@ -351,7 +351,7 @@ _NOT_ADOPTABLE = ("config", "description", "route_optimized", "email_notificatio
 
 def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
     """Databricks provides `databricks-*` endpoints: only their gateway and tags are ours."""
-    if not ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if not is_system_endpoint(ep.name):
         return
     for name in _NOT_ADOPTABLE:
         if getattr(ep, name) is not None:
