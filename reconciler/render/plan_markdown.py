@@ -8,9 +8,9 @@ code block (GitHub colours its ``+`` and ``-`` lines; an in-place change is show
 GitHub refuses a comment over 65,536 characters, and a plan of 400 creates is about 260,000.
 So the rendering never exceeds ``limit`` characters: endpoints are listed in a fixed order
 (blocked, delete, recreate, update, create; by name within each), the table keeps as many
-rows as fit, the details blocks as many of those rows as still fit, and each cut says how
-many endpoints were left out and where they are (the full plan, ``plan --out FILE``). The
-same plan always gives the same text.
+rows as fit in three quarters of the room, the details blocks as many of those rows as still
+fit, and each cut says how many endpoints were left out and where they are (the full plan,
+``plan --out FILE``). The same plan always gives the same text.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def _details(action: EndpointAction) -> list[str]:
 # a CI wrapper adds around the plan (a marker, the commit, a run link, an error).
 GITHUB_COMMENT_LIMIT = 65_536
 DEFAULT_LIMIT = 60_000
+# The table stops at this share of the room, so the diffs of the first (most consequential)
+# endpoints are still shown when thousands change.
+TABLE_SHARE = 0.75
 FULL_PLAN = "see the full plan in the artifact (`reconciler plan --out FILE`)"
 # Most consequential first: these are kept when a large plan is cut.
 _RANK = {"delete": 1, "recreate": 2, "update": 3, "create": 4, "no-op": 5}
@@ -134,7 +137,7 @@ def render_plan_markdown(plan: Plan, *, limit: int = DEFAULT_LIMIT) -> str:
     rows = 0
     for action in changed:
         row = _row(action)
-        if used + len(row) + 1 > budget:
+        if used + len(row) + 1 > budget * TABLE_SHARE:
             break
         table.append(row)
         used += len(row) + 1

@@ -72,3 +72,13 @@ def test_the_most_consequential_actions_are_kept_first() -> None:
     assert rows[0].startswith("| `zz-blocked` | **blocked**")
     assert rows[1].startswith("| `zz-old` | delete")
     assert rows[2].startswith("| `a-0000` | update")
+
+
+def test_thousands_of_changes_still_show_the_first_diffs() -> None:
+    base = golden.plan_case("update-all-facets-in-order").actions[0]
+    actions = [base.model_copy(update={"name": f"ep-{i:05d}"}) for i in range(5000)]
+    md = render_plan_markdown(Plan(project="p", target_name="t", actions=actions))
+    assert len(md) <= 60_000
+    assert "<summary>ep-00000: update" in md  # the first endpoint's diff is there
+    cut = MORE.search(md)
+    assert cut is not None and int(cut.group(1)) + md.count("\n| `ep-") == 5000
