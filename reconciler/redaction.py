@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 MASK = "(sensitive)"
 PLAINTEXT_SUFFIX = "_plaintext"
@@ -39,12 +41,12 @@ class SecretRegistry:
         self._values: tuple[str, ...] = ()
 
     def add(self, value: str) -> None:
-        if len(value) < MIN_SECRET_LENGTH:
-            return
+        forms = [f for f in encoded_forms(value) if len(f) >= MIN_SECRET_LENGTH]
         with self._lock:
-            if value not in self._values:
+            new = [f for f in forms if f not in self._values]
+            if new:
                 # Longest first, so a secret that contains another is masked whole.
-                self._values = tuple(sorted((*self._values, value), key=len, reverse=True))
+                self._values = tuple(sorted({*self._values, *new}, key=len, reverse=True))
 
     def values(self) -> tuple[str, ...]:
         return self._values
@@ -55,6 +57,22 @@ class SecretRegistry:
 
 
 SECRETS = SecretRegistry()
+
+
+def encoded_forms(value: str) -> set[str]:
+    """The forms a secret can take on its way to an output: as read, stripped (a token
+    file's newline), JSON-escaped once or twice (a server echoing the request body in its
+    error message, then our JSON output), with or without ``\\uXXXX`` escapes, and
+    URL-encoded (a query string or a link). A key holding ``"``, ``\\`` or a newline
+    differs in each."""
+    forms = {value, value.strip()}
+    for _ in range(2):
+        for form in list(forms):
+            forms.add(json.dumps(form, ensure_ascii=False)[1:-1])
+            forms.add(json.dumps(form, ensure_ascii=True)[1:-1])
+    for form in (value, value.strip()):
+        forms.update({quote(form, safe=""), quote(form), quote_plus(form)})
+    return forms
 
 
 def register_secret(value: str) -> None:

@@ -117,6 +117,8 @@ def resolve_credentials(
             f"target {target_name!r} has neither 'host' nor 'local' (nor a profile with a host)"
         )
     host = normalise_host(host)
+    if target.profile and target.host:
+        _check_profile_host(target_name, target.profile, profile, host, env)
     if target.auth == "sdk":
         return Credentials(host, _sdk_auth(host, target.profile, env), "databricks-sdk")
     if target.token_env:
@@ -126,13 +128,16 @@ def resolve_credentials(
                 f"target {target_name!r} takes its token from ${target.token_env}, which is "
                 "not set"
             )
-        return Credentials(host, bearer_auth(token), f"${target.token_env}")
+        return Credentials(host, bearer_auth(token, f"${target.token_env}"),
+                           f"${target.token_env}")
     if target.profile:
         if profile.get("token"):
-            return Credentials(host, bearer_auth(profile["token"]), f"profile {target.profile}")
+            source = f"profile {target.profile} ({config_file_path(env)})"
+            return Credentials(host, bearer_auth(profile["token"], source), source)
         return Credentials(host, _sdk_auth(host, target.profile, env), "databricks-sdk")
     if env.get("DATABRICKS_TOKEN"):
-        return Credentials(host, bearer_auth(env["DATABRICKS_TOKEN"]), "$DATABRICKS_TOKEN")
+        return Credentials(host, bearer_auth(env["DATABRICKS_TOKEN"], "$DATABRICKS_TOKEN"),
+                           "$DATABRICKS_TOKEN")
     if _sdk_available():
         return Credentials(host, _sdk_auth(host, None, env), "databricks-sdk")
     raise errors.RegistryAuthError(
@@ -141,8 +146,39 @@ def resolve_credentials(
     )
 
 
-def bearer_auth(token: str) -> BearerAuth:
-    register_secret(token)
+def _check_profile_host(target_name: str, name: str, profile: Mapping[str, str], host: str,
+                        env: Mapping[str, str]) -> None:
+    """A profile's token belongs to the profile's host: refuse to send it to another one
+    (the Databricks CLI's "config host mismatch"). Hosts compare as the SDK normalises them."""
+    own = profile.get("host")
+    where = config_file_path(env)
+    if not own:
+        raise errors.ProjectError(
+            f"target {target_name!r} sets host {host} and profile {name!r}, which has no host "
+            f"in {where}: the token's workspace is unknown; add `host = {host}` to the "
+            "profile, or drop `host:` from the target"
+        )
+    if normalise_host(own).lower() != host.lower():
+        raise errors.ProjectError(
+            f"config host mismatch: target {target_name!r} sets host {host}, but profile "
+            f"{name!r} in {where} belongs to {normalise_host(own)}; its token is not sent "
+            "to another host. Drop `host:` from the target (the profile's host is used) or "
+            "choose the profile of that workspace"
+        )
+
+
+def bearer_auth(token: str, source: str = "the token") -> BearerAuth:
+    """``Authorization: Bearer``; a token with surrounding whitespace or control characters
+    (a file's trailing newline, a pasted tab) is refused, naming where it came from and never
+    showing it: sent as is, it would be rejected by the server or by httpx, whose message
+    repeats the header value."""
+    register_secret(token)  # first: whatever happens next, no output can show it
+    if token != token.strip() or any(ord(c) < 32 or ord(c) == 127 for c in token):
+        raise errors.RegistryAuthError(
+            f"the token from {source} has surrounding whitespace or control characters "
+            "(a trailing newline from a file?); it was not sent: remove them, e.g. "
+            "export TOKEN=\"$(tr -d '[:space:]' < token-file)\""
+        )
     return BearerAuth(token)
 
 
