@@ -46,6 +46,9 @@ class WaitSettings:
     min_interval: float = 1.0
     max_interval: float = 10.0
     growth: float = 0.2  # interval = growth x age of the oldest wait, within min..max
+    # Polls in a row that failed (each after the client's own retries) before every wait
+    # gives up: a workspace gone for good ends the apply in minutes, not at ``timeout``.
+    max_failed_polls: int = 3
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -84,6 +87,8 @@ class UpdateWaiter:
         self._polls_started = 0
         self._poller: asyncio.Task[None] | None = None
         self.polls = 0
+        self._failed_polls = 0
+        self._first_failure: float | None = None
 
     async def wait(self, name: str) -> dict[str, Any]:
         """Until ``name`` is no longer updating; raises UpdateFailed or WaitTimeout."""
@@ -128,14 +133,30 @@ class UpdateWaiter:
         try:
             items = await self._registry.list_endpoints(keep=("name", "state"))
         except errors.RegistryTemporaryError as exc:
-            # Retries already happened inside the client; keep waiting, the deadline still holds.
-            log.warning("polling the endpoint list failed, will poll again: %s", exc)
+            # Retries already happened inside the client; keep waiting, the deadline still
+            # holds, unless the target has stopped answering altogether.
+            self._failed_polls += 1
+            now = self._settings.clock()
+            if self._first_failure is None:
+                self._first_failure = now
+            if self._failed_polls >= self._settings.max_failed_polls:
+                gone = errors.RegistryTemporaryError(
+                    f"gave up waiting: {self._failed_polls} polls of the endpoint list in a "
+                    f"row failed over {now - self._first_failure:.0f}s (last: {exc}); the "
+                    "target may be gone or unreachable: check it, then run apply again to "
+                    "see where each endpoint stands", method=exc.method, path=exc.path)
+                for entry in list(self._waits.values()):
+                    _settle(entry, error=gone)
+                return
+            log.warning("polling the endpoint list failed (%d of %d in a row), will poll "
+                        "again: %s", self._failed_polls, self._settings.max_failed_polls, exc)
             self._expire()
             return
         except errors.RegistryError as exc:
             for entry in list(self._waits.values()):
                 _settle(entry, error=exc)
             return
+        self._failed_polls, self._first_failure = 0, None
         by_name = {item["name"]: item for item in items}
         for entry in list(self._waits.values()):
             if entry.after_poll >= poll_number or entry.future.done():

@@ -54,12 +54,13 @@ async def open_registry(
     if target.local:
         db = local_db_path(project.root, target.local)
         http, close_app = local_http_client(db, DEFAULT_TIMEOUT)
-        label = f"local registry {db}"
+        label, source = f"local registry {db}", ""
     else:
         creds = resolve_credentials(project.target_name, target, os.environ if env is None else env)
         http = _remote_http(creds.host, creds.auth, parallelism)
-        label = creds.host
-    client = RegistryClient(http, retry=retry, label=label)
+        label, source = creds.host, creds.source
+    client = RegistryClient(http, retry=retry, label=label, target=project.target_name,
+                            auth_source=source)
     try:
         yield client
     finally:
@@ -75,11 +76,13 @@ async def open_remote(
     *,
     parallelism: int = 8,
     retry: RetryPolicy | None = None,
+    target: str = "",
 ) -> AsyncIterator[RegistryClient]:
     """A client for a host and token given directly (benchmarks, tests, scripts)."""
     auth = bearer_auth(token) if token else None
     client = RegistryClient(
-        _remote_http(normalise_host(host), auth, parallelism), retry=retry, label=host
+        _remote_http(normalise_host(host), auth, parallelism), retry=retry, label=host,
+        target=target, auth_source="the token given" if token else "",
     )
     try:
         yield client

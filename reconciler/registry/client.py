@@ -17,7 +17,7 @@ made, and logged at DEBUG as method, path, status and milliseconds only.
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
 import functools
 import importlib.util
 import json
@@ -25,7 +25,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ import httpx
 from reconciler import errors
 from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, UpdateConfigStep
 from reconciler.redaction import redact_text
+from reconciler.registry.answers import error_from_response, snippet
 from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
 from reconciler.registry.routes import API, endpoint_path, route
@@ -56,32 +57,10 @@ def _remember_missing_sniffio() -> None:
 
 __all__ = ["API", "CallStats", "RegistryClient", "endpoint_path"]
 
-TEMPORARY_STATUSES = frozenset({429, 503, 504})
-# error_code wins over the HTTP status when it names a family (API reference section 7).
-_CODE_CLASSES: dict[str, type[errors.RegistryError]] = {
-    "RESOURCE_DOES_NOT_EXIST": errors.RegistryNotFound,
-    "RESOURCE_ALREADY_EXISTS": errors.RegistryConflict,
-    "ALREADY_EXISTS": errors.RegistryConflict,
-    "RESOURCE_CONFLICT": errors.RegistryConflict,
-    "ABORTED": errors.RegistryConflict,
-    "REQUEST_LIMIT_EXCEEDED": errors.RegistryTemporaryError,
-    "RESOURCE_EXHAUSTED": errors.RegistryTemporaryError,
-    "TEMPORARILY_UNAVAILABLE": errors.RegistryTemporaryError,
-    "INVALID_PARAMETER_VALUE": errors.RegistryRejected,
-    "INVALID_REQUEST": errors.RegistryRejected,
-    "INVALID_STATE": errors.RegistryRejected,
-    "BAD_REQUEST": errors.RegistryRejected,
-    "UNAUTHENTICATED": errors.RegistryAuthError,
-    "PERMISSION_DENIED": errors.RegistryAuthError,
-}
-_STATUS_CLASSES: dict[int, type[errors.RegistryError]] = {
-    400: errors.RegistryRejected,
-    401: errors.RegistryAuthError,
-    403: errors.RegistryAuthError,
-    404: errors.RegistryNotFound,
-    409: errors.RegistryConflict,
-}
-_SNIPPET = 120
+# The largest answer read (64 MiB): a list of 10,000 endpoints with tags is about 5 MB, one
+# endpoint a few kB. Past it the server is not the API (an endless stream, a wrong host).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+FIRST_CONTACT_GRACE = 3.0  # seconds of refused connections before any answer: give up
 
 
 @dataclass
@@ -102,15 +81,35 @@ class RegistryClient:
     """Async client of the serving-endpoints API; methods return plain JSON dicts."""
 
     def __init__(
-        self, http: httpx.AsyncClient, *, retry: RetryPolicy | None = None, label: str = ""
+        self,
+        http: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy | None = None,
+        label: str = "",
+        target: str = "",
+        auth_source: str = "",
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         # Done when a client is made, not when the library is imported: importing changes
         # nothing global in the host process.
         _remember_missing_sniffio()
         self._http = http
         self.retry = retry or RetryPolicy()
-        self.label = label
+        self.label = label  # the host, or "local registry FILE"
+        self.target = target
+        self.auth_source = auth_source  # where the token came from ("$PROD_TOKEN")
+        self.max_response_bytes = max_response_bytes
         self.stats = CallStats()
+        # Until the server has answered once, a refused connection is most likely a wrong
+        # host or a server that is not running: give up after FIRST_CONTACT_GRACE seconds.
+        self._contacted = False
+        self._first_try: float | None = None
+
+    @property
+    def where(self) -> str:
+        """``target 'prod' at https://...``: for messages about reaching the server."""
+        host = self.label or str(self._http.base_url).rstrip("/")
+        return f"target {self.target!r} at {host}" if self.target else host
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -129,7 +128,7 @@ class RegistryClient:
         the list is then parsed one endpoint at a time and trimmed as it is read (listing.py).
         """
         parse = None if keep is None else functools.partial(parse_trimmed_list, keep=keep)
-        body = await self.call("GET", API, parse=parse)
+        body = await self.call("GET", API, parse=parse, require_body=True)
         items = body.get("endpoints", [])
         if not isinstance(items, list):
             raise self._protocol("GET", API, "'endpoints' is not a list")
@@ -142,7 +141,7 @@ class RegistryClient:
     async def get_endpoint(self, name: str) -> dict[str, Any] | None:
         path = endpoint_path(name)
         try:
-            body = await self.call("GET", path, endpoint=name)
+            body = await self.call("GET", path, endpoint=name, require_body=True)
         except errors.RegistryNotFound:
             return None
         _check_endpoint(body, "GET", path, self, name)
@@ -150,13 +149,13 @@ class RegistryClient:
 
     async def create_endpoint(self, body: dict[str, Any]) -> dict[str, Any]:
         name = str(body.get("name", ""))
-        result = await self.call("POST", API, body, endpoint=name)
+        result = await self.call("POST", API, body, endpoint=name, require_body=True)
         _check_endpoint(result, "POST", API, self, name)
         return result
 
     async def update_config(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         path = endpoint_path(name, "/config")
-        result = await self.call("PUT", path, body, endpoint=name)
+        result = await self.call("PUT", path, body, endpoint=name, require_body=True)
         _check_endpoint(result, "PUT", path, self, name)
         return result
 
@@ -193,7 +192,8 @@ class RegistryClient:
             raise errors.PlanError(
                 f"refusing to create {(body or {}).get('name')!r} from a step for endpoint "
                 f"{step.endpoint!r}")
-        result = await self.call(method, path, body, endpoint=step.endpoint)
+        result = await self.call(method, path, body, endpoint=step.endpoint,
+                                 require_body=isinstance(step, CreateStep | UpdateConfigStep))
         if isinstance(step, CreateStep | UpdateConfigStep):
             _check_endpoint(result, method, path, self, step.endpoint)
         elif isinstance(step, PatchTagsStep) and not isinstance(result.get("tags", []), list):
@@ -210,23 +210,30 @@ class RegistryClient:
         *,
         endpoint: str | None = None,
         parse: Callable[[bytes], dict[str, Any]] | None = None,
+        require_body: bool = False,
     ) -> dict[str, Any]:
-        """One API call with retries; the JSON object answered (``{}`` for an empty body).
+        """One API call with retries; the JSON object answered (``{}`` for an empty body,
+        an error with ``require_body``: a list or an endpoint is never empty).
 
         ``parse`` reads a successful body instead of ``json.loads``; a ``ValueError`` from it
         falls back to the ordinary parse and its errors. ``path`` must be a path of this API:
         an absolute URL (another host) or anything outside ``/api/`` is refused unsent, so the
-        token only ever goes to the target's host.
+        token only ever goes to the target's host. Each attempt ends within the policy's
+        ``request_deadline``, and the whole call within its ``total_budget``.
         """
         if not path.startswith("/api/") or "//" in path or "\\" in path:
             raise errors.RegistryError(
                 f"refusing to send {method} {path!r}: not a path of the API under the target's "
                 "host", method=method, path=path)
-        result, _attempts = await call_with_retries(
-            lambda: self._send_once(method, path, body, endpoint, parse),
-            self.retry,
-            lambda: f"{method} {path}",
-        )
+        policy = self.retry
+        started = policy.clock()
+
+        def attempt() -> Awaitable[dict[str, Any]]:
+            left = policy.total_budget - (policy.clock() - started)
+            deadline = max(0.001, min(policy.request_deadline, left))
+            return self._send_once(method, path, body, endpoint, parse, require_body, deadline)
+
+        result, _attempts = await call_with_retries(attempt, policy, lambda: f"{method} {path}")
         return result
 
     async def _send_once(
@@ -236,38 +243,116 @@ class RegistryClient:
         body: dict[str, Any] | None,
         endpoint: str | None,
         parse: Callable[[bytes], dict[str, Any]] | None,
+        require_body: bool,
+        deadline: float,
     ) -> dict[str, Any]:
         self.stats.by_method[method] += 1
+        if self._first_try is None:
+            self._first_try = self.retry.clock()
         started = time.perf_counter()
         try:
-            response = await self._http.request(method, path, json=body)
-            content = await response.aread()
+            async with asyncio.timeout(deadline):
+                async with self._http.stream(method, path, json=body) as response:
+                    self._contacted = True
+                    content = await self._read_capped(method, path, response)
+        except TimeoutError as exc:
+            log.debug("%s %s -> deadline", method, path)
+            raise errors.RegistryTemporaryError(
+                f"{method} {path} got no complete answer within {deadline:.3g}s (the request "
+                f"deadline) from {self.where}", method=method, path=path) from exc
         except httpx.ConnectError as exc:
-            raise _connect_error(method, path, exc) from exc
+            raise self._connect_error(method, path, exc) from exc
         except (
             httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, ConnectionError
         ) as exc:
             # ConnectionError: an in-process (ASGI) server dropping the request raises it as is.
             log.debug("%s %s -> %s", method, path, type(exc).__name__)
             raise errors.RegistryTemporaryError(
-                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))}",
-                method=method, path=path,
+                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))} "
+                f"({self.where})", method=method, path=path,
             ) from exc
         except httpx.HTTPError as exc:
             raise errors.RegistryError(
-                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))}",
-                method=method, path=path,
+                f"{method} {path} failed: {type(exc).__name__}: {redact_text(str(exc))} "
+                f"({self.where})", method=method, path=path,
             ) from exc
         elapsed_ms = (time.perf_counter() - started) * 1000
-        log.debug("%s %s -> %d (%.0f ms)", method, path, response.status_code, elapsed_ms)
-        if response.status_code >= 400:
-            raise _error_from_response(method, path, response, content)
+        status = response.status_code
+        log.debug("%s %s -> %d (%.0f ms)", method, path, status, elapsed_ms)
+        if status >= 400:
+            raise error_from_response(method, path, response, content, self._auth_hint(status))
+        if not 200 <= status < 300:
+            location = response.headers.get("location", "no Location header")
+            raise errors.RegistryProtocolError(
+                f"{method} {path} -> {status}: the server answered a redirect (to {location}) "
+                f"instead of the API's JSON; {self.where} is not the workspace's API (a "
+                "sign-in page or a proxy in front of it?): check the target's host",
+                method=method, path=path, status=status)
+        if require_body and not content.strip():
+            raise self._protocol(method, path, f"an empty answer ({status} without a body) "
+                                 "where the API always sends a JSON object", endpoint)
         if parse is not None:
             try:
                 return parse(content)
             except ValueError:
                 pass  # not the shape it reads: the ordinary parse decides (and reports)
         return self._parse_object(method, path, response, content, endpoint)
+
+    async def _read_capped(self, method: str, path: str, response: httpx.Response) -> bytes:
+        """The body, refused past ``max_response_bytes`` (declared, or as it arrives,
+        counted after decompression: a small gzip can unpack to gigabytes)."""
+        cap = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise self._too_large(method, path, f"it declares {int(declared):,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(method, path, "stopped reading there")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, method: str, path: str, detail: str) -> errors.RegistryProtocolError:
+        return errors.RegistryProtocolError(
+            f"{method} {path}: the answer from {self.where} is larger than the response limit "
+            f"of {self.max_response_bytes // (1024 * 1024)} MiB ({detail}); the serving-"
+            "endpoints API never sends that much: check the target's host",
+            method=method, path=path)
+
+    def _auth_hint(self, status: int) -> str:
+        source = f"the token from {self.auth_source}" if self.auth_source else "the token"
+        if status == 401:
+            return (f"{self.where} did not accept {source}: check that it belongs to this "
+                    "workspace and has not expired or been revoked (a new one: User Settings "
+                    "> Developer > Access tokens)")
+        if status == 403:
+            return (f"{source} is valid for {self.where} but lacks permission for this call "
+                    "(managing an endpoint needs CAN_MANAGE on it; creating one needs "
+                    "Model Serving access)")
+        return ""
+
+    def _connect_error(
+        self, method: str, path: str, exc: httpx.ConnectError
+    ) -> errors.RegistryError:
+        text = redact_text(str(exc))
+        if any(marker in text for marker in _UNKNOWN_HOST):
+            host = exc.request.url.host if exc._request is not None else "the host"
+            return errors.RegistryError(
+                f"{method} {path} failed: cannot resolve {host} ({text}) for {self.where}; "
+                "check the target's host", method=method, path=path)
+        never = not self._contacted and self._first_try is not None and (
+            self.retry.clock() - self._first_try >= FIRST_CONTACT_GRACE)
+        if never:
+            return errors.RegistryError(
+                f"{method} {path} failed: cannot connect to {self.where} ({text or 'refused'}); "
+                "nothing answers there: check the target's host and port, and that the "
+                "workspace is reachable from here (or that `reconciler emulator serve` runs)",
+                method=method, path=path)
+        return errors.RegistryTemporaryError(
+            f"{method} {path} failed: ConnectError: {text} ({self.where})",
+            method=method, path=path)
 
     def _parse_object(
         self,
@@ -284,7 +369,7 @@ class RegistryClient:
         except (ValueError, UnicodeDecodeError) as exc:
             kind = response.headers.get("content-type", "unknown content type")
             raise self._protocol(
-                method, path, f"response is not JSON ({kind}): {_snippet(content)}", endpoint
+                method, path, f"response is not JSON ({kind}): {snippet(content)}", endpoint
             ) from exc
         if not isinstance(data, dict):
             raise self._protocol(
@@ -305,17 +390,6 @@ class RegistryClient:
 # Resolver messages (glibc, macOS, Windows): the host name does not exist, retrying is futile.
 _UNKNOWN_HOST = ("Name or service not known", "nodename nor servname", "getaddrinfo failed",
                  "No address associated with hostname")
-
-
-def _connect_error(method: str, path: str, exc: httpx.ConnectError) -> errors.RegistryError:
-    text = redact_text(str(exc))
-    if any(marker in text for marker in _UNKNOWN_HOST):
-        host = exc.request.url.host if exc._request is not None else "the host"
-        return errors.RegistryError(
-            f"{method} {path} failed: cannot resolve {host} ({text}); check the target's host",
-            method=method, path=path)
-    return errors.RegistryTemporaryError(
-        f"{method} {path} failed: ConnectError: {text}", method=method, path=path)
 
 
 def _check_endpoint(
@@ -342,65 +416,3 @@ def _check_endpoint(
         not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities)
     ):
         raise client._protocol(method, path, "'config.served_entities' is not a list", who)
-
-
-def _error_from_response(
-    method: str, path: str, response: httpx.Response, content: bytes
-) -> errors.RegistryError:
-    status = response.status_code
-    code, message = _parse_error_body(content)
-    cls = _CODE_CLASSES.get(code or "") or _STATUS_CLASSES.get(status)
-    if status in TEMPORARY_STATUSES:
-        cls = errors.RegistryTemporaryError
-    if cls is None:
-        cls = errors.RegistryPermanentError
-    retry_after = _parse_retry_after(response.headers.get("retry-after"))
-    text = f"{method} {path} -> {status}"
-    if code:
-        text += f" {code}"
-    if message:
-        text += f": {redact_text(message)}"
-    return cls(
-        text, method=method, path=path, status=status, error_code=code, retry_after=retry_after
-    )
-
-
-def _parse_error_body(content: bytes) -> tuple[str | None, str]:
-    """``(error_code, message)`` from a JSON error, ``CODE: message`` text, or an HTML page."""
-    text = content.decode("utf-8", errors="replace").strip()
-    if not text:
-        return None, ""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        code = data.get("error_code")
-        message = data.get("message", "")
-        return (code if isinstance(code, str) else None), str(message)
-    if text.startswith("<"):
-        return None, f"non-JSON error page: {_snippet(content)}"
-    head, sep, rest = text.partition(":")
-    if sep and head.isupper() and " " not in head:
-        return head, rest.strip()[:_SNIPPET * 4]
-    return None, text[: _SNIPPET * 4]
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from ``Retry-After`` (integer seconds or an HTTP date); None if absent or bad."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _snippet(content: bytes) -> str:
-    text = " ".join(content.decode("utf-8", errors="replace").split())
-    return text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else "")

@@ -37,12 +37,16 @@ class RetryPolicy:
     each pause is stretched by up to ``jitter`` (a fraction) so that parallel callers that
     failed together do not retry together. A server's ``Retry-After`` replaces the pause
     (capped at ``max_retry_after``). No retry starts if it would end past ``total_budget``
-    seconds after the first attempt: the last error is raised instead.
+    seconds after the first attempt: the last error is raised instead. Each attempt ends
+    within ``request_deadline`` seconds and within what is left of the budget.
     """
 
     backoffs: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0)
     jitter: float = 0.25
     total_budget: float = 120.0
+    # The longest one attempt may take, headers and body (a server dripping one byte at a
+    # time never trips httpx's per-read timeout); an attempt also ends with the budget.
+    request_deadline: float = 60.0
     max_retry_after: float = 60.0
     sleep: Sleep = asyncio.sleep
     clock: Clock = time.monotonic
