@@ -1,8 +1,9 @@
 """Entry point of ``reconciler``: builds the command group and maps errors to exit codes.
 
 Exit codes (DESIGN.md section 3): 0 success or nothing to do; 1 any error; 2 changes found by
-``plan --detailed-exitcode`` or ``drift``. Only ``ReconcilerError`` is caught; anything else
-is a bug and keeps its traceback.
+``plan --detailed-exitcode`` or ``drift``. ``ReconcilerError`` is printed as its message;
+anything else is a bug, reported as one short masked line (the masked traceback with
+``--debug``): an uncaught traceback would bypass the masking of the output streams.
 """
 
 from __future__ import annotations
@@ -58,4 +59,14 @@ def _main(argv: list[str] | None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: still masked, still short unless --debug
+        # Left to Python, the traceback would be printed after the masked streams are gone.
+        if debug:
+            click.echo(redact_text(traceback.format_exc()), err=True, nl=False)
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {where.filename}:{where.lineno}" if where else ""
+        click.echo(f"Error: internal error {type(exc).__name__}{at}: "
+                   f"{redact_text(str(exc))[:500]}; this is a bug in serving-reconciler, "
+                   "please report it (with --debug for the traceback)", err=True)
+        sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

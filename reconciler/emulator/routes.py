@@ -62,11 +62,32 @@ async def read_body(request: Request) -> Doc:
         return {}
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise malformed(_TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise malformed(f"Invalid JSON given in the body of the request: {exc}") from None
     if not isinstance(body, dict):
         raise malformed("The body of the request must be a JSON object.")
+    if _deeper_than(body, MAX_NESTING):
+        raise malformed(_TOO_DEEP)
     return body
+
+
+# Requests nest about ten levels; deeper ones would exhaust the recursion of validation.
+MAX_NESTING = 64
+_TOO_DEEP = f"The body of the request is nested deeper than {MAX_NESTING} levels."
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Iterative depth check (the check itself must not recurse on hostile input)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 class ApiHandlers:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from typing import Any
 
 import httpx
 
@@ -18,6 +19,10 @@ from reconciler import errors
 from reconciler.redaction import redact_text
 
 TEMPORARY_STATUSES = frozenset({429, 503, 504})
+# The API's deepest answer nests about ten levels (endpoint > config > served_entities >
+# external_model > provider config); past this the answer is not the API's, and code that
+# walks it recursively (diff, rendering) would hit Python's recursion limit.
+MAX_NESTING = 64
 _SNIPPET = 120
 # error_code wins over the HTTP status when it names a family (API reference section 7).
 _CODE_CLASSES: dict[str, type[errors.RegistryError]] = {
@@ -106,3 +111,16 @@ def _parse_retry_after(value: str | None) -> float | None:
 def snippet(content: bytes) -> str:
     text = " ".join(content.decode("utf-8", errors="replace").split())
     return text[:_SNIPPET] + ("..." if len(text) > _SNIPPET else "")
+
+
+def nested_deeper_than(data: Any, limit: int) -> bool:
+    """Whether JSON-like ``data`` has containers more than ``limit`` levels deep (iterative:
+    it must not itself recurse on the input it checks)."""
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False

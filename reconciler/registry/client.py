@@ -34,7 +34,12 @@ import httpx
 from reconciler import errors
 from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, UpdateConfigStep
 from reconciler.redaction import redact_text
-from reconciler.registry.answers import error_from_response, snippet
+from reconciler.registry.answers import (
+    MAX_NESTING,
+    error_from_response,
+    nested_deeper_than,
+    snippet,
+)
 from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
 from reconciler.registry.routes import API, endpoint_path, route
@@ -293,10 +298,20 @@ class RegistryClient:
                                  "where the API always sends a JSON object", endpoint)
         if parse is not None:
             try:
-                return parse(content)
-            except ValueError:
+                parsed = parse(content)
+            except (ValueError, RecursionError):
                 pass  # not the shape it reads: the ordinary parse decides (and reports)
+            else:
+                return self._shallow(method, path, parsed, endpoint)
         return self._parse_object(method, path, response, content, endpoint)
+
+    def _shallow(
+        self, method: str, path: str, data: dict[str, Any], endpoint: str | None
+    ) -> dict[str, Any]:
+        if nested_deeper_than(data, MAX_NESTING):
+            raise self._protocol(method, path, f"the JSON is nested deeper than {MAX_NESTING} "
+                                 "levels; the API's answers never are", endpoint)
+        return data
 
     async def _read_capped(self, method: str, path: str, response: httpx.Response) -> bytes:
         """The body, refused past ``max_response_bytes`` (declared, or as it arrives,
@@ -366,6 +381,9 @@ class RegistryClient:
             return {}
         try:
             data = json.loads(content)
+        except RecursionError as exc:
+            raise self._protocol(method, path, "the JSON is nested too deeply to read; the "
+                                 "API's answers never are", endpoint) from exc
         except (ValueError, UnicodeDecodeError) as exc:
             kind = response.headers.get("content-type", "unknown content type")
             raise self._protocol(
@@ -375,7 +393,7 @@ class RegistryClient:
             raise self._protocol(
                 method, path, f"expected a JSON object, got {type(data).__name__}", endpoint
             )
-        return data
+        return self._shallow(method, path, data, endpoint)
 
     def _protocol(
         self, method: str, path: str, problem: str, endpoint: str | None = None
