@@ -7,10 +7,11 @@ given on the command line) and shown to the user relative to the current folder,
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -32,11 +33,10 @@ def expand(entry: str | Path, base: Path) -> list[Path] | None:
     """The YAML files ``entry`` names (sorted), ``[]`` for none, ``None`` if it does not exist."""
     if isinstance(entry, str) and _GLOB_CHARS & set(entry):
         pattern = entry if os.path.isabs(entry) else str(base / entry)
-        matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
         found: list[Path] = []
-        for match in matches:
+        for match in _glob(pattern):
             found.extend(_yaml_files(match) if match.is_dir() else [match])
-        return found
+        return sorted(unique(found))
     path = Path(entry) if os.path.isabs(entry) or str(base) == "." else base / entry
     try:
         mode = path.stat().st_mode
@@ -47,7 +47,101 @@ def expand(entry: str | Path, base: Path) -> list[Path] | None:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+    return sorted(p for p in _walk_once(folder) if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def _walk_once(top: Path, seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+    """Every file below ``top``, following folder links but entering each real folder once.
+
+    ``Path.rglob`` and ``glob(recursive=True)`` follow links without remembering where they
+    have been: two links to ``.`` make the walk exponential (a pull request can add them).
+    Folders are known by (device, inode), so a link to a folder already walked, or to a
+    parent, costs one ``stat``. Links leaving the project are reported by the caller
+    (LOAD-008) on the files they reach.
+    """
+    seen = set() if seen is None else seen
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = folder.stat()
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            continue
+        seen.add(key)
+        for item in entries:
+            path = folder / item.name
+            try:
+                is_dir = item.is_dir()  # follows a link, as the walk should
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append(path)
+            else:
+                yield path
+
+
+def _glob(pattern: str) -> list[Path]:
+    """``glob.glob(pattern, recursive=True)``, with ``**`` walked by ``_walk_once``."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, p in enumerate(parts) if _GLOB_CHARS & set(p)), len(parts))
+    if "**" not in parts[fixed:]:
+        return sorted(Path(p) for p in glob.glob(pattern))  # no recursion: bounded
+    top, rest = Path(*parts[:fixed]), parts[fixed:]
+    if not top.is_dir():
+        return []
+    matched: list[Path] = []
+    for path in _walk_once(top):
+        rel = path.relative_to(top).parts
+        if _matches(rel, rest):
+            matched.append(path)
+        # A folder the pattern names brings its YAML files (as a glob match of a folder
+        # does); its files are all walked here once, so match their folders instead.
+        for depth in range(1, len(rel)):
+            if _matches(rel[:depth], rest):
+                if path.suffix in YAML_SUFFIXES:
+                    matched.append(path)
+                break
+    return sorted(matched)
+
+
+def _matches(parts: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """Whether path components match glob components (``**`` = any number of folders;
+    wildcards do not match names starting with ``.``, as in ``glob``)."""
+    states = _closure({0}, pattern)
+    for part in parts:
+        step: set[int] = set()
+        for i in states:
+            if i == len(pattern):
+                continue
+            if pattern[i] == "**":
+                if not part.startswith("."):
+                    step.add(i)
+            elif _component(part, pattern[i]):
+                step.add(i + 1)
+        states = _closure(step, pattern)
+        if not states:
+            return False
+    return len(pattern) in states
+
+
+def _closure(states: set[int], pattern: tuple[str, ...]) -> set[int]:
+    out, todo = set(states), list(states)
+    while todo:  # ``**`` may also match no folder at all
+        i = todo.pop()
+        if i < len(pattern) and pattern[i] == "**" and i + 1 not in out:
+            out.add(i + 1)
+            todo.append(i + 1)
+    return out
+
+
+def _component(name: str, pattern: str) -> bool:
+    if name.startswith(".") and not pattern.startswith(".") and _GLOB_CHARS & set(pattern):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
 
 
 def within(path: Path, root: Path, *, resolve: bool = False) -> bool:
