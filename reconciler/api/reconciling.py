@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -49,6 +50,15 @@ class ReconcileSettings:
     max_backoff: float = 300.0  # longest delay after errors (never below ``interval``)
     plan: workflow.PlanSettings = field(default_factory=workflow.PlanSettings)
     timeout: float = 1200.0  # how long one cycle waits for config updates to roll out
+
+    def __post_init__(self) -> None:
+        # NaN passes every "<= 0" check and hot-loops; infinity overflows a sleep.
+        for name in ("interval", "max_backoff", "timeout"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0 or (name == "interval" and value == 0):
+                raise errors.ReconcilerError(
+                    f"reconcile {name} must be a finite number of seconds above zero, "
+                    f"got {value}")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.options import FiniteFloatRange
 from reconciler.emulator import server
 from reconciler.emulator.settings import DEFAULT_CREATOR, EmulatorSettings
 
@@ -25,13 +26,14 @@ def emulator_group() -> None:
 @click.option("--token", envvar="RECONCILER_EMULATOR_TOKEN", default=None,
               help="Bearer token clients must send [env: RECONCILER_EMULATOR_TOKEN]; "
                    "a random one is made and printed if unset.")
-@click.option("--ready-after", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--ready-after", type=FiniteFloatRange(min=0, max=86400), default=0.0,
+              show_default=True,
               metavar="SECONDS", help="How long a create or config update stays in progress.")
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
               help="Delay added to every API request.")
-@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--fault-rate", type=FiniteFloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API requests answered 429 (with Retry-After) or 503.")
-@click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--drop-rate", type=FiniteFloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API requests whose connection is closed without an answer.")
 @click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True,
               metavar="SECONDS", help="Retry-After header of injected 429/503 answers.")

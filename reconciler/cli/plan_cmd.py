@@ -8,6 +8,7 @@ stdout; colour only on a terminal and never with NO_COLOR.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import shlex
@@ -41,6 +42,7 @@ from reconciler.render import (
     rollout,
 )
 
+MAX_DURATION = 30 * 24 * 3600.0  # seconds: longer waits or intervals are typing mistakes
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 select_option = click.option(
     "--select", "select", multiple=True, metavar="NAME",
@@ -75,17 +77,26 @@ def colour(stream: str = "stdout") -> bool:
 
 
 def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
-    """``90``, ``90s``, ``20m``, ``1h30m`` -> seconds."""
+    """``90``, ``90s``, ``20m``, ``1h30m`` -> seconds; finite, 0 to 30 days.
+
+    ``float()`` alone accepts ``nan``, ``inf`` and ``1e400`` (infinity): a NaN interval
+    compares false with everything and hot-loops, an infinite one overflows a sleep.
+    """
     text = value.strip().lower()
     try:
-        return float(text)
+        total = float(text)
     except ValueError:
-        pass
-    match = _DURATION.match(text)
-    if not text or match is None:
-        raise click.BadParameter(f"expected a duration like 90s, 20m or 1h30m, got {value!r}")
-    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
+        match = _DURATION.match(text)
+        if not text or match is None:
+            raise click.BadParameter(
+                f"expected a duration like 90s, 20m or 1h30m, got {value!r}") from None
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        total = hours * 3600 + minutes * 60 + seconds
+    if not math.isfinite(total) or not 0 <= total <= MAX_DURATION:
+        raise click.BadParameter(
+            f"must be a finite duration between 0s and {MAX_DURATION // 3600:.0f}h, "
+            f"got {value!r}")
+    return total
 
 
 def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,9 @@ class EmulatorSettings:
 
     def __post_init__(self) -> None:
         # Knobs come from the command line and tests; refuse nonsense early and plainly.
+        for name in ("ready_after", "fault_rate", "drop_rate"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
         if self.ready_after < 0:
             raise ValueError("ready_after must be >= 0 seconds")
         if self.latency_ms < 0:
