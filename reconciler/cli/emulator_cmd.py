@@ -10,6 +10,7 @@ import click
 from reconciler.cli.options import FiniteFloatRange
 from reconciler.emulator import server
 from reconciler.emulator.settings import DEFAULT_CREATOR, EmulatorSettings
+from reconciler.emulator.store import StoreError
 
 
 @click.group("emulator")
@@ -77,7 +78,11 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
                    err=True)
         click.echo(f"  export DATABRICKS_HOST=http://{bound_host}:{bound_port}", err=True)
 
-    server.serve(settings, host=host, port=port, on_ready=ready, log_level=log_level)
+    try:
+        server.serve(settings, host=host, port=port, on_ready=ready, log_level=log_level)
+    except StoreError as exc:
+        raise click.ClickException(f"{exc}; pass another --db file (or delete this one if it "
+                                   "was the emulator's: its endpoints are lost)") from exc
 
 
 COMMANDS: list[click.Command] = [emulator_group]

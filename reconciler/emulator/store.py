@@ -25,6 +25,14 @@ Doc = dict[str, Any]
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
+# PRAGMA application_id of our files ("SREC"): a SQLite file of another program is refused
+# instead of getting our tables added to it.
+APPLICATION_ID = 0x53524543
+OUR_TABLES = frozenset({"endpoints", "acls", "controls", "meta"})
+
+
+class StoreError(Exception):
+    """The database file cannot be used: corrupt, not SQLite, or another program's."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS endpoints (
     name TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
@@ -60,6 +68,18 @@ class QueryFault:
     status: int
     rate: float
     message: str | None = None
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file another program made: a foreign application id, or tables of its own.
+    An empty file, or one with only our tables (made before the id was set), is ours."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    tables = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+    if app_id not in (0, APPLICATION_ID) or not tables <= OUR_TABLES:
+        theirs = ", ".join(sorted(tables - OUR_TABLES)) or f"application id {app_id:#x}"
+        raise StoreError(f"{path} is a SQLite file of another program ({theirs}), not a "
+                         "reconciler local registry; it was left untouched")
 
 
 class WriteTxn:
@@ -181,18 +201,26 @@ class EndpointStore:
             self._read_lock = self._write_lock
         else:
             db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = _connect(str(db_path))
-            self._writer.execute("PRAGMA journal_mode=WAL")
-            self._reader = _connect(str(db_path))
+            try:
+                self._writer = _connect(str(db_path))
+                _check_ours(self._writer, db_path)
+                self._writer.execute("PRAGMA journal_mode=WAL")
+                self._reader = _connect(str(db_path))
+            except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+                raise StoreError(f"{db_path} is not a usable SQLite database ({exc})") from exc
             self._write_lock = threading.Lock()
             self._read_lock = threading.Lock()
         for conn in {id(self._writer): self._writer, id(self._reader): self._reader}.values():
             conn.execute("PRAGMA synchronous=NORMAL")
-        self.salt = self._write_sync(self._init_schema)
+        try:
+            self.salt = self._write_sync(self._init_schema)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{db_path} is not a usable SQLite database ({exc})") from exc
 
     @staticmethod
     def _init_schema(txn: WriteTxn) -> str:
         conn = txn._conn
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
