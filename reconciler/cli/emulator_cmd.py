@@ -57,6 +57,10 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
     if fault_rate + drop_rate > 1:
         raise click.BadParameter("--fault-rate plus --drop-rate must not exceed 1")
+    if token is not None and (not token.strip() or token != token.strip()):
+        # An empty token would turn authentication off: a server always requires one.
+        raise click.BadParameter("must be a non-empty token without surrounding whitespace "
+                                 "(omit it for a random one)", param_hint="--token")
     if token is None:
         token = "dapi-emulator-" + secrets.token_hex(12)
         click.echo(f"Generated token: {token}", err=True)

@@ -42,6 +42,8 @@ class EmulatorSettings:
 
     def __post_init__(self) -> None:
         # Knobs come from the command line and tests; refuse nonsense early and plainly.
+        if self.token is not None and not self.token.strip():
+            raise ValueError("token must not be empty (None is the in-process local target)")
         for name in ("ready_after", "fault_rate", "drop_rate"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")

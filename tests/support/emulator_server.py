@@ -69,8 +69,9 @@ class EmulatorServer:
         return env
 
     def _command(self) -> list[str]:
+        # The token goes by environment variable, as the docs advise (not visible in ps).
         cmd = [sys.executable, "-m", "reconciler", "emulator", "serve",
-               "--host", "127.0.0.1", "--port", str(self.port), "--token", self.token]
+               "--host", "127.0.0.1", "--port", str(self.port)]
         if self.db_path is not None:
             cmd += ["--db", str(self.db_path)]
         for name, value in self.knobs.items():
@@ -81,8 +82,9 @@ class EmulatorServer:
     def _launch(self) -> None:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(self._command(), stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self._command(), stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                env={**os.environ, "RECONCILER_EMULATOR_TOKEN": self.token})
         finally:
             if self.log_path:
                 out.close()  # type: ignore[union-attr]
