@@ -44,7 +44,7 @@ def write_project(root: Path, count: int, url: str, prefix: str) -> Path:
     (root / "endpoints").mkdir(parents=True)
     (root / "reconciler.yaml").write_text(
         "project: bench\nmanifests: [endpoints/]\ndefault_target: emu\n"
-        f"targets:\n  emu: {{host: '{url}', token_env: {TOKEN_ENV}}}\n")
+        f"targets:\n  emu: {{host: '{url}', token_env: {TOKEN_ENV}, max_rps: 0}}\n")
     documents = []
     for index in range(count):
         documents.append(

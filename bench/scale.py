@@ -61,7 +61,7 @@ def bench_size(size: int, parallelism: int, work: Path,
     with EmulatorServer.start(db_path=work / f"scale-{size}.db", request_log=log,
                               log_path=work / f"server-{size}.log") as server:
         root = write_project(work / f"project-{size}", size,
-                             target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}}}")
+                             target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}, max_rps: 0}}")
         par = ("--parallelism", str(parallelism))
         seen = 0
         for label, args in (

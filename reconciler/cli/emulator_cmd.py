@@ -38,6 +38,9 @@ def emulator_group() -> None:
               help="Share of API requests whose connection is closed without an answer.")
 @click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True,
               metavar="SECONDS", help="Retry-After header of injected 429/503 answers.")
+@click.option("--max-rps", type=FiniteFloatRange(min=0), default=0.0, show_default=True,
+              metavar="N", help="Answer 429 with Retry-After above N API requests in any "
+                               "one second, as a throttled workspace does (0: no limit).")
 @click.option("--seed", type=int, default=None,
               help="Seed for faults, drops and the traffic split of queries (replayable).")
 @click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -51,7 +54,7 @@ def emulator_group() -> None:
               default="warning", show_default=True, help="Server log level.")
 def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
                   latency_ms: int, fault_rate: float, drop_rate: float, retry_after: int,
-                  seed: int | None, request_log: Path | None, user_name: str,
+                  max_rps: float, seed: int | None, request_log: Path | None, user_name: str,
                   enforce_unity_gateway: bool,
                   log_level: str) -> None:
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
@@ -68,7 +71,7 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
         settings = EmulatorSettings(
             db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
             fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
-            retry_after_seconds=retry_after, creator=user_name,
+            retry_after_seconds=retry_after, creator=user_name, max_rps=max_rps,
             enforce_unity_gateway=enforce_unity_gateway,
         )
     except ValueError as exc:

@@ -13,7 +13,7 @@ import click
 
 from reconciler import errors
 from reconciler.api import gitops, workflow
-from reconciler.cli.options import common_options
+from reconciler.cli.options import common_options, max_rps_option
 from reconciler.cli.plan_cmd import _load, parallelism_option, say_env_references, select_option
 from reconciler.render import drift as drift_render
 from reconciler.render import manifest_yaml
@@ -26,6 +26,7 @@ IMPORT_HEADER = (
 
 @click.command("drift")
 @common_options
+@max_rps_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", show_default=True)
 @select_option
@@ -52,6 +53,7 @@ def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
 
 @click.command("import")
 @common_options
+@max_rps_option
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("--force", is_flag=True, help="Overwrite an existing manifest file.")
 @parallelism_option

@@ -6,6 +6,7 @@ command takes them itself through ``@common_options``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli import completion
+from reconciler.loading.project import Project
 from reconciler.redaction import install_log_redaction
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,3 +95,25 @@ class FiniteFloatRange(click.FloatRange):
             self.fail(f"{value!r} is not a finite number ({self._describe_range()}).",
                       param, ctx)
         return number
+
+
+def _remember_max_rps(ctx: click.Context, _param: click.Parameter, value: float | None) -> None:
+    if value is not None:
+        ctx.ensure_object(dict)["max_rps"] = value
+
+
+max_rps_option = click.option(
+    "--max-rps", type=FiniteFloatRange(min=0, max=10_000), default=None, metavar="N",
+    expose_value=False, callback=_remember_max_rps,
+    help="Requests per second to the target, shared by all concurrent requests (default: "
+         "the target's max_rps, else 15 for a workspace; 0: no limit).")
+
+
+def with_cli_max_rps(project: Project) -> Project:
+    """The project with ``--max-rps`` (when given) over its target's ``max_rps``."""
+    ctx = click.get_current_context(silent=True)
+    value = (ctx.obj or {}).get("max_rps") if ctx is not None else None
+    if value is None:
+        return project
+    return dataclasses.replace(project, target=project.target.model_copy(
+        update={"max_rps": value}))

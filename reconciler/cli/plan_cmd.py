@@ -25,7 +25,7 @@ from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.applying.rollout import RolloutOptions
 from reconciler.cli import completion
-from reconciler.cli.options import common_options, parse_vars
+from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
 from reconciler.cli.progress import ProgressDisplay
 from reconciler.diff.export import env_references
 from reconciler.loading.project import Project, load_project
@@ -102,8 +102,8 @@ def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> 
 def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
           *, allow_no_manifests: bool = False) -> Project:
     _show_retries()
-    return load_project(project_dir, target, parse_vars(cli_vars),
-                        allow_no_manifests=allow_no_manifests)
+    return with_cli_max_rps(load_project(project_dir, target, parse_vars(cli_vars),
+                                         allow_no_manifests=allow_no_manifests))
 
 
 def _show_retries() -> None:
@@ -146,6 +146,7 @@ def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
 
 @click.command("plan")
 @common_options
+@max_rps_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save the plan as JSON, for `reconciler apply FILE`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
@@ -188,6 +189,7 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
 
 @click.command("apply")
 @common_options
+@max_rps_option
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @parallelism_option
@@ -267,6 +269,7 @@ def confirm_apply(plan: Plan, auto_approve: bool) -> None:
 
 @click.command("export")
 @common_options
+@max_rps_option
 @select_option
 @click.option("--all", "all_", is_flag=True, help="Every live endpoint, not only ours.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),

@@ -29,7 +29,7 @@ import click
 from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
-from reconciler.cli.options import common_options, parse_vars
+from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
 from reconciler.cli.plan_cmd import parallelism_option, parse_duration, select_option
 from reconciler.loading.project import Project, load_project
 from reconciler.redaction import RedactingFilter
@@ -126,6 +126,7 @@ def _positive_duration(ctx: click.Context, param: click.Parameter, value: str) -
 
 @click.command("reconcile")
 @common_options
+@max_rps_option
 @click.option("--interval", required=True, callback=_positive_duration,
               help="Time between cycles (30s, 5m, 1h).")
 @click.option("--report-only", is_flag=True,
@@ -155,7 +156,7 @@ def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str
     debug = bool((click.get_current_context().obj or {}).get("debug"))
 
     def load() -> Project:
-        return load_project(project_dir, target, variables)
+        return with_cli_max_rps(load_project(project_dir, target, variables))
 
     settings = ReconcileSettings(
         interval=interval, report_only=report_only, max_cycles=max_cycles,

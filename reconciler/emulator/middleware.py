@@ -11,9 +11,11 @@ no latency, faults or drops. Draws come from one generator seeded by ``--seed``.
 from __future__ import annotations
 
 import base64
+import collections
 import hmac
 import json
 import logging
+import math
 import random
 import time
 from pathlib import Path
@@ -75,6 +77,7 @@ class GatewayMiddleware:
             Path(settings.request_log).parent.mkdir(parents=True, exist_ok=True)
             self._log = open(settings.request_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._token = settings.token.encode() if settings.token else None
+        self._recent: collections.deque[float] = collections.deque()  # accepted, last 1 s
 
     def close(self) -> None:
         if self._log is not None:
@@ -124,6 +127,8 @@ class GatewayMiddleware:
         settings = self.settings
         path = scope["path"]
         if not path.startswith(CONTROL_PREFIX) and path not in PUBLIC_PATHS:
+            if settings.max_rps and await self._throttled(send, record):
+                return
             if settings.latency_ms:
                 await anyio.sleep(settings.latency_ms / 1000)
             if settings.drop_rate or settings.fault_rate:
@@ -153,6 +158,24 @@ class GatewayMiddleware:
 
             await self.app(scope, receive, discard)
         drop_connection(receive)
+
+    async def _throttled(self, send: Send, record: dict[str, Any]) -> bool:
+        """Above ``max_rps`` requests accepted in the last second: 429 with ``Retry-After``
+        (whole seconds, as the workspace sends, until the oldest of them leaves the window).
+        Refused requests are not counted, so a client that waits gets through."""
+        now = time.monotonic()
+        recent = self._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if len(recent) < self.settings.max_rps:
+            recent.append(now)
+            return False
+        wait = max(1, math.ceil(recent[0] + 1.0 - now))
+        record["fault"] = "throttled"
+        await _send_json(send, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED",
+                                     "message": "Too many requests; retry later."},
+                         [(b"retry-after", str(wait).encode())])
+        return True
 
     async def _fault(self, send: Send, record: dict[str, Any]) -> None:
         retry_after = str(self.settings.retry_after_seconds).encode()

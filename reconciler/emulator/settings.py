@@ -33,6 +33,9 @@ class EmulatorSettings:
     seed: int | None = None
     request_log: Path | None = None
     retry_after_seconds: int = 1
+    # Above this many API requests in any one second, answer 429 with Retry-After, as a
+    # throttled workspace does (0: no limit).
+    max_rps: float = 0.0
     creator: str = DEFAULT_CREATOR
     enforce_unity_gateway: bool = False  # see unity_enforcement
     # Fields the service normalises: config path (``[]`` for every element) -> the value it
@@ -44,6 +47,8 @@ class EmulatorSettings:
         # Knobs come from the command line and tests; refuse nonsense early and plainly.
         if self.token is not None and not self.token.strip():
             raise ValueError("token must not be empty (None is the in-process local target)")
+        if not math.isfinite(self.max_rps) or self.max_rps < 0:
+            raise ValueError(f"max_rps must be a finite number >= 0, got {self.max_rps}")
         for name in ("ready_after", "fault_rate", "drop_rate"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")

@@ -26,6 +26,12 @@ class Target(ManifestModel):
     profile: str | None = None
     token_env: str | None = None
     auth: Literal["token", "sdk"] | None = None
+    # Requests per second to this workspace, shared by all of a run's concurrent requests
+    # (default 15, as Terraform's provider; 0: no limit). --max-rps overrides it.
+    max_rps: float | None = Field(
+        default=None, ge=0, le=10_000, allow_inf_nan=False,
+        description="Requests per second to this target, shared by all concurrent requests "
+                    "of a run (default 15 for a workspace; 0: no limit).")
     variables: dict[str, VariableValue] = Field(default_factory=dict)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from reconciler.registry.auth import bearer_auth, normalise_host, resolve_credentials
+from reconciler.registry.budget import DEFAULT_MAX_RPS, RequestBudget
 from reconciler.registry.client import CallStats, RegistryClient
 from reconciler.registry.local import local_db_path, local_http_client
 from reconciler.registry.retry import NO_RETRIES, RetryPolicy
@@ -60,7 +61,7 @@ async def open_registry(
         http = _remote_http(creds.host, creds.auth, parallelism)
         label, source = creds.host, creds.source
     client = RegistryClient(http, retry=retry, label=label, target=project.target_name,
-                            auth_source=source)
+                            auth_source=source, budget=_budget(target.max_rps, target.local))
     try:
         yield client
     finally:
@@ -77,17 +78,28 @@ async def open_remote(
     parallelism: int = 8,
     retry: RetryPolicy | None = None,
     target: str = "",
+    max_rps: float | None = None,
 ) -> AsyncIterator[RegistryClient]:
-    """A client for a host and token given directly (benchmarks, tests, scripts)."""
+    """A client for a host and token given directly (benchmarks, tests, scripts); no request
+    budget unless ``max_rps`` is given."""
     auth = bearer_auth(token) if token else None
     client = RegistryClient(
         _remote_http(normalise_host(host), auth, parallelism), retry=retry, label=host,
         target=target, auth_source="the token given" if token else "",
+        budget=RequestBudget(max_rps) if max_rps else None,
     )
     try:
         yield client
     finally:
         await client.aclose()
+
+
+def _budget(max_rps: float | None, local: str | None) -> RequestBudget | None:
+    """The target's request budget: ``max_rps`` when set (0: none), else 15/s for a
+    workspace; the embedded local registry is in-process and has none unless asked."""
+    if max_rps is None:
+        return None if local else RequestBudget(DEFAULT_MAX_RPS)
+    return RequestBudget(max_rps) if max_rps > 0 else None
 
 
 def _remote_http(host: str, auth: httpx.Auth | None, parallelism: int) -> httpx.AsyncClient:

@@ -40,6 +40,7 @@ from reconciler.registry.answers import (
     nested_deeper_than,
     snippet,
 )
+from reconciler.registry.budget import RequestBudget
 from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
 from reconciler.registry.routes import API, endpoint_path, route
@@ -94,6 +95,7 @@ class RegistryClient:
         target: str = "",
         auth_source: str = "",
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        budget: RequestBudget | None = None,
     ) -> None:
         # Done when a client is made, not when the library is imported: importing changes
         # nothing global in the host process.
@@ -104,6 +106,7 @@ class RegistryClient:
         self.target = target
         self.auth_source = auth_source  # where the token came from ("$PROD_TOKEN")
         self.max_response_bytes = max_response_bytes
+        self.budget = budget  # requests per second, shared by every request of the run
         self.stats = CallStats()
         # Until the server has answered once, a refused connection is most likely a wrong
         # host or a server that is not running: give up after FIRST_CONTACT_GRACE seconds.
@@ -254,6 +257,8 @@ class RegistryClient:
         self.stats.by_method[method] += 1
         if self._first_try is None:
             self._first_try = self.retry.clock()
+        if self.budget is not None:
+            await self.budget.acquire()  # before the deadline starts: waiting is not slowness
         started = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
@@ -285,7 +290,11 @@ class RegistryClient:
         status = response.status_code
         log.debug("%s %s -> %d (%.0f ms)", method, path, status, elapsed_ms)
         if status >= 400:
-            raise error_from_response(method, path, response, content, self._auth_hint(status))
+            error = error_from_response(method, path, response, content, self._auth_hint(status))
+            if status == 429 and self.budget is not None:
+                # The whole caller is over the limit: every request waits, not only this one.
+                self.budget.hold(min(error.retry_after or 1.0, self.retry.max_retry_after))
+            raise error
         if not 200 <= status < 300:
             location = response.headers.get("location", "no Location header")
             raise errors.RegistryProtocolError(

@@ -18,8 +18,8 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.redaction import redact_text
+from reconciler.registry.answers import _parse_error_body as parse_error_body
 from reconciler.registry.client import RegistryClient
-from reconciler.registry.client import _parse_error_body as parse_error_body
 
 MAX_MESSAGE = 300
 

@@ -113,7 +113,7 @@ def _check(reports: dict[str, tuple[ApplyReport, Value, object]],
 
 def _run(tmp_path: Path, server: EmulatorServer, change_a: dict[str, Any],
          change_b: dict[str, Any], saved: bool) -> dict[str, int]:
-    target = f"{{host: '{server.url}', token_env: {TOKEN_ENV}}}"
+    target = f"{{host: '{server.url}', token_env: {TOKEN_ENV}, max_rps: 0}}"
     base = write_project(tmp_path / "a", ENDPOINTS, target=target, project="shared")
     shutil.copytree(base, tmp_path / "b")
     _plan, seeded = asyncio.run(_apply(_project(base, server), server, saved=False))

@@ -54,7 +54,7 @@ def _trial(trial: int, kill_after: int, work: Path) -> dict[str, object]:
         prefix = f"crash{trial}"
         root = write_project(work / "project", ENDPOINTS, prefix=prefix,
                              project=f"crash-{trial}",
-                             target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}}}")
+                             target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}, max_rps: 0}}")
         victim = reconciler(root, server, "apply", "--auto-approve", "--parallelism", "4")
         # The kill point is counted in API requests the server has seen, not in seconds, so
         # it lands at the same stage whatever the machine's load.
