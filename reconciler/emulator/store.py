@@ -11,6 +11,7 @@ write across a killed process; only a power cut could lose the last ones.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 import threading
@@ -28,7 +29,6 @@ BUSY_TIMEOUT_MS = 30_000
 # PRAGMA application_id of our files ("SREC"): a SQLite file of another program is refused
 # instead of getting our tables added to it.
 APPLICATION_ID = 0x53524543
-OUR_TABLES = frozenset({"endpoints", "acls", "controls", "meta"})
 
 
 class StoreError(Exception):
@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS query_faults (
     name TEXT NOT NULL, served_entity TEXT NOT NULL, status INTEGER NOT NULL,
     rate REAL NOT NULL, message TEXT, PRIMARY KEY (name, served_entity));
 """
+
+
+OUR_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 
 
 def _dumps(value: Any) -> str:
