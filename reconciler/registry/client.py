@@ -66,6 +66,7 @@ __all__ = ["API", "CallStats", "RegistryClient", "endpoint_path"]
 # The largest answer read (64 MiB): a list of 10,000 endpoints with tags is about 5 MB, one
 # endpoint a few kB. Past it the server is not the API (an endless stream, a wrong host).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+MIN_ATTEMPT_TIME = 5.0  # seconds an attempt gets even when the retry budget is nearly spent
 FIRST_CONTACT_GRACE = 3.0  # seconds of refused connections before any answer: give up
 
 
@@ -238,7 +239,9 @@ class RegistryClient:
 
         def attempt() -> Awaitable[dict[str, Any]]:
             left = policy.total_budget - (policy.clock() - started)
-            deadline = max(0.001, min(policy.request_deadline, left))
+            # At least MIN_ATTEMPT_TIME: an attempt started late (after a long hold of the
+            # request budget) still gets a fair chance instead of failing on arrival.
+            deadline = min(policy.request_deadline, max(left, MIN_ATTEMPT_TIME))
             return self._send_once(method, path, body, endpoint, parse, require_body, deadline)
 
         result, _attempts = await call_with_retries(attempt, policy, lambda: f"{method} {path}")

@@ -85,7 +85,11 @@ async def call_with_retries(
             return await call(), attempt
         except errors.RegistryError as exc:
             exc.attempts = attempt
-            if not exc.retryable or attempt >= policy.attempts:
+            if not exc.retryable:
+                raise
+            if attempt >= policy.attempts:
+                _gave_up(exc, f"gave up after {attempt} attempts over "
+                              f"{policy.clock() - started:.0f}s")
                 raise
             pause = policy.pause_before_retry(attempt - 1, exc)
             if policy.clock() - started + pause > policy.total_budget:
@@ -93,12 +97,20 @@ async def call_with_retries(
                     "attempt %d/%d failed; retry budget of %.0fs exhausted: %s -> %s",
                     attempt, policy.attempts, policy.total_budget, describe(), _outcome(exc),
                 )
+                _gave_up(exc, f"gave up after {attempt} attempts: the next pause ({pause:.0f}s) "
+                              f"would pass the retry budget of {policy.total_budget:.0f}s")
                 raise
             log.info(
                 "attempt %d/%d failed; retrying in %.1fs: %s -> %s",
                 attempt, policy.attempts, pause, describe(), _outcome(exc),
             )
             await policy.sleep(pause)
+
+
+def _gave_up(exc: errors.RegistryError, why: str) -> None:
+    """Say in the error itself that it is final: the retries are spent."""
+    if exc.args and isinstance(exc.args[0], str) and len(exc.args) == 1:
+        exc.args = (f"{exc.args[0]} ({why})",)
 
 
 def _outcome(exc: errors.RegistryError) -> str:

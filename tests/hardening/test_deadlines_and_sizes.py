@@ -87,7 +87,7 @@ def test_a_dripping_server_meets_the_request_deadline() -> None:
 
 def test_the_retry_budget_bounds_the_whole_call() -> None:
     async def scenario(url: str) -> None:
-        policy = RetryPolicy(backoffs=(0.1,) * 20, total_budget=2.0, request_deadline=30.0)
+        policy = RetryPolicy(backoffs=(0.1,) * 20, total_budget=6.0, request_deadline=30.0)
         async with open_remote(url, "dapi-hostile-token", retry=policy, target="t") as client:
             with pytest.raises(errors.RegistryError, match="deadline"):
                 await client.list_endpoints()
@@ -95,7 +95,7 @@ def test_the_retry_budget_bounds_the_whole_call() -> None:
     with hostile_server(_drip) as server:
         started = time.monotonic()
         asyncio.run(scenario(server.url))
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 9  # the 6 s budget, not the 30 s deadline
 
 
 def test_a_declared_oversize_body_is_refused_before_reading(
