@@ -7,12 +7,12 @@ hides in time otherwise spent waiting on the network.
 
 The result is the plan ``build_plan`` makes from the same manifests and live state: actions
 of distinct endpoints are independent in the planner (each depends on its manifest, its live
-body and the options), so each is planned with a one-endpoint ``build_plan`` call and the
-actions are put together in the planner's order (by name) under the same header. This path
-is used only when that independence is plain: no ``--select`` (not-selected no-ops), no
-``--prune`` (endpoints found through the ownership tag), and no name declared twice (the
-planner's error); ``workflow.plan_with`` takes the whole-plan path otherwise. A test checks
-that both paths give the same plan.
+body and the options), so each is planned with ``plan_endpoint`` (the function ``build_plan``
+calls per manifest) and the actions are put together by ``assemble``, as ``build_plan``
+does. This path is used only when that independence is plain: no ``--select``
+(not-selected no-ops), no ``--prune`` (endpoints found through the ownership tag), and no
+name declared twice (the planner's error); ``workflow.plan_with`` takes the whole-plan path
+otherwise. A test checks that both paths give the same plan.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.api import secrets
 from reconciler.planning.plan import EndpointAction, Plan
-from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.planning.planner import DesiredEndpoint, PlanOptions, assemble, plan_endpoint
 from reconciler.registry import RegistryClient
 from reconciler.registry.pacing import for_each
 
@@ -55,10 +55,9 @@ async def plan_streaming(
                 body = await registry.get_endpoint(name)
         # Outside the semaphore: the next GET is already on its way while this one diffs.
         live = {name: body} if body is not None else {}
-        one = build_plan(secrets.with_secrets_status([item], live, env), live, options)
-        actions.extend(one.actions)
+        [checked] = secrets.with_secrets_status([item], live, env)
+        actions.append(plan_endpoint(checked, body, options))
 
     # Twice as many workers as GET slots: while one worker diffs, the slots stay busy.
     await for_each(desired, plan_one, workers=2 * max(1, parallelism))
-    header = build_plan([], {}, options)
-    return header.model_copy(update={"actions": sorted(actions, key=lambda a: a.name)})
+    return assemble(actions, options)

@@ -36,12 +36,18 @@ from reconciler.applying.rollout import RolloutOptions
 from reconciler.applying.smoke import SmokeSettings, smoke_after_apply
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
-from reconciler.diff.fields import OWNERSHIP_TAG
 from reconciler.loading.project import Project
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking
 from reconciler.planning.plan import EndpointAction, Plan
-from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.planning.planner import (
+    DesiredEndpoint,
+    PlanOptions,
+    build_plan,
+    plan_endpoint,
+    plan_orphan,
+)
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 from reconciler.registry import RegistryClient, open_registry, request_line
 from reconciler.registry.pacing import for_each
@@ -128,11 +134,7 @@ async def fetch_live(
 
 
 def _owner_of(item: Mapping[str, Any]) -> str | None:
-    for tag in item.get("tags") or []:
-        if tag.get("key") == OWNERSHIP_TAG:
-            value = tag.get("value")
-            return value if isinstance(value, str) else ""
-    return None
+    return LiveEndpoint.of(item).owner
 
 
 async def plan_with(
@@ -259,19 +261,19 @@ def _replanner(
     project: Project, plan_: Plan, env: Mapping[str, str]
 ) -> Callable[[str, dict[str, Any] | None], EndpointAction]:
     """Re-plan one endpoint from fresh live state, with the same manifests and options."""
-    desired = desired_endpoints(project)
-    settings = PlanSettings(select=tuple(plan_.select), prune=plan_.prune,
-                            allow_recreate=plan_.allow_recreate)
+    by_name = {d.endpoint.name: d for d in desired_endpoints(project)}
+    options = plan_options(project, PlanSettings(prune=plan_.prune,
+                                                 allow_recreate=plan_.allow_recreate))
 
     def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
-        options = plan_options(project, PlanSettings(
-            select=(name,), prune=settings.prune, allow_recreate=settings.allow_recreate))
         live = {name: fresh} if fresh else {}
-        again = build_plan(secrets.with_secrets_status(desired, live, env), live, options)
-        action = again.action_for(name)
-        if action is None:
-            raise errors.PlanError(f"re-planning {name!r} gave no action")
-        return action
+        item = by_name.get(name)
+        if item is not None:
+            [checked] = secrets.with_secrets_status([item], live, env)
+            return plan_endpoint(checked, live.get(name), options)
+        if fresh is not None and LiveEndpoint.of(fresh).owned_by(options.project):
+            return plan_orphan(name, fresh, options)
+        raise errors.PlanError(f"re-planning {name!r} gave no action")
 
     return replan
 

@@ -43,6 +43,7 @@ from reconciler.applying.waiting import (
 )
 from reconciler.diff.digest import live_digest
 from reconciler.diff.facets import facet_of_step
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import PlanStep
 from reconciler.model.vocabulary import OWNERSHIP_TAG
 from reconciler.planning.plan import EndpointAction, Plan
@@ -463,16 +464,8 @@ def _starts_update(step: PlanStep) -> bool:
     return step.op == "create" or (spec is not None and spec.starts_update)
 
 
-def _tag_value(endpoint: Mapping[str, Any] | None, key: str) -> str | None:
-    for tag in (endpoint or {}).get("tags") or []:
-        if isinstance(tag, dict) and tag.get("key") == key:
-            value = tag.get("value")
-            return value if isinstance(value, str) else ""
-    return None
-
-
 def _is_ours(endpoint: Mapping[str, Any] | None, project: str) -> bool:
-    return _tag_value(endpoint, OWNERSHIP_TAG) == project
+    return endpoint is not None and LiveEndpoint.of(endpoint).owned_by(project)
 
 
 def _entities_match(body: Mapping[str, Any], found: Mapping[str, Any]) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
+from reconciler.model.live import LiveEndpoint
 from reconciler.registry import RegistryClient
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,11 @@ class WaitSettings:
 
 
 def config_update_state(endpoint: dict[str, Any]) -> str:
-    state = endpoint.get("state") or {}
-    value = state.get("config_update") if isinstance(state, dict) else None
-    return value if isinstance(value, str) else "NOT_UPDATING"
+    return LiveEndpoint.of(endpoint).config_update
 
 
 def is_updating(endpoint: dict[str, Any]) -> bool:
-    return config_update_state(endpoint) == "IN_PROGRESS"
+    return LiveEndpoint.of(endpoint).updating
 
 
 @dataclass

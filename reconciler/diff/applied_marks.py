@@ -39,6 +39,7 @@ from reconciler.diff.facets import FACET_BY_NAME, FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.vocabulary import APPLIED_TAG as APPLIED_TAG
 
 # One letter per facet in the tag value (the facet table's ``mark``); the order is the
@@ -107,8 +108,7 @@ def live_mark_value(live: Mapping[str, Any]) -> str | None:
 
 
 def _update_failed(live: Mapping[str, Any]) -> bool:
-    state = live.get("state")
-    return isinstance(state, Mapping) and state.get("config_update") == "UPDATE_FAILED"
+    return LiveEndpoint.of(live).update_failed
 
 
 def change_cause(

@@ -30,6 +30,7 @@ from reconciler.diff.desired import desired_body, uses_legacy_rate_limits
 from reconciler.diff.facets import FACET_BY_KEY
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.naming import derived_entity_name
 
 KIND_CHANGE_NOTE = "external and non-external entities cannot be swapped in place"
@@ -61,15 +62,7 @@ def effective_live(live: Mapping[str, Any]) -> dict[str, Any]:
     The pending config is what the endpoint will run once the update finishes; comparing
     against the old active config would plan the same update a second time.
     """
-    body = dict(live)
-    pending = live.get("pending_config")
-    state = live.get("state")
-    update = state.get("config_update") if isinstance(state, Mapping) else None
-    # A failed or cancelled update leaves the active config in charge, whatever else the
-    # server still reports.
-    if isinstance(pending, Mapping) and pending and update in (None, "IN_PROGRESS"):
-        body["config"] = pending
-    return body
+    return LiveEndpoint.of(live).effective_raw()
 
 
 def match_entity_names(

@@ -28,6 +28,7 @@ from reconciler.diff import fields
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import RATE_LIMIT_METRICS, rate_limit_slots
+from reconciler.model.live import key_tags as key_tags
 from reconciler.model.naming import derived_entity_name
 
 _CAPACITY_FIELDS = (
@@ -202,19 +203,6 @@ def key_entities(entities: list[Any], names: Mapping[int, str] | None = None) ->
         name = entity.get("name") or (names or {}).get(index) or derived_entity_name(entity)
         body = {k: v for k, v in entity.items() if k != "name"}
         out[str(name)] = body
-    return out
-
-
-def key_tags(tags: Any) -> dict[str, str]:
-    if isinstance(tags, Mapping):
-        return {str(k): "" if v is None else str(v) for k, v in tags.items()}
-    out: dict[str, str] = {}
-    if not isinstance(tags, list):
-        return out
-    for tag in tags:
-        if isinstance(tag, Mapping) and tag.get("key") is not None:
-            value = tag.get("value")
-            out[str(tag["key"])] = "" if value is None else str(value)
     return out
 
 

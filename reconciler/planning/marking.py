@@ -41,8 +41,6 @@ def finish_action(
     action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any] | None
 ) -> EndpointAction:
     """``action`` with marks, causes and the ``databricks-*`` guard applied (see above)."""
-    if action.reason == "not selected":
-        return action
     system = _system_guard(action, live)
     if system is not None:
         return system

@@ -31,8 +31,8 @@ from reconciler.diff.compare import EndpointDiff, compare_endpoint
 from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.facets import FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG
-from reconciler.diff.normalise import key_tags
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import CreateStep, DeleteStep, PlanStep
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking, reserved_tags
@@ -40,7 +40,10 @@ from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
 from reconciler.redaction import MASK
 
-__all__ = ["OWNERSHIP_TAG", "DesiredEndpoint", "PlanOptions", "build_plan"]
+__all__ = [
+    "OWNERSHIP_TAG", "DesiredEndpoint", "PlanOptions", "assemble", "build_plan", "plan_endpoint",
+    "plan_orphan",
+]
 
 
 @dataclass(frozen=True)
@@ -92,22 +95,31 @@ def build_plan(
             "--select names no manifest or live endpoint: " + ", ".join(sorted(unknown))
         )
 
-    def selected(name: str) -> bool:
-        return not options.select or name in options.select
-
-    actions: list[EndpointAction] = []
-    for name, item in by_name.items():
-        if not selected(name):
-            actions.append(EndpointAction(name=name, action="no-op", reason=NOT_SELECTED,
-                                          source=item.source))
-        else:
-            action = _plan_endpoint(item, live.get(name), options)
-            actions.append(marking.finish_action(action, item.endpoint, live.get(name)))
+    actions = [plan_endpoint(item, live.get(name), options) for name, item in by_name.items()]
     for name, body in live.items():
-        if name in by_name or not selected(name) or _owner(body) != options.project:
+        if name in by_name or not _selected(name, options) or \
+                not LiveEndpoint.of(body).owned_by(options.project):
             continue
-        actions.append(_plan_orphan(name, body, options))
-    actions.sort(key=lambda a: a.name)
+        actions.append(plan_orphan(name, body, options))
+    return assemble(actions, options)
+
+
+def plan_endpoint(
+    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions
+) -> EndpointAction:
+    """The action for one manifest against its live body (None: not in the workspace). Pure.
+
+    The one way to plan an endpoint: the whole plan (``build_plan``), the streaming plan and
+    apply's re-plan after waiting all call it.
+    """
+    if not _selected(item.endpoint.name, options):
+        return EndpointAction(name=item.endpoint.name, action="no-op", reason=NOT_SELECTED,
+                              source=item.source)
+    return marking.finish_action(_plan_endpoint(item, live, options), item.endpoint, live)
+
+
+def assemble(actions: Sequence[EndpointAction], options: PlanOptions) -> Plan:
+    """The plan of these actions under the options' header, in the stable order (by name)."""
     return Plan(
         project=options.project,
         target_name=options.target_name,
@@ -116,29 +128,19 @@ def build_plan(
         prune=options.prune,
         allow_recreate=options.allow_recreate,
         select=list(options.select),
-        actions=actions,
+        actions=sorted(actions, key=lambda a: a.name),
     )
 
 
-def _owner(live: Mapping[str, Any]) -> str | None:
-    return key_tags(live.get("tags")).get(OWNERSHIP_TAG)
+def _selected(name: str, options: PlanOptions) -> bool:
+    return not options.select or name in options.select
 
 
-def _config_version(config: Any) -> int | None:
-    if isinstance(config, Mapping) and isinstance(config.get("config_version"), int):
-        return int(config["config_version"])
-    return None
-
-
-def _update_in_progress(live: Mapping[str, Any]) -> bool:
-    state = live.get("state")
-    return isinstance(state, Mapping) and state.get("config_update") == "IN_PROGRESS"
-
-
-def _plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+def plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+    """The action for a live endpoint of this project that no manifest declares. Pure."""
     common: dict[str, Any] = {
         "name": name,
-        "live_config_version": _config_version(live.get("config")),
+        "live_config_version": LiveEndpoint.of(live).config_version,
         "live_digest": live_digest(live),
     }
     if is_system_endpoint(name):
@@ -212,12 +214,13 @@ def _plan_endpoint(
             steps=[_create_step(endpoint, options.project)], source=item.source,
         )
     diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.project))
-    in_progress = _update_in_progress(live)
-    pending_version = _config_version(live.get("pending_config")) if in_progress else None
+    view = LiveEndpoint.of(live)
+    in_progress = view.updating
+    pending_version = view.pending_config_version if in_progress else None
     common: dict[str, Any] = {
         "name": endpoint.name,
         "changes": list(diff.changes),
-        "live_config_version": _config_version(live.get("config")),
+        "live_config_version": view.config_version,
         "live_digest": form_digest(diff.live_form),
         "pending_config_version": pending_version,
         "source": item.source,
@@ -226,7 +229,7 @@ def _plan_endpoint(
         f"config update to version {pending_version} in progress" if pending_version
         else "config update in progress"
     )
-    owner = _owner(live)
+    owner = view.owner
     if owner is not None and owner != options.project:
         return EndpointAction(
             action="no-op", blocked=True, **common,
