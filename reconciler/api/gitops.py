@@ -10,16 +10,18 @@ manifest folder; the next ``plan`` then only adds the ownership tag.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import event_loop, workflow
+from reconciler.api import event_loop, permissions, workflow
 from reconciler.api.manifest_files import check_endpoint_name, manifest_files
 from reconciler.diff.export import live_to_manifest
+from reconciler.diff.permissions import Grants
 from reconciler.loading.project import Project
+from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning.drift import DriftReport, drift_report
 from reconciler.registry import RegistryClient, open_registry
 
@@ -73,9 +75,11 @@ def import_folder(project: Project) -> Path:
 
 
 def plan_import(project: Project, live: dict[str, dict[str, Any]],
-                settings: ImportSettings) -> ImportPlan:
+                settings: ImportSettings,
+                grants: Mapping[str, Grants] | None = None) -> ImportPlan:
     """Where each live endpoint's manifest goes; refuses what import must not do (reads
-    only whether the files exist)."""
+    only whether the files exist). ``grants``: each endpoint's direct grants, written as
+    its ``permissions``."""
     for name in settings.names:
         check_endpoint_name(name, "endpoint")
     managed = {e.endpoint.name: e.location.file for e in project.endpoints}
@@ -96,7 +100,8 @@ def plan_import(project: Project, live: dict[str, dict[str, Any]],
     files = manifest_files(folder, list(dict.fromkeys(settings.names)), force=settings.force,
                            origin="endpoint")
     return ImportPlan(folder, [
-        ImportedManifest(f.name, f.path, live_to_manifest(live[f.name]), f.exists)
+        ImportedManifest(f.name, f.path,
+                         live_to_manifest(live[f.name], (grants or {}).get(f.name)), f.exists)
         for f in files
     ])
 
@@ -106,7 +111,10 @@ async def import_with(
 ) -> ImportPlan:
     live = await workflow.fetch_live(registry, set(settings.names), owner=None,
                                      parallelism=settings.parallelism)
-    return plan_import(project, live, settings)
+    grants = await permissions.grants_of_all(
+        registry, live, [n for n in live if not is_system_endpoint(n)],
+        parallelism=settings.parallelism)
+    return plan_import(project, live, settings, grants)
 
 
 def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:

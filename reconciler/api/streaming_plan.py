@@ -18,10 +18,12 @@ otherwise. A test checks that both paths give the same plan.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.api import secrets
+from reconciler.api import permissions, secrets
+from reconciler.diff.permissions import Grants, GrantsRead
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, assemble, plan_endpoint
 from reconciler.registry import RegistryClient
@@ -46,6 +48,10 @@ async def plan_streaming(
     existing = {item["name"] for item in await registry.list_endpoints(keep=("name",))}
     semaphore = asyncio.Semaphore(max(1, parallelism))
     actions: list[EndpointAction] = []
+    # The caller once for the run, only when some manifest declares permissions.
+    caller = await permissions.caller(registry) if permissions.needs_caller(desired) else None
+    options = dataclasses.replace(options, caller=caller)
+    grants: dict[str, Grants] = {}
 
     async def plan_one(item: DesiredEndpoint) -> None:
         name = item.endpoint.name
@@ -55,9 +61,12 @@ async def plan_streaming(
                 body = await registry.get_endpoint(name)
         # Outside the semaphore: the next GET is already on its way while this one diffs.
         live = {name: body} if body is not None else {}
+        if permissions.managed_names([item], live, options.project):
+            async with semaphore:
+                grants[name] = await permissions.grants_of(registry, live[name])
         [checked] = secrets.with_secrets_status([item], live, env)
-        actions.append(plan_endpoint(checked, body, options))
+        actions.append(plan_endpoint(checked, body, options, grants))
 
     # Twice as many workers as GET slots: while one worker diffs, the slots stay busy.
     await for_each(desired, plan_one, workers=2 * max(1, parallelism))
-    return assemble(actions, options)
+    return permissions.remembered(assemble(actions, options), GrantsRead(caller, grants))

@@ -23,6 +23,7 @@ from typing import Any
 from reconciler import errors
 from reconciler.api import (
     event_loop,
+    permissions,
     progressive,
     secrets,
     service_workflow,
@@ -167,10 +168,13 @@ async def _plan_endpoints(
     if settings.select:
         live = {n: body for n, body in live.items() if n in settings.select}
     desired = secrets.with_secrets_status(desired, live, settings.env)
-    planned = build_plan(desired, live, options)
+    read = await permissions.read_for_plan(registry, desired, live, options.project,
+                                           parallelism=settings.parallelism)
+    planned = build_plan(desired, live, permissions.with_caller(options, read), read.grants)
     _refuse_missing_system_endpoints(planned, project)
     # The local registry's file, so a plan header names it the way it names a host.
-    return planned.model_copy(update={"target_local": project.target.local or None})
+    return permissions.remembered(
+        planned.model_copy(update={"target_local": project.target.local or None}), read)
 
 
 def _refuse_missing_system_endpoints(planned: Plan, project: Project) -> None:
@@ -269,8 +273,10 @@ def _replanner(
         live = {name: fresh} if fresh else {}
         item = by_name.get(name)
         if item is not None:
+            read = permissions.for_replan(plan_, name, fresh)
             [checked] = secrets.with_secrets_status([item], live, env)
-            return plan_endpoint(checked, live.get(name), options)
+            return plan_endpoint(checked, live.get(name), permissions.with_caller(options, read),
+                                 read.grants)
         if fresh is not None and LiveEndpoint.of(fresh).owned_by(options.project):
             return plan_orphan(name, fresh, options)
         raise errors.PlanError(f"re-planning {name!r} gave no action")
@@ -364,7 +370,10 @@ async def export_with(
     else:
         chosen = {item["name"] for item in listing if _owner_of(item) == project.file.project}
     live = await fetch_live(registry, chosen, owner=None, parallelism=settings.parallelism)
-    return [live_to_manifest(live[name]) for name in sorted(live)]
+    grants = await permissions.grants_of_all(
+        registry, live, [n for n in live if not is_system_endpoint(n)],
+        parallelism=settings.parallelism)
+    return [live_to_manifest(live[name], grants.get(name)) for name in sorted(live)]
 
 
 def export(project: Project, settings: ExportSettings | None = None) -> list[dict[str, Any]]:

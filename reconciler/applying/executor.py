@@ -102,6 +102,8 @@ class _Run:
     # Accepted last-writer-wins writes, checked by one GET at the end (verification.py).
     unguarded: list[Written] = field(default_factory=list)
     admitted: bool = False  # holds a place among the endpoints writing (not yet waiting)
+    # The endpoint's id, which keys its grants: from the re-read, or the create's answer.
+    endpoint_id: str | None = None
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
@@ -356,13 +358,18 @@ class _Executor:
         if run.action.action != "no-op":
             self._event(run.action.name, f"{run.action.action} ({', '.join(run.action.facets)})"
                         if run.action.facets else run.action.action)
+        run.endpoint_id = _endpoint_id(fresh)
         for step in run.action.steps:
-            method, path = route(step)
+            if step.op == "set_permissions" and run.endpoint_id is None:
+                raise EndpointFailure("registry", f"{run.action.name!r}: no endpoint id to "
+                                      "write its permissions to (the endpoint's answer had "
+                                      "none); run apply again")
+            method, path = route(step, run.endpoint_id)
             body = step.wire_body()
             if body is not None and self.options.resolve_body is not None:
                 body = self.options.resolve_body(body)
             try:
-                answer = await self.registry.write(step, body)
+                answer = await self.registry.write(step, body, run.endpoint_id)
             except errors.RegistryConflict as exc:
                 if step.op == "create" and exc.error_code in ALREADY_EXISTS_CODES:
                     await self._adopt_existing(run, step, retried=exc.attempts > 1)
@@ -381,6 +388,10 @@ class _Executor:
             else:
                 if needs_verifying(step):
                     run.unguarded.append(Written(step, body, answer))
+                if step.op == "create":
+                    run.endpoint_id = _endpoint_id(answer)  # a new id: grants go there
+                elif step.op == "delete":
+                    run.endpoint_id = None
             run.written = True
             run.requests.append(f"{method} {path}")
             needs_wait = needs_wait or _starts_update(step)
@@ -398,13 +409,17 @@ class _Executor:
         """
         name = run.action.name
         found = await self.registry.get_endpoint(name)
+        run.endpoint_id = _endpoint_id(found)
         taken = EndpointFailure("conflict", f"{name!r} already exists and is not the endpoint "
                                 "this apply created; run plan again")
         if found is None or not _is_ours(found, self.plan.project):
             raise taken
         if self.options.replan is not None:
             again = self.options.replan(name, found)
-            if again.action != "no-op" or again.blocked:
+            # Grants are not a difference here: this action's own permissions step, next,
+            # writes them to the endpoint found.
+            if again.blocked or any(c.facet != "permissions" for c in again.changes) \
+                    or again.action not in ("no-op", "update"):
                 raise EndpointFailure("conflict", f"{name!r} was created meanwhile (by another "
                                       "apply?) with other settings; run plan again")
         elif not (retried and _entities_match(step.wire_body() or {}, found)):
@@ -462,6 +477,11 @@ def _starts_update(step: PlanStep) -> bool:
     """A create, or a facet write that starts a config update (the facet table says which)."""
     spec = facet_of_step(step)
     return step.op == "create" or (spec is not None and spec.starts_update)
+
+
+def _endpoint_id(endpoint: Mapping[str, Any] | None) -> str | None:
+    found = (endpoint or {}).get("id")
+    return found if isinstance(found, str) and found else None
 
 
 def _is_ours(endpoint: Mapping[str, Any] | None, project: str) -> bool:

@@ -3,10 +3,10 @@
 There is no state file, so a difference between a manifest and its live endpoint does not say
 by itself which side changed. Apply leaves a fingerprint behind: the reserved tag
 ``reconciler-applied`` holds a short hash of each facet as the manifest described it when it
-was last written (``c=<8 hex>,g=...,t=...,n=...`` for config, ai_gateway, tags and
-notifications; a facet the manifest does not manage has no entry). It travels in the create
-body or in the tags PATCH that apply sends anyway, so recording it costs at most one extra
-PATCH per apply and nothing on a tag-only change.
+was last written (``c=<8 hex>,g=...,t=...,n=...,p=...`` for config, ai_gateway, tags,
+notifications and permissions; a facet the manifest does not manage has no entry). It
+travels in the create body or in the tags PATCH that apply sends anyway, so recording it
+costs at most one extra PATCH per apply and nothing on a tag-only change.
 
 At plan time, for a facet that differs:
 
@@ -40,6 +40,7 @@ from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
 from reconciler.diff.normalise import key_tags, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.live import LiveEndpoint
+from reconciler.model.permissions import direct_grants
 from reconciler.model.vocabulary import APPLIED_TAG as APPLIED_TAG
 
 # One letter per facet in the tag value (the facet table's ``mark``); the order is the
@@ -76,7 +77,12 @@ def facet_marks(desired_form: Mapping[str, Any]) -> Marks:
 def manifest_marks(endpoint: ServingEndpoint) -> Marks:
     """The marks of a manifest: a function of the manifest alone (never of the live side),
     so the value apply writes and the value plan checks are computed the same way."""
-    return facet_marks(minimal_form(desired_body(endpoint, ""), endpoint.name))
+    marks = facet_marks(minimal_form(desired_body(endpoint, ""), endpoint.name))
+    if endpoint.permissions is not None:
+        marks["permissions"] = _short_hash(sorted(
+            [*principal.identity, level]
+            for principal, level in direct_grants(endpoint.permissions).items()))
+    return marks
 
 
 def format_marks(marks: Mapping[Facet, str]) -> str:

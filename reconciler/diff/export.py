@@ -17,6 +17,7 @@ from reconciler.diff import fields
 from reconciler.diff.compare import effective_live
 from reconciler.diff.facets import FACETS
 from reconciler.diff.normalise import is_custom_model, minimal_form
+from reconciler.diff.permissions import Grants, grants_manifest
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import RATE_LIMIT_METRICS
 from reconciler.model.providers import CONFIG_BLOCK, SECRET_PAIRS
@@ -157,12 +158,15 @@ def env_references(manifest: Mapping[str, Any]) -> list[EnvReference]:
     return found
 
 
-def live_to_manifest(live_json: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest (a plain dict, in model field order) that reproduces ``live_json``."""
-    return export_manifest(live_json)[0]
+def live_to_manifest(live_json: Mapping[str, Any],
+                     grants: Grants | None = None) -> dict[str, Any]:
+    """The manifest (a plain dict, in model field order) that reproduces ``live_json``;
+    with ``grants`` (the endpoint's direct grants), its ``permissions`` too."""
+    return export_manifest(live_json, grants)[0]
 
 
-def export_manifest(live_json: Mapping[str, Any]) -> tuple[dict[str, Any], list[EnvReference]]:
+def export_manifest(live_json: Mapping[str, Any], grants: Grants | None = None,
+                    ) -> tuple[dict[str, Any], list[EnvReference]]:
     """``live_to_manifest`` and the ``${env.NAME}`` references it wrote for write-only keys."""
     name = str(live_json.get("name", ""))
     form = minimal_form(effective_live(live_json), name)
@@ -204,6 +208,8 @@ def export_manifest(live_json: Mapping[str, Any]) -> tuple[dict[str, Any], list[
         # Kept when GET returns the requested policy. effective_budget_policy_id is not
         # exported: it may be the workspace's default, which a manifest would then pin.
         form["budget_policy_id"] = budget
+    if grants is not None:
+        form["permissions"] = grants_manifest(grants)
     if is_system_endpoint(name):
         # Databricks provides these: only their gateway (rate limits) and tags are ours to
         # manage; a manifest with their config would be refused by validation.

@@ -64,7 +64,9 @@ class FacetSpec:
     key: str
     impact: Impact
     op: StepOp
-    steps: StepBuilder
+    # None: the facet's live state is not in the GET body and its steps are planned by its
+    # own module (permissions: planning/permissions.py, keyed by the endpoint id).
+    steps: StepBuilder | None
     guarded: bool
     # Read back after writing (a last-writer-wins facet): ``lost`` says what was replaced.
     verified: bool
@@ -194,6 +196,13 @@ FACETS: tuple[FacetSpec, ...] = (
               op="patch_notifications", steps=_notifications_steps, guarded=False,
               verified=True, starts_update=False, lost=_lost_block("email_notifications"), mark="n",
               mark_form=None, on_system_endpoint=False),
+    # Grants: their own API keyed by the endpoint id, read apart from the GET; one PUT or
+    # PATCH per endpoint (diff/permissions.py), written last, after a create too. Not read
+    # back: the write is idempotent and a concurrent change shows as drift on the next plan.
+    # The mark hashes the manifest's grants (applied_marks.manifest_marks).
+    FacetSpec(name="permissions", key="permissions", impact="in-place", op="set_permissions",
+              steps=None, guarded=False, verified=False, starts_update=False,
+              lost=_never_lost, mark="p", mark_form=None, on_system_endpoint=False),
 )
 
 FACET_BY_NAME: dict[str, FacetSpec] = {spec.name: spec for spec in FACETS}

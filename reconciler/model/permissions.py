@@ -13,6 +13,7 @@ case (it is an e-mail address), groups and service principals exactly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +25,10 @@ PermissionLevel = Literal["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"]
 LEVELS: tuple[PermissionLevel, ...] = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
 """Lowest first: each level includes the ones before it."""
 LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
+
+APPLICATION_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+"""A service principal's application id (what ``service_principal_name`` holds)."""
 
 PrincipalField = Literal["user_name", "group_name", "service_principal_name"]
 PRINCIPAL_FIELDS: tuple[PrincipalField, ...] = ("user_name", "group_name",

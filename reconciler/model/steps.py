@@ -1,7 +1,8 @@
 """Plan steps: the writes apply makes, as typed data (an operation on one named endpoint).
 
 A step says *what* to do to *which* endpoint: ``create``, ``update_config``,
-``put_ai_gateway``, ``patch_tags``, ``patch_notifications`` or ``delete``, with the body the
+``put_ai_gateway``, ``patch_tags``, ``patch_notifications``, ``set_permissions`` (grants,
+docs/permissions.md) or ``delete``, with the body the
 operation sends. It never holds a method, a path or a URL: only the registry
 (``reconciler.registry.routes``) turns a step into an HTTP request, always relative to the
 target's host and always for the step's own endpoint. So a saved plan cannot be edited into
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 StepOp = Literal[
     "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
-    "patch_telemetry_config", "delete",
+    "patch_telemetry_config", "set_permissions", "delete",
 ]
 STEP_OPS: tuple[StepOp, ...] = get_args(StepOp)
 
@@ -123,6 +124,43 @@ class PatchTelemetryConfigStep(_Step):
     body: dict[str, Any]
 
 
+class GrantWrite(BaseModel):
+    """One access-control request entry: exactly one principal and its level."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    user_name: str | None = None
+    group_name: str | None = None
+    service_principal_name: str | None = None
+    permission_level: Literal["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"]
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> GrantWrite:
+        named = [self.user_name, self.group_name, self.service_principal_name]
+        if sum(n is not None for n in named) != 1:
+            raise ValueError("a grant names exactly one principal")
+        return self
+
+
+class SetPermissionsStep(_Step):
+    """Write the endpoint's direct grants in one request (docs/permissions.md).
+
+    ``replace``: PUT the whole list (the only way to remove or lower a grant); otherwise PATCH
+    the listed grants into the existing ones. The endpoint's id, which keys the permissions
+    API, is never stored here: apply takes it from the endpoint itself (the create's answer,
+    or its re-read just before writing), so the step can only grant on its own endpoint.
+    """
+
+    op: Literal["set_permissions"] = "set_permissions"
+    facet: Literal["permissions"] = "permissions"
+    replace: bool
+    access_control_list: list[GrantWrite]
+
+    def wire_body(self) -> dict[str, Any]:
+        return {"access_control_list": [g.model_dump(exclude_none=True)
+                                        for g in self.access_control_list]}
+
+
 class DeleteStep(_Step):
     """Delete the endpoint (prune, or the first half of a recreate)."""
 
@@ -132,15 +170,16 @@ class DeleteStep(_Step):
 
 PlanStep: TypeAlias = Annotated[
     CreateStep | UpdateConfigStep | PutAiGatewayStep | PatchTagsStep | PatchNotificationsStep
-    | PatchTelemetryConfigStep | DeleteStep,
+    | PatchTelemetryConfigStep | SetPermissionsStep | DeleteStep,
     Field(discriminator="op"),
 ]
 """One write of the plan; ``op`` tells which."""
 
 # Which operations each kind of action may hold (a saved plan is checked against this).
 OPS_BY_ACTION: dict[str, frozenset[StepOp]] = {
-    "create": frozenset({"create"}),
-    "recreate": frozenset({"delete", "create"}),
+    # A create's grants go to the new endpoint id in the same apply.
+    "create": frozenset({"create", "set_permissions"}),
+    "recreate": frozenset({"delete", "create", "set_permissions"}),
     "delete": frozenset({"delete"}),
     # Every facet write (a new facet's operation is allowed here without a second list).
     "update": frozenset(STEP_OPS) - {"create", "delete"},

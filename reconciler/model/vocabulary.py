@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # In the order apply writes facets in, and renderers list them (a test ties it to the table).
-# Telemetry goes before tags, so the tags patch carrying the applied marks follows it.
-Facet = Literal["config", "ai_gateway", "telemetry", "tags", "notifications"]
+# Telemetry goes before tags, so the tags patch carrying the applied marks follows it;
+# permissions go last (their own API, keyed by the endpoint id).
+Facet = Literal["config", "ai_gateway", "telemetry", "tags", "notifications", "permissions"]
 FACET_ORDER: tuple[Facet, ...] = get_args(Facet)
 
 # Endpoints Databricks provides (pay-per-token foundation models): adopt-only, never created

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from reconciler.diff.changes import FACET_ORDER, Facet, FieldChange, Impact, PlanModel
 from reconciler.diff.explain import Explanation
+from reconciler.diff.permissions import GrantsRead
 from reconciler.model.steps import PlanStep
 from reconciler.planning.service_plan import ServiceAction
 
@@ -100,6 +101,9 @@ class Plan(PlanModel):
     actions: list[EndpointAction] = Field(default_factory=list)
     # Unity AI Gateway services (planning/service_plan.py), after the endpoints.
     services: list[ServiceAction] = Field(default_factory=list)
+    # Not part of the plan file: the grants planning read (permissions facet), so that apply
+    # in the same run can re-plan one endpoint without reading them again.
+    _grants_read: GrantsRead | None = PrivateAttr(default=None)
 
     @property
     def has_changes(self) -> bool:

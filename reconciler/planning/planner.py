@@ -31,11 +31,14 @@ from reconciler.diff.compare import EndpointDiff, compare_endpoint
 from reconciler.diff.digest import form_digest, live_digest
 from reconciler.diff.facets import FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG
+from reconciler.diff.permissions import Grants
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.live import LiveEndpoint
+from reconciler.model.permissions import Principal
 from reconciler.model.steps import CreateStep, DeleteStep, PlanStep
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking, reserved_tags
+from reconciler.planning import permissions as permission_parts
 from reconciler.planning.creation import creation_changes
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
 from reconciler.redaction import MASK
@@ -68,17 +71,24 @@ class PlanOptions:
     select: tuple[str, ...] = ()  # empty: every endpoint
     allow_recreate: bool = False
     created_at: str | None = None  # ISO 8601, passed in (planning reads no clock)
+    # Who runs the reconciler (SCIM Me), read once per run when some manifest declares
+    # permissions: it keeps its CAN_MANAGE (docs/permissions.md). None: not known.
+    caller: Principal | None = None
 
 
 def build_plan(
     desired: Sequence[DesiredEndpoint],
     live: Mapping[str, Mapping[str, Any]],
     options: PlanOptions,
+    grants: Mapping[str, Grants] | None = None,
 ) -> Plan:
     """The plan that makes ``live`` match ``desired``; see docs/diff.md. Pure.
 
-    Raises ``errors.PlanError`` for two manifests with one name, or a ``select`` name that
-    matches neither a manifest nor a live endpoint.
+    ``grants``: the live direct grants of each existing endpoint whose manifest declares
+    ``permissions`` (docs/permissions.md); the others' are not managed and need not be read.
+
+    Raises ``errors.PlanError`` for two manifests with one name, a ``select`` name that
+    matches neither a manifest nor a live endpoint, or grants that were needed and not read.
     """
     by_name: dict[str, DesiredEndpoint] = {}
     for item in desired:
@@ -95,7 +105,8 @@ def build_plan(
             "--select names no manifest or live endpoint: " + ", ".join(sorted(unknown))
         )
 
-    actions = [plan_endpoint(item, live.get(name), options) for name, item in by_name.items()]
+    actions = [plan_endpoint(item, live.get(name), options, grants)
+               for name, item in by_name.items()]
     for name, body in live.items():
         if name in by_name or not _selected(name, options) or \
                 not LiveEndpoint.of(body).owned_by(options.project):
@@ -105,7 +116,8 @@ def build_plan(
 
 
 def plan_endpoint(
-    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions
+    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions,
+    grants: Mapping[str, Grants] | None = None,
 ) -> EndpointAction:
     """The action for one manifest against its live body (None: not in the workspace). Pure.
 
@@ -115,7 +127,8 @@ def plan_endpoint(
     if not _selected(item.endpoint.name, options):
         return EndpointAction(name=item.endpoint.name, action="no-op", reason=NOT_SELECTED,
                               source=item.source)
-    return marking.finish_action(_plan_endpoint(item, live, options), item.endpoint, live)
+    return marking.finish_action(_plan_endpoint(item, live, options, grants), item.endpoint,
+                                 live)
 
 
 def assemble(actions: Sequence[EndpointAction], options: PlanOptions) -> Plan:
@@ -204,22 +217,31 @@ def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDi
 
 
 def _plan_endpoint(
-    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions
+    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions,
+    grants: Mapping[str, Grants] | None = None,
 ) -> EndpointAction:
     endpoint = item.endpoint
     if live is None:
+        perms = permission_parts.for_create(endpoint, options.caller)
         return EndpointAction(
             name=endpoint.name, action="create", reason="not in the workspace",
-            facets=[], changes=creation_changes(endpoint, options.project),
-            steps=[_create_step(endpoint, options.project)], source=item.source,
+            facets=[], changes=[*creation_changes(endpoint, options.project), *perms.changes],
+            steps=[_create_step(endpoint, options.project), *perms.steps], source=item.source,
         )
     diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.project))
     view = LiveEndpoint.of(live)
+    owner = view.owner
+    if owner is not None and owner != options.project:
+        perms = permission_parts.NONE  # not ours: its grants are not read or shown
+    elif diff.recreate_changes:
+        perms = permission_parts.for_recreate(endpoint, grants, options.caller)
+    else:
+        perms = permission_parts.for_update(endpoint, grants, options.caller)
     in_progress = view.updating
     pending_version = view.pending_config_version if in_progress else None
     common: dict[str, Any] = {
         "name": endpoint.name,
-        "changes": list(diff.changes),
+        "changes": [*diff.changes, *perms.changes],
         "live_config_version": view.config_version,
         "live_digest": form_digest(diff.live_form),
         "pending_config_version": pending_version,
@@ -229,31 +251,32 @@ def _plan_endpoint(
         f"config update to version {pending_version} in progress" if pending_version
         else "config update in progress"
     )
-    owner = view.owner
     if owner is not None and owner != options.project:
         return EndpointAction(
             action="no-op", blocked=True, **common,
             reason=f"owned by project {owner!r} (tag {OWNERSHIP_TAG}); not taken over — "
             "remove the manifest, or that project's tag first",
         )
-    if not diff.changes:
+    if not diff.changes and not perms.changes:
         reason = "up to date" + (f" ({progress}; apply waits for it)" if in_progress else "")
         return EndpointAction(action="no-op", reason=reason, **common)
     if diff.recreate_changes:
-        return _plan_recreate(endpoint, diff, options, in_progress, common)
+        return _plan_recreate(endpoint, diff, options, in_progress, common, perms.steps)
     reason = "adopt: exists without the ownership tag" if owner is None else ""
     if in_progress:
         reason = "; ".join(r for r in (reason, f"{progress}: apply waits for it first") if r)
+    facets = [*diff.facets, *(["permissions"] if perms.changes else [])]
     return EndpointAction(
-        action="update", reason=reason, facets=diff.facets,
-        steps=_update_steps(endpoint, diff, live, options.project, item.secrets),
+        action="update", reason=reason, facets=facets,
+        steps=[*_update_steps(endpoint, diff, live, options.project, item.secrets),
+               *perms.steps],
         wait_for_update=in_progress, **common,
     )
 
 
 def _plan_recreate(
     endpoint: ServingEndpoint, diff: EndpointDiff, options: PlanOptions, in_progress: bool,
-    common: dict[str, Any],
+    common: dict[str, Any], permission_steps: Sequence[PlanStep] = (),
 ) -> EndpointAction:
     fields_ = ", ".join(sorted({c.path for c in diff.recreate_changes}))
     if is_system_endpoint(endpoint.name):
@@ -272,7 +295,9 @@ def _plan_recreate(
         action="recreate",
         reason=f"recreate-only change: {fields_}",
         facets=diff.facets,
-        steps=[DeleteStep(endpoint=endpoint.name), _create_step(endpoint, options.project)],
+        # The new endpoint has a new id: its grants are written again (never lost).
+        steps=[DeleteStep(endpoint=endpoint.name), _create_step(endpoint, options.project),
+               *permission_steps],
         wait_for_update=in_progress,
         **common,
     )
@@ -284,7 +309,7 @@ def _update_steps(
 ) -> list[PlanStep]:
     """The steps of each changed facet, in the facet table's order, plus the secrets tag."""
     changed = set(diff.facets)
-    steps = [step for spec in FACETS if spec.name in changed
+    steps = [step for spec in FACETS if spec.name in changed and spec.steps is not None
              for step in spec.steps(endpoint, diff, live, project)]
     marker = _secrets_marker(endpoint, diff, secrets)
     if marker is not None:

@@ -32,8 +32,15 @@ from typing import Any
 import httpx
 
 from reconciler import errors
-from reconciler.model.steps import CreateStep, PatchTagsStep, PlanStep, UpdateConfigStep
+from reconciler.model.steps import (
+    CreateStep,
+    PatchTagsStep,
+    PlanStep,
+    SetPermissionsStep,
+    UpdateConfigStep,
+)
 from reconciler.redaction import redact_text
+from reconciler.registry import permissions
 from reconciler.registry.answers import (
     MAX_NESTING,
     error_from_response,
@@ -192,11 +199,18 @@ class RegistryClient:
     async def delete_endpoint(self, name: str) -> None:
         await self.call("DELETE", endpoint_path(name), endpoint=name)
 
-    async def write(self, step: PlanStep, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def write(self, step: PlanStep, body: dict[str, Any] | None,
+                    endpoint_id: str | None = None) -> dict[str, Any]:
         """Perform one plan step: its request comes from ``routes.route`` (the step's own
-        endpoint, under the target's host); ``body`` is the step's body with secrets resolved.
+        endpoint, under the target's host); ``body`` is the step's body with secrets resolved;
+        ``endpoint_id`` is the endpoint's id, for a permissions step (grants are keyed by it).
         The answer is shape-checked like the typed methods above."""
-        method, path = route(step)
+        method, path = route(step, endpoint_id)
+        if isinstance(step, SetPermissionsStep):
+            # Their own documented budget (30 writes/s per workspace), shared by the run.
+            await permissions.write_budget(self).take()
+            answer = await self.call(method, path, body, endpoint=step.endpoint)
+            return permissions.checked_answer(self, method, path, answer, step.endpoint)
         if isinstance(step, CreateStep) and (body or {}).get("name") != step.endpoint:
             raise errors.PlanError(
                 f"refusing to create {(body or {}).get('name')!r} from a step for endpoint "

@@ -20,10 +20,12 @@ from reconciler.model.steps import (
     PatchTelemetryConfigStep,
     PlanStep,
     PutAiGatewayStep,
+    SetPermissionsStep,
     UpdateConfigStep,
 )
 
 API = "/api/2.0/serving-endpoints"
+PERMISSIONS_API = "/api/2.0/permissions/serving-endpoints"
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -33,8 +35,15 @@ def endpoint_path(name: str, suffix: str = "") -> str:
     return f"{API}/{quote(name, safe='').replace('.', '%2E')}{suffix}"
 
 
-def route(step: PlanStep) -> tuple[HttpMethod, str]:
-    """``(method, path)`` of the request that performs ``step``."""
+def permissions_path(endpoint_id: str) -> str:
+    """Grants are keyed by the endpoint's id (not its name; it changes on recreate)."""
+    return f"{PERMISSIONS_API}/{quote(endpoint_id, safe='').replace('.', '%2E')}"
+
+
+def route(step: PlanStep, endpoint_id: str | None = None) -> tuple[HttpMethod, str]:
+    """``(method, path)`` of the request that performs ``step``. ``endpoint_id``: the id of
+    the step's endpoint, which only a permissions step needs (apply knows it from the
+    endpoint's re-read or its create answer)."""
     match step:
         case CreateStep():
             return "POST", API + ("/pt" if step.route == "provisioned_throughput" else "")
@@ -50,6 +59,10 @@ def route(step: PlanStep) -> tuple[HttpMethod, str]:
             return "PATCH", endpoint_path(step.endpoint, "/notifications")
         case PatchTelemetryConfigStep():
             return "PATCH", endpoint_path(step.endpoint, "/telemetry-config")
+        case SetPermissionsStep():
+            if not endpoint_id:
+                raise ValueError(f"granting on {step.endpoint!r} needs its endpoint id")
+            return ("PUT" if step.replace else "PATCH"), permissions_path(endpoint_id)
         case DeleteStep():
             return "DELETE", endpoint_path(step.endpoint)
         case _:
@@ -57,6 +70,11 @@ def route(step: PlanStep) -> tuple[HttpMethod, str]:
 
 
 def request_line(step: PlanStep, host: str | None = None) -> str:
-    """``PATCH https://host/api/2.0/serving-endpoints/chat/tags`` (the host when known)."""
-    method, path = route(step)
+    """``PATCH https://host/api/2.0/serving-endpoints/chat/tags`` (the host when known); a
+    permissions step shows ``{id of NAME}`` where apply puts the endpoint's id."""
+    if isinstance(step, SetPermissionsStep):
+        method, path = ("PUT" if step.replace else "PATCH"), \
+            f"{PERMISSIONS_API}/{{id of {step.endpoint}}}"
+    else:
+        method, path = route(step)
     return f"{method} {(host or '').rstrip('/')}{path}"

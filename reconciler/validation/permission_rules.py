@@ -6,11 +6,11 @@ API does not know is already a structure error (STRUCT-003, with a did-you-mean 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.permissions import (
+    APPLICATION_ID,
     KIND_LABELS,
     LEVEL_RANK,
     PermissionEntry,
@@ -20,7 +20,6 @@ from reconciler.model.permissions import (
 from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SYSTEM_ENDPOINT_PREFIX = "databricks-"
 ADMINS = "admins"
 
@@ -70,7 +69,7 @@ def _check_unique(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Find
 def _check_service_principal(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
     for path, entry in _entries(ep):
         name = entry.service_principal_name
-        if name is not None and not UUID.match(name):
+        if name is not None and not APPLICATION_ID.match(name):
             yield (*path, "service_principal_name"), (
                 f"service_principal_name is the service principal's application id (a UUID), "
                 f"not its display name; got '{name}'")

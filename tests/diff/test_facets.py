@@ -29,10 +29,13 @@ def test_each_row_names_a_manifest_block_a_step_and_a_route() -> None:
         step_class = next(c for c in get_args(get_args(PlanStep)[0])
                           if c.model_fields["op"].default == spec.op)
         assert step_class.model_fields["facet"].default == spec.name
-        step = step_class.model_construct(endpoint="ep", body={})
+        step = step_class.model_construct(endpoint="ep", body={}, replace=True)
         assert facet_of_step(step) is spec
-        method, path = route(step)
-        assert method in ("PUT", "PATCH") and path.startswith("/api/2.0/serving-endpoints/ep/")
+        method, path = route(step, "0123abcd")
+        assert method in ("PUT", "PATCH")
+        # Grants have their own API, keyed by the endpoint's id (known at apply).
+        assert path == "/api/2.0/permissions/serving-endpoints/0123abcd" \
+            or path.startswith("/api/2.0/serving-endpoints/ep/")
         # A write the service does not guard must be checked after writing.
         assert spec.guarded or spec.lost is not None
     assert {s.name: s.mark for s in FACETS} == MARK_KEYS

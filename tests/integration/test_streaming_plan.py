@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulator_registry
 
-from reconciler.api import secrets, streaming_plan, workflow
+from reconciler.api import permissions, secrets, streaming_plan, workflow
 from reconciler.loading.project import Project, load_project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import build_plan
@@ -25,7 +25,10 @@ async def both(project: Project, registry: RegistryClient) -> tuple[Plan, Plan]:
                                                    parallelism=4)
     live = await workflow.fetch_live(registry, {d.endpoint.name for d in desired},
                                      owner=None, parallelism=4)
-    whole = build_plan(secrets.with_secrets_status(desired, live, ENV), live, options)
+    read = await permissions.read_for_plan(registry, desired, live, options.project,
+                                           parallelism=4)
+    whole = build_plan(secrets.with_secrets_status(desired, live, ENV), live,
+                       permissions.with_caller(options, read), read.grants)
     return streamed, whole
 
 

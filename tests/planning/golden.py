@@ -6,6 +6,8 @@ Each case folder holds:
 * ``live.json``: a list of GET bodies (``ServingEndpointDetailed``) as the workspace has them;
 * ``options.json`` (optional): ``{"prune": bool, "select": [...], "allow_recreate": bool,
   "project": "..."}`` (project defaults to ``acme-genai``);
+* ``permissions.json`` (optional): the permissions facet's live side, ``{"caller":
+  USER_NAME, "grants": {ENDPOINT: the GET .../permissions/serving-endpoints/{id} answer}}``;
 * ``expected.json``: what the plan must say: per action its name, action, reason, facets,
   flags, every change (path, old, new, impact, origin) and every request apply sends (each
   typed step as the registry routes it: facet, method, path, body), plus the summary line.
@@ -17,19 +19,21 @@ the current planner; review every rewritten file by hand, they are the spec.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from reconciler.diff.permissions import GrantsRead, caller_principal, live_direct_grants
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.steps import PlanStep
+from reconciler.model.steps import PlanStep, SetPermissionsStep
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.planning.serialize import plan_to_dict
 from reconciler.redaction import redact_data
-from reconciler.registry.routes import route
+from reconciler.registry.routes import request_line, route
 from reconciler.render.plan_text import summary_line
 
 CASES = Path(__file__).resolve().parent.parent / "golden" / "plan"
@@ -61,9 +65,23 @@ def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, dict[str, Any
     return desired, live, options
 
 
+def load_grants(name: str) -> GrantsRead:
+    """``permissions.json`` of a case: ``{"caller": USER_NAME, "grants": {endpoint: GET
+    .../permissions answer}}``; without the file, nothing was read (no manifest declares
+    permissions)."""
+    path = CASES / name / "permissions.json"
+    if not path.exists():
+        return GrantsRead()
+    raw = json.loads(path.read_text())
+    grants = {n: live_direct_grants(answer) for n, answer in raw.get("grants", {}).items()}
+    return GrantsRead(caller_principal({"userName": raw.get("caller")}), grants)
+
+
 def plan_case(name: str) -> Plan:
     desired, live, options = load_case(name)
-    return build_plan(desired, live, options)
+    read = load_grants(name)
+    return build_plan(desired, live, dataclasses.replace(options, caller=read.caller),
+                      read.grants)
 
 
 _ACTION_KEYS = (
@@ -88,6 +106,9 @@ def expected_view(plan: Plan) -> dict[str, Any]:
 
 
 def _request_view(step: PlanStep) -> dict[str, Any]:
-    method, path = route(step)
+    if isinstance(step, SetPermissionsStep):  # keyed by the endpoint id, known at apply
+        method, path = request_line(step).split(" ", 1)
+    else:
+        method, path = route(step)
     return {"facet": step.facet, "method": method, "path": path,
             "body": redact_data(step.wire_body())}

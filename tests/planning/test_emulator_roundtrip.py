@@ -21,14 +21,18 @@ from support.emulator_inprocess import InProcessApi
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.normalise import minimal_form
+from reconciler.diff.permissions import Grants, live_direct_grants
 from reconciler.loading.project import load_project
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.permissions import Principal
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 from reconciler.registry.routes import route
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 API = "/api/2.0/serving-endpoints"
+PERMS = "/api/2.0/permissions/serving-endpoints"
+CALLER = Principal("user_name", "emulator@localhost")  # the emulator's token
 
 
 class AnyEnv(Mapping[str, str]):
@@ -58,14 +62,24 @@ def api() -> Iterator[InProcessApi]:
 
 def _execute(api: InProcessApi, plan: Plan) -> None:
     for action in plan.actions:
+        endpoint_id = None  # grants are keyed by the id: from the create's answer
         for step in action.steps:
             body = step.wire_body()
             if body is not None:
                 # As apply does: references resolved, the secret digest marker computed.
                 body = plaintext_resolver(ENV)(body)
-            method, path = route(step)
+            if endpoint_id is None and step.op == "set_permissions":
+                endpoint_id = api.get(f"{API}/{action.name}").json()["id"]
+            method, path = route(step, endpoint_id)
             response = api.request(method, path, json=body)
             assert response.status_code == 200, (path, response.text)
+            if step.op == "create":
+                endpoint_id = response.json()["id"]
+
+
+def _grants(api: InProcessApi, live: Mapping[str, Any]) -> dict[str, Grants]:
+    return {name: live_direct_grants(api.get(f"{PERMS}/{body['id']}").json())
+            for name, body in live.items()}
 
 
 def _live(api: InProcessApi, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -87,12 +101,12 @@ PROJECTS = sorted(
 def test_every_example_plans_empty_after_its_create(api: InProcessApi, root: str) -> None:
     project = load_project(EXAMPLES / root, env=ENV)
     desired = [DesiredEndpoint(e.endpoint) for e in project.endpoints]
-    options = PlanOptions(project=project.file.project, target_name="local")
+    options = PlanOptions(project=project.file.project, target_name="local", caller=CALLER)
     first = build_plan(desired, {}, options)
     assert {a.action for a in first.actions} == {"create"}
     _execute(api, first)
     live = _live(api, [d.endpoint.name for d in desired])
-    second = build_plan(desired, live, options)
+    second = build_plan(desired, live, options, _grants(api, live))
     assert not second.has_changes, [(a.name, a.changes) for a in second.actions if a.changes]
     # export of what the server holds plans empty too
     exported = [DesiredEndpoint(ServingEndpoint.model_validate(live_to_manifest(body)))
