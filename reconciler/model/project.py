@@ -31,7 +31,7 @@ class Target(ManifestModel):
     max_rps: float | None = Field(
         default=None, ge=0, le=10_000, allow_inf_nan=False,
         description="Requests per second to this target, shared by all concurrent requests "
-                    "of a run (default 15 for a workspace; 0: no limit).")
+                    "of a run (default 15 for a workspace, none for a loopback host; 0: no limit).")
     variables: dict[str, VariableValue] = Field(default_factory=dict)
 
 

@@ -8,6 +8,7 @@ emulator for a ``local`` target, or the workspace at ``host`` with credentials f
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
@@ -61,7 +62,7 @@ async def open_registry(
         http = _remote_http(creds.host, creds.auth, parallelism)
         label, source = creds.host, creds.source
     client = RegistryClient(http, retry=retry, label=label, target=project.target_name,
-                            auth_source=source, budget=_budget(target.max_rps, target.local))
+                            auth_source=source, budget=_budget(target.max_rps, target.local, label))
     try:
         yield client
     finally:
@@ -94,11 +95,13 @@ async def open_remote(
         await client.aclose()
 
 
-def _budget(max_rps: float | None, local: str | None) -> RequestBudget | None:
+def _budget(max_rps: float | None, local: str | None, host: str) -> RequestBudget | None:
     """The target's request budget: ``max_rps`` when set (0: none), else 15/s for a
-    workspace; the embedded local registry is in-process and has none unless asked."""
+    workspace. The embedded local registry is in-process, and a host on the loopback
+    address is an emulator on this machine (no workspace to protect): neither has one
+    unless asked."""
     if max_rps is None:
-        return None if local else RequestBudget(DEFAULT_MAX_RPS)
+        return None if local or _is_loopback(host) else RequestBudget(DEFAULT_MAX_RPS)
     return RequestBudget(max_rps) if max_rps > 0 else None
 
 
@@ -116,3 +119,13 @@ def _remote_http(host: str, auth: httpx.Auth | None, parallelism: int) -> httpx.
         limits=limits,
         headers={"User-Agent": USER_AGENT},
     )
+
+
+def _is_loopback(host: str) -> bool:
+    name = httpx.URL(host).host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -112,3 +112,13 @@ def test_max_rps_per_target_and_on_the_command_line(
         assert '"status": 429' not in log and '"status":429' not in log
         code, _out, err = run_cli(capsys, "plan", "-C", str(root), "--max-rps", "0")
         assert code == 0, err  # 0: no limit (the server's 429s are retried)
+
+
+def test_a_loopback_emulator_gets_no_default_budget_but_a_workspace_does() -> None:
+    from reconciler.registry import _budget
+
+    assert _budget(None, None, "http://127.0.0.1:8787") is None
+    assert _budget(None, None, "http://localhost:8787") is None
+    assert _budget(None, None, "http://[::1]:8787") is None
+    assert _budget(None, None, "https://dbc-123.cloud.databricks.com") is not None
+    assert _budget(3, None, "http://127.0.0.1:8787") is not None
