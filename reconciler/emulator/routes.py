@@ -117,6 +117,7 @@ class ApiHandlers:
     async def create(self, request: Request) -> Response:
         body = await read_body(request)
         validation.check_create(body)
+        validation.check_classic_route(body.get("config"))
         unity_enforcement.check_write(self.store, self.settings, body.get("config"))
         return await self._create(body)
 
@@ -173,6 +174,7 @@ class ApiHandlers:
     async def update_config(self, request: Request) -> Response:
         body = await read_body(request)
         validation.check_body(schemas.CORE_CONFIG, body)
+        validation.check_classic_route(body)
         unity_enforcement.check_write(self.store, self.settings, body)
         return await self._update_config(request.path_params["name"], body)
 

@@ -24,10 +24,13 @@ from support.roundtrip import converge, write_project
 
 from reconciler.api import validate_paths
 from reconciler.model.project import Policy
+from reconciler.registry.routes import route as step_route
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 FILES = sorted(MANIFESTS.glob("*.yaml"))
 ALLOW = Policy(plaintext_secrets="allow")
+# Endpoints created through POST .../serving-endpoints/pt; every other one is a classic create.
+PT_CREATE = {"conf-pt"}
 
 # SDK body path -> manifest path, per method (the other bodies are parts of the manifest).
 PREFIX = {"update_config": "config.", "put_ai_gateway": "ai_gateway."}
@@ -117,6 +120,8 @@ def test_manifest_applies_on_the_emulator_then_plans_empty(tmp_path: Path, path:
             continue
         (action,) = [a for a in result.first.actions if a.name == doc["name"]]
         (create,) = [s for s in action.steps if s.op == "create"]
+        pt = "/pt" if doc["name"] in PT_CREATE else ""
+        assert step_route(create) == ("POST", f"/api/2.0/serving-endpoints{pt}")
         sent = set(_paths(create.wire_body()))
         written = set(_paths(doc))
         legacy = {p for p in written if p.startswith("rate_limits[]")}

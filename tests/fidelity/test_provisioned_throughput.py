@@ -1,10 +1,17 @@
-"""Issue 12 item 8: provisioned-throughput endpoints take the /pt routes, emulated."""
+"""Issue 12 item 8: provisioned-throughput endpoints take the /pt routes, emulated.
+
+The emulator refuses newer foundation models (Llama 4, gpt-oss) on the classic create and
+config routes with the service's "not eligible for Provisioned Throughput" answer, so a
+client that sent a PT endpoint down the classic route fails these tests.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import pytest
+from support.emulator_inprocess import InProcessApi
 from support.registry_harness import emulator_registry
 from support.roundtrip import converge, problems, write_project
 
@@ -52,11 +59,60 @@ def test_a_pt_endpoint_is_created_and_updated_through_the_pt_routes(tmp_path: Pa
     asyncio.run(scenario())
 
 
+OLDER = "system.ai.meta_llama_v3_3_70b_instruct"
+
+
 def test_an_endpoint_outside_the_pt_shape_keeps_the_classic_route(tmp_path: Path) -> None:
-    # A description is not part of the PT create; a throughput range is the classic PT.
+    # A description is not part of the PT create: an older model that the classic route
+    # takes is created there.
     text = PT.replace("name: llama-pt\n", "name: llama-pt\ndescription: classic\n")
-    root = write_project(tmp_path, {"pt.yaml": text})
+    root = write_project(tmp_path, {"pt.yaml": text.replace("system.ai.llama-4-maverick", OLDER)})
     result = asyncio.run(converge(tmp_path, root))
     assert result.report.ok and result.changed_after() == {}
     (create,) = result.first.actions[0].steps
     assert route(create) == ("POST", "/api/2.0/serving-endpoints")
+
+
+def test_a_newer_model_outside_the_pt_shape_fails_as_on_the_service(tmp_path: Path) -> None:
+    # The same endpoint with Llama 4 goes to the classic route too, which refuses it.
+    text = PT.replace("name: llama-pt\n", "name: llama-pt\ndescription: classic\n")
+    result = asyncio.run(converge(tmp_path, write_project(tmp_path, {"pt.yaml": text})))
+    (failed,) = result.report.failed
+    assert failed.error is not None
+    assert ("Served entity system.ai.llama-4-maverick is not eligible for Provisioned "
+            "Throughput.") in failed.error
+
+
+CLASSIC_CONFIG = {"served_entities": [{
+    "name": "m", "entity_name": "system.ai.gpt-oss-120b", "entity_version": "1",
+    "min_provisioned_throughput": 10, "max_provisioned_throughput": 100,
+    "scale_to_zero_enabled": False}]}
+
+
+@pytest.mark.parametrize("model", ["system.ai.gpt-oss-120b", "system.ai.llama-4-maverick"])
+def test_the_classic_routes_refuse_newer_foundation_models(model: str) -> None:
+    config = {"served_entities": [{**CLASSIC_CONFIG["served_entities"][0],
+                                   "entity_name": model}]}
+    message = f"Served entity {model} is not eligible for Provisioned Throughput."
+    pt_entity = {"name": "m", "entity_name": model, "entity_version": "1",
+                 "provisioned_model_units": 50}
+    with InProcessApi() as api:
+        # databricks-sdk-py issue #1081: the SDK's classic create of gpt-oss-120b.
+        refused = api.post("/api/2.0/serving-endpoints", json={"name": "ep", "config": config})
+        assert refused.status_code == 400
+        assert refused.json() == {"error_code": "INVALID_PARAMETER_VALUE", "message": message}
+        created = api.post("/api/2.0/serving-endpoints/pt", json={
+            "name": "ep", "config": {"served_entities": [pt_entity]}})
+        assert created.status_code == 200, created.text
+        api.get("/api/2.0/serving-endpoints/ep")  # settles the create (ready_after 0)
+        classic = api.put("/api/2.0/serving-endpoints/ep/config", json={
+            "served_entities": [pt_entity]})
+        assert (classic.status_code, classic.json()["message"]) == (400, message)
+        pt_update = api.put("/api/2.0/serving-endpoints/pt/ep/config", json={
+            "config": {"served_entities": [{**pt_entity, "provisioned_model_units": 100}]}})
+        assert pt_update.status_code == 200, pt_update.text
+        # An older foundation model still deploys through the classic create.
+        older = {"served_entities": [{**CLASSIC_CONFIG["served_entities"][0],
+                                      "entity_name": OLDER}]}
+        assert api.post("/api/2.0/serving-endpoints",
+                        json={"name": "old", "config": older}).status_code == 200
