@@ -5,7 +5,11 @@ It is plain ASGI and sits outside Starlette's own error handling, so that a drop
 connection really is one: under uvicorn the socket is closed without a byte of answer
 (the client sees a connection error, never a 500), and in-process (``httpx.ASGITransport``)
 ``DroppedConnection`` is raised into the caller. Control routes under ``/_emulator/`` get
-no latency, faults or drops. Draws come from one generator seeded by ``--seed``.
+no latency, faults or drops. With ``--seed``, each request's draws come from a generator of
+its own, seeded by the seed, the request line and how many times that request line was seen
+before: which request fails no longer depends on how concurrent requests interleave (with
+one shared generator, the same seed gave a different fault sequence on every run). Without a
+seed, one unseeded generator serves all requests.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class GatewayMiddleware:
             self._log = open(settings.request_log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._token = settings.token.encode() if settings.token else None
         self._recent: collections.deque[float] = collections.deque()  # accepted, last 1 s
+        self._seen: collections.Counter[str] = collections.Counter()  # request line -> count
 
     def close(self) -> None:
         if self._log is not None:
@@ -132,12 +137,13 @@ class GatewayMiddleware:
             if settings.latency_ms:
                 await anyio.sleep(settings.latency_ms / 1000)
             if settings.drop_rate or settings.fault_rate:
-                draw = self.rng.random()
+                rng = self._draws(scope)
+                draw = rng.random()
                 if draw < settings.drop_rate:
-                    await self._drop(scope, receive, record)
+                    await self._drop(scope, receive, record, rng)
                     return
                 if draw < settings.drop_rate + settings.fault_rate:
-                    await self._fault(send, record)
+                    await self._fault(send, record, rng)
                     return
         if not self._authorised(scope):
             missing = not any(k == b"authorization" for k, _ in scope["headers"])
@@ -147,10 +153,22 @@ class GatewayMiddleware:
             return
         await self.app(scope, receive, send)
 
-    async def _drop(self, scope: Scope, receive: Receive, record: dict[str, Any]) -> None:
+    def _draws(self, scope: Scope) -> random.Random:
+        """The generator of this request's draws (see the module docstring)."""
+        if self.settings.seed is None:
+            return self.rng
+        query = scope.get("query_string", b"").decode("latin-1")
+        line = f"{scope['method']} {scope['path']}?{query}"
+        seen = self._seen[line]
+        self._seen[line] = seen + 1
+        # A str seed is hashed (sha512) by random.Random: stable across runs and processes.
+        return random.Random(f"{self.settings.seed}\n{line}\n{seen}")
+
+    async def _drop(self, scope: Scope, receive: Receive, record: dict[str, Any],
+                    rng: random.Random) -> None:
         # Half the drops happen after the request was served: the write is done but its
         # answer is lost, the case a client's retry logic has to get right.
-        after = self.rng.random() < 0.5
+        after = rng.random() < 0.5
         record["fault"] = "drop-after" if after else "drop-before"
         if after:
             async def discard(_message: Message) -> None:
@@ -177,9 +195,9 @@ class GatewayMiddleware:
                          [(b"retry-after", str(wait).encode())])
         return True
 
-    async def _fault(self, send: Send, record: dict[str, Any]) -> None:
+    async def _fault(self, send: Send, record: dict[str, Any], rng: random.Random) -> None:
         retry_after = str(self.settings.retry_after_seconds).encode()
-        if self.rng.random() < 0.5:
+        if rng.random() < 0.5:
             record["fault"] = "429"
             await _send_json(send, 429, {"error_code": "REQUEST_LIMIT_EXCEEDED",
                                          "message": "Too many requests (injected fault)."},

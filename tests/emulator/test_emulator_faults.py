@@ -52,6 +52,31 @@ def statuses(seed: int, count: int = 200) -> list[int]:
         return [api.get(LIST).status_code for _ in range(count)]
 
 
+def _fates(order: list[str], seed: int = 7) -> dict[tuple[str, int], int]:
+    """The status of each (path, nth request to that path), sent in ``order``."""
+    seen: dict[str, int] = {}
+    fates = {}
+    with make_api(fault_rate=0.5, seed=seed) as api:
+        for path in order:
+            fates[(path, seen.setdefault(path, 0))] = api.get(path).status_code
+            seen[path] += 1
+    return fates
+
+
+def test_a_requests_fault_does_not_depend_on_the_order_of_other_requests() -> None:
+    """Concurrent requests interleave differently on every run: with one shared generator,
+    the same seed failed different requests each time (a test that passed with a seed could
+    fail with it). Each request's fate depends on the seed, its request line and how many
+    times that line came before."""
+    paths = [f"{LIST}/e{i}" for i in range(6)]
+    forwards = [p for _ in range(5) for p in paths]
+    backwards = [p for _ in range(5) for p in reversed(paths)]
+    fates = _fates(forwards)
+    assert fates == _fates(backwards)
+    assert set(fates.values()) >= {404} and set(fates.values()) & {429, 503}
+    assert fates != _fates(forwards, seed=8)
+
+
 def test_faults_are_seeded_and_well_formed() -> None:
     first = statuses(7)
     assert first == statuses(7)

@@ -19,14 +19,16 @@ from pathlib import Path
 
 # Runs the command line exactly as ``python -m reconciler`` does, and reports VmHWM (kB)
 # from an atexit hook, which runs after click's sys.exit.
+# The CPU seconds it used (user + system, of this process alone) go on a second line.
 _WRAPPER = """\
-import atexit, runpy, sys
+import atexit, resource, runpy, sys
 _report_to = sys.argv.pop(1)
 def _report() -> None:
     with open('/proc/self/status') as status:
         hwm = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(_report_to, 'w') as out:
-        out.write(hwm)
+        out.write(hwm + '\\n' + repr(usage.ru_utime + usage.ru_stime))
 atexit.register(_report)
 sys.argv[0] = 'reconciler'
 runpy.run_module('reconciler', run_name='__main__', alter_sys=True)
@@ -42,11 +44,15 @@ class Measured:
     stderr: bytes
     seconds: float
     peak_rss_mb: float
+    # CPU time of the process itself: unlike ``seconds`` it does not grow when the machine is
+    # busy with other work, so it bounds the work done ("no hang, no blow-up") on any load.
+    cpu_seconds: float = 0.0
 
 
 def run_reconciler(args: list[str], *, env: dict[str, str] | None = None,
-                   merge_stderr: bool = False) -> Measured:
-    """Run ``reconciler <args>`` to the end; stdout and stderr are captured."""
+                   merge_stderr: bool = False, timeout: float | None = None) -> Measured:
+    """Run ``reconciler <args>`` to the end; stdout and stderr are captured. With ``timeout``
+    (wall seconds), a process still running then is killed and the call fails."""
     with tempfile.TemporaryDirectory(prefix="peak-rss-") as tmp:
         report = Path(tmp) / "vmhwm"
         started = time.perf_counter()
@@ -54,11 +60,18 @@ def run_reconciler(args: list[str], *, env: dict[str, str] | None = None,
         process = subprocess.Popen(
             [sys.executable, "-c", _WRAPPER, str(report), *args],
             stdout=subprocess.PIPE, stderr=stderr_target, stdin=subprocess.DEVNULL, env=env)
-        stdout, stderr = process.communicate()
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise AssertionError(f"reconciler {' '.join(args)[:200]} still ran after "
+                                 f"{timeout} s (killed)") from None
         seconds = time.perf_counter() - started
         if not report.exists():
             raise AssertionError(f"the process (exit {process.returncode}) did not report its "
                                  f"peak RSS; output: {(stdout + (stderr or b''))[-2000:]!r}")
-        peak_kb = int(report.read_text())
-    return Measured(process.returncode, stdout, stderr or b"", seconds, peak_kb / 1024)
+        peak_kb, cpu = report.read_text().split()
+    return Measured(process.returncode, stdout, stderr or b"", seconds, int(peak_kb) / 1024,
+                    float(cpu))
 
