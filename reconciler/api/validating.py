@@ -28,7 +28,8 @@ def validate_project(
     """Validate the project at ``root`` (or only ``paths``, with its variables and policy)."""
     parts = project_loading.load_project_parts(root, target, cli_vars, env, paths)
     names = [e.endpoint.name for e in parts.project.endpoints]
-    return ValidationReport.build(parts.issues, parts.files, names, strict)
+    services = [s.securable.name for s in parts.project.securables]
+    return ValidationReport.build(parts.issues, parts.files, names, strict, services)
 
 
 def validate_paths(
@@ -44,7 +45,8 @@ def validate_paths(
     issues = [*result.issues, *engine.validate_endpoints(result.endpoints, policy),
               *unity_rules.validate(result.securables, result.endpoints, policy)]
     names = [e.endpoint.name for e in result.endpoints]
-    return ValidationReport.build(issues, result.files, names, strict)
+    services = [s.securable.name for s in result.securables]
+    return ValidationReport.build(issues, result.files, names, strict, services)
 
 
 def project_file_exists(root: Path) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from reconciler.emulator import uc_schemas
 from reconciler.emulator.api_error import ApiError, invalid
 from reconciler.emulator.endpoints import prune
+from reconciler.model import unity
 
 Doc = dict[str, Any]
 SECRET_DIGEST = "plaintext_digest"  # what is kept instead of a plaintext (never returned)
@@ -79,8 +80,8 @@ def new_etag() -> str:
 def check_part(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise invalid(f"{what} is required.")
-    if len(value) > uc_schemas.MAX_NAME_PART:
-        raise invalid(f"{what} is longer than {uc_schemas.MAX_NAME_PART} characters.")
+    if len(value) > unity.MAX_NAME_PART:
+        raise invalid(f"{what} is longer than {unity.MAX_NAME_PART} characters.")
     if "." in value or "/" in value:
         raise invalid(f"{what} '{value}' must not contain '.' or '/'.")
     return value
@@ -225,13 +226,13 @@ def apply_mask(kind: Kind, old: Doc, body: Doc, paths: list[str], salt: str) -> 
             _set_path(doc, "comment", body)
         elif path == "config":
             replaced = copy.deepcopy(new_config)
-            for block in uc_schemas.PROVIDER_BLOCKS:
+            for block in unity.PROVIDER_BLOCKS.values():
                 if block in replaced:
                     replaced[block] = _keep_auth(replaced[block], old_config.get(block))
             doc["config"] = config = replaced
         elif path == "config.provider":
-            block = uc_schemas.PROVIDER_TYPES.get(str(old_config.get("provider_type")), "")
-            for other in uc_schemas.PROVIDER_BLOCKS:
+            block = unity.PROVIDER_BLOCKS.get(str(old_config.get("provider_type")), "")
+            for other in unity.PROVIDER_BLOCKS.values():
                 if other != block and other in new_config:
                     raise invalid(f"config.{other} does not match the provider type "
                                   f"{old_config.get('provider_type')} (immutable).")
@@ -301,7 +302,7 @@ def basic(kind: Kind, full: Doc) -> Doc:
         if not routing:
             config.pop("routing", None)
     elif kind is MODEL_PROVIDER_SERVICE:
-        for block in uc_schemas.PROVIDER_BLOCKS:
+        for block in unity.PROVIDER_BLOCKS.values():
             for mode in (config.get(block) or {}).values():
                 if isinstance(mode, dict):
                     for field in AUTH_FIELDS:

@@ -8,33 +8,23 @@ emulator stands for the service, so a rule the reconciler forgets offline still 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.emulator import uc_schemas
 from reconciler.emulator.api_error import invalid
+from reconciler.model import unity
+from reconciler.model.unity import (
+    AUTH_MODES,
+    CONNECTION_NAME,
+    ENDPOINT_REF_PREFIX,
+    MODEL_REF,
+    PROVIDER_REF,
+    REQUIRED_DIRECT,
+    SCHEMA_NAME,
+    SECRET_NAME,
+)
 
 Doc = dict[str, Any]
-SECRET_NAME = re.compile(r"^secrets/[^./]+\.[^./]+\.[^./]+$")
-SCHEMA_NAME = re.compile(r"^schemas/[^./]+\.[^./]+$")
-PROVIDER_NAME = re.compile(r"^model-provider-services/[^./]+\.[^./]+\.[^./]+$")
-CONNECTION_NAME = re.compile(r"^connections/[^./]+\.[^./]+\.[^./]+$")
-# Authentication modes a direct block may use (at most one).
-AUTH_MODES: dict[str, tuple[str, ...]] = {
-    "openai": ("api_key",),
-    "azure_openai": ("api_key", "entra_service_principal", "service_credential"),
-    "anthropic": ("api_key",),
-    "amazon_bedrock": ("aws_access_key", "service_credential"),
-    "bedrock_mantle": ("aws_access_key", "service_credential"),
-    "gemini_enterprise": ("api_key", "service_credential"),
-    "microsoft_foundry": ("api_key", "entra_service_principal", "service_credential"),
-    "custom": ("api_key", "header_auth"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "azure_openai": ("base_url",), "amazon_bedrock": ("region",),
-    "bedrock_mantle": ("region",), "custom": ("base_url",),
-}
 
 
 def _secret(value: Any, path: str) -> None:
@@ -54,9 +44,9 @@ def check_rate_limits(limits: list[Doc], path: str) -> None:
     for i, limit in enumerate(limits):
         where = f"{path}[{i}]"
         key = str(limit["key"])
-        if key in uc_schemas.PRINCIPAL_KEYS and not limit.get("principal"):
+        if key in unity.PRINCIPAL_KEYS and not limit.get("principal"):
             raise invalid(f"{where}.principal is required for key {key}.")
-        if key not in uc_schemas.PRINCIPAL_KEYS and limit.get("principal"):
+        if key not in unity.PRINCIPAL_KEYS and limit.get("principal"):
             raise invalid(f"{where}.principal is not allowed for key {key}.")
         ident = (key, str(limit.get("principal") or ""), str(limit["renewal_period"]))
         if ident in seen:
@@ -75,8 +65,8 @@ def check_provider_config(config: Doc) -> None:
     ptype = config.get("provider_type")
     if not ptype:
         raise invalid("Missing required field: config.provider_type.")
-    block = uc_schemas.PROVIDER_TYPES[str(ptype)]
-    given = [b for b in uc_schemas.PROVIDER_BLOCKS if config.get(b) is not None]
+    block = unity.PROVIDER_BLOCKS[str(ptype)]
+    given = [b for b in unity.PROVIDER_BLOCKS.values() if config.get(b) is not None]
     if given != [block]:
         extra = [b for b in given if b != block]
         if extra:
@@ -85,12 +75,12 @@ def check_provider_config(config: Doc) -> None:
         raise invalid(f"provider_type {ptype} needs config.{block}.")
     modes = [m for m in ("direct", "relayed") if config[block].get(m) is not None]
     if len(modes) != 1:
-        allowed = "direct or relayed" if block == "anthropic" else "direct"
+        allowed = "direct or relayed" if block in unity.RELAYED_BLOCKS else "direct"
         raise invalid(f"config.{block} needs exactly one of: {allowed}.")
     if modes == ["direct"]:
         direct = config[block]["direct"]
         where = f"config.{block}.direct"
-        for field in REQUIRED.get(block, ()):
+        for field in REQUIRED_DIRECT.get(block, ()):
             if not direct.get(field):
                 raise invalid(f"Missing required field: {where}.{field}.")
         auth = [m for m in AUTH_MODES[block] if direct.get(m) is not None]
@@ -116,15 +106,15 @@ def check_provider_config(config: Doc) -> None:
 
 def _destination(dest: Doc, path: str, provider: Callable[[str], Doc | None],
                  endpoint_exists: Callable[[str], bool]) -> None:
-    wanted = uc_schemas.DESTINATION_TYPES[str(dest["destination_type"])]
-    given = [b for b in uc_schemas.DESTINATION_TYPES.values() if dest.get(b) is not None]
+    wanted = unity.DESTINATION_BLOCKS[str(dest["destination_type"])]
+    given = [b for b in unity.DESTINATION_BLOCKS.values() if dest.get(b) is not None]
     if given != [wanted]:
         raise invalid(f"{path}: destination_type {dest['destination_type']} needs exactly "
                       f"{wanted} and no other destination config.")
     if wanted == "external_model_config":
         ext = dest[wanted]
         ref = str(ext["model_provider_service"])
-        if not PROVIDER_NAME.match(ref):
+        if not PROVIDER_REF.match(ref):
             raise invalid(f"Invalid {path}.{wanted}.model_provider_service {ref!r}: expected "
                           "'model-provider-services/{catalog}.{schema}.{id}'.")
         service = provider(ref)
@@ -141,15 +131,15 @@ def _destination(dest: Doc, path: str, provider: Callable[[str], Doc | None],
                           f"of '{ref}' and it does not allow all targets.")
     elif wanted == "pay_per_token_config":
         model = str(dest[wanted]["model"])
-        if not re.match(r"^models/[^./]+\.[^./]+\.[^/]+$", model):
+        if not MODEL_REF.match(model):
             raise invalid(f"Invalid {path}.{wanted}.model {model!r}: expected "
                           "'models/{catalog}.{schema}.{model}'.")
     else:
         endpoint = str(dest[wanted]["model_serving_endpoint"])
-        if not endpoint.startswith("serving-endpoints/"):
+        if not endpoint.startswith(ENDPOINT_REF_PREFIX):
             raise invalid(f"Invalid {path}.{wanted}.model_serving_endpoint {endpoint!r}: "
                           "expected 'serving-endpoints/{name}'.")
-        if not endpoint_exists(endpoint.removeprefix("serving-endpoints/")):
+        if not endpoint_exists(endpoint.removeprefix(ENDPOINT_REF_PREFIX)):
             raise invalid(f"{path}: serving endpoint '{endpoint}' does not exist.")
 
 
@@ -160,12 +150,12 @@ def check_model_service_config(config: Doc, provider: Callable[[str], Doc | None
     fallback = (routing.get("fallback") or {}).get("destinations") or []
     if not primary:
         raise invalid("config.routing.destinations needs at least one destination.")
-    if len(primary) > uc_schemas.MAX_DESTINATIONS:
+    if len(primary) > unity.MAX_DESTINATIONS:
         raise invalid(f"config.routing.destinations has {len(primary)} destinations; at most "
-                      f"{uc_schemas.MAX_DESTINATIONS}.")
-    if len(fallback) > uc_schemas.MAX_FALLBACKS:
+                      f"{unity.MAX_DESTINATIONS}.")
+    if len(fallback) > unity.MAX_FALLBACKS:
         raise invalid(f"config.routing.fallback.destinations has {len(fallback)} "
-                      f"destinations; at most {uc_schemas.MAX_FALLBACKS}.")
+                      f"destinations; at most {unity.MAX_FALLBACKS}.")
     names: set[str] = set()
     lists = (("config.routing.destinations", primary),
              ("config.routing.fallback.destinations", fallback))

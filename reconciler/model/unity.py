@@ -11,7 +11,8 @@ Unity Catalog grants API. Structural only; the rules that need more than one fie
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+import re
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import Field
 
@@ -52,8 +53,51 @@ PRINCIPAL_KEYS = ("RATE_LIMIT_KEY_SERVICE_PRINCIPAL", "RATE_LIMIT_KEY_USER",
 RenewalPeriod = Literal["RATE_LIMIT_RENEWAL_PERIOD_MINUTE", "RATE_LIMIT_RENEWAL_PERIOD_HOUR"]
 Privilege = Literal["ALL_PRIVILEGES", "APPLY_TAG", "BROWSE", "EXECUTE", "MANAGE",
                     "READ_METADATA"]
+RATE_LIMIT_KEYS: tuple[str, ...] = get_args(RateLimitKey)
+RENEWAL_PERIODS: tuple[str, ...] = get_args(RenewalPeriod)
 MAX_DESTINATIONS = 10
 MAX_FALLBACKS = 5
+MAX_NATIVE_API_TYPES = 64
+MAX_NAME_PART = 255  # each part of catalog.schema.id
+MAX_TOOL_SELECTORS = 1024
+
+# Name formats (SDK 0.162 docstrings); the offline rules and the emulator both use these.
+NAME_PART = re.compile(r"^[^./\s]{1,255}$")
+SECRET_NAME = re.compile(r"^secrets/[^./]+\.[^./]+\.[^./]+$")
+SCHEMA_NAME = re.compile(r"^schemas/[^./]+\.[^./]+$")
+CONNECTION_NAME = re.compile(r"^connections/[^./]+\.[^./]+\.[^./]+$")
+PROVIDER_REF = re.compile(r"^model-provider-services/([^./]+\.[^./]+\.[^./]+)$")
+MODEL_REF = re.compile(r"^models/[^./]+\.[^./]+\.[^/]+$")
+ENDPOINT_REF_PREFIX = "serving-endpoints/"
+
+# Per provider block: the ways a ``direct`` block may authenticate (at most one), the
+# members it has, and those it needs. Anthropic alone may be ``relayed`` instead.
+AUTH_MODES: dict[str, tuple[str, ...]] = {
+    "openai": ("api_key",),
+    "azure_openai": ("api_key", "entra_service_principal", "service_credential"),
+    "anthropic": ("api_key",),
+    "amazon_bedrock": ("aws_access_key", "service_credential"),
+    "bedrock_mantle": ("aws_access_key", "service_credential"),
+    "gemini_enterprise": ("api_key", "service_credential"),
+    "microsoft_foundry": ("api_key", "entra_service_principal", "service_credential"),
+    "custom": ("api_key", "header_auth"),
+}
+ALLOWED_DIRECT: dict[str, tuple[str, ...]] = {
+    "openai": ("api_key", "base_url", "organization"),
+    "azure_openai": ("api_key", "base_url", "entra_service_principal", "service_credential"),
+    "anthropic": ("api_key",),
+    "amazon_bedrock": ("region", "aws_access_key", "service_credential"),
+    "bedrock_mantle": ("region", "aws_access_key", "service_credential"),
+    "gemini_enterprise": ("project_id", "region", "api_key", "service_credential"),
+    "microsoft_foundry": ("api_key", "base_url", "entra_service_principal",
+                          "service_credential"),
+    "custom": ("api_key", "base_url", "header_auth"),
+}
+REQUIRED_DIRECT: dict[str, tuple[str, ...]] = {
+    "azure_openai": ("base_url",), "amazon_bedrock": ("region",),
+    "bedrock_mantle": ("region",), "custom": ("base_url",),
+}
+RELAYED_BLOCKS = ("anthropic",)
 
 
 class SecretReference(ManifestModel):
@@ -109,7 +153,7 @@ class ProviderBlock(ManifestModel):
 
 class Target(ManifestModel):
     model: str
-    native_api_types: list[str] | None = None
+    native_api_types: list[str] | None = Field(default=None, max_length=MAX_NATIVE_API_TYPES)
     endpoint_route: str | None = None
 
 

@@ -26,6 +26,8 @@ def _plural(count: int, word: str) -> str:
 
 def summary(report: ValidationReport) -> str:
     checked = f"{_plural(len(report.files), 'file')}, {_plural(len(report.endpoints), 'endpoint')}"
+    if report.services:  # Unity AI Gateway services (docs/unity-gateway.md)
+        checked += f", {_plural(len(report.services), 'service')}"
     if not report.issues:
         return f"{checked}: no problems"
     counts = f"{_plural(len(report.errors), 'error')}, {_plural(len(report.warnings), 'warning')}"
@@ -69,11 +71,13 @@ def render_json(report: ValidationReport) -> str:
         "summary": {
             "files": len(report.files),
             "endpoints": len(report.endpoints),
+            "services": len(report.services),
             "errors": len(report.errors),
             "warnings": len(report.warnings),
         },
         "files": list(report.files),
         "endpoints": list(report.endpoints),
+        "services": list(report.services),
         "issues": [issue_json(issue) for issue in report.issues],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)

@@ -57,14 +57,16 @@ class Issue:
 class ValidationReport:
     """Everything ``validate`` found, sorted by file and position.
 
-    ``files`` are the manifest files read (as shown to the user) and ``endpoints`` the names
-    of the endpoints that loaded, so a clean report can still say what it checked.
+    ``files`` are the manifest files read (as shown to the user), ``endpoints`` the names
+    of the endpoints that loaded and ``services`` the full names of the Unity AI Gateway
+    services (``catalog.schema.id``), so a clean report can still say what it checked.
     """
 
     issues: tuple[Issue, ...]
     files: tuple[str, ...] = ()
     endpoints: tuple[str, ...] = ()
     strict: bool = False
+    services: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -73,9 +75,10 @@ class ValidationReport:
         files: Iterable[str] = (),
         endpoints: Iterable[str] = (),
         strict: bool = False,
+        services: Iterable[str] = (),
     ) -> ValidationReport:
         ordered = tuple(sorted(set(issues), key=Issue.sort_key))
-        return cls(ordered, tuple(files), tuple(endpoints), strict)
+        return cls(ordered, tuple(files), tuple(endpoints), strict, tuple(services))
 
     @property
     def errors(self) -> tuple[Issue, ...]:

@@ -14,12 +14,23 @@ from typing import Any, Protocol
 from reconciler.model.project import Policy
 from reconciler.model.source import SourceLocation
 from reconciler.model.unity import (
+    ALLOWED_DIRECT,
+    AUTH_MODES,
+    CONNECTION_NAME,
     DESTINATION_BLOCKS,
+    ENDPOINT_REF_PREFIX,
     MAX_DESTINATIONS,
     MAX_FALLBACKS,
+    MODEL_REF,
+    NAME_PART,
     PRINCIPAL_KEYS,
     PROVIDER_BLOCKS,
+    PROVIDER_REF,
+    REQUIRED_DIRECT,
+    SCHEMA_NAME,
+    SECRET_NAME,
     Destination,
+    DirectConfig,
     McpService,
     ModelProviderService,
     ModelService,
@@ -31,38 +42,7 @@ from reconciler.validation.issues import FieldPath, Issue
 from reconciler.validation.rules import Rule
 
 ENV_ONLY = re.compile(r"^\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}$")
-PART = re.compile(r"^[^./\s]{1,255}$")
-SECRET_NAME = re.compile(r"^secrets/[^./]+\.[^./]+\.[^./]+$")
-SCHEMA_NAME = re.compile(r"^schemas/[^./]+\.[^./]+$")
-CONNECTION_NAME = re.compile(r"^connections/[^./]+\.[^./]+\.[^./]+$")
-PROVIDER_REF = re.compile(r"^model-provider-services/([^./]+\.[^./]+\.[^./]+)$")
-AUTH_MODES: dict[str, tuple[str, ...]] = {
-    "openai": ("api_key",),
-    "azure_openai": ("api_key", "entra_service_principal", "service_credential"),
-    "anthropic": ("api_key",),
-    "amazon_bedrock": ("aws_access_key", "service_credential"),
-    "bedrock_mantle": ("aws_access_key", "service_credential"),
-    "gemini_enterprise": ("api_key", "service_credential"),
-    "microsoft_foundry": ("api_key", "entra_service_principal", "service_credential"),
-    "custom": ("api_key", "header_auth"),
-}
-ALL_DIRECT = ("api_key", "base_url", "organization", "region", "project_id", "aws_access_key",
-              "entra_service_principal", "service_credential", "header_auth")
-ALLOWED_DIRECT: dict[str, tuple[str, ...]] = {
-    "openai": ("api_key", "base_url", "organization"),
-    "azure_openai": ("api_key", "base_url", "entra_service_principal", "service_credential"),
-    "anthropic": ("api_key",),
-    "amazon_bedrock": ("region", "aws_access_key", "service_credential"),
-    "bedrock_mantle": ("region", "aws_access_key", "service_credential"),
-    "gemini_enterprise": ("project_id", "region", "api_key", "service_credential"),
-    "microsoft_foundry": ("api_key", "base_url", "entra_service_principal",
-                          "service_credential"),
-    "custom": ("api_key", "base_url", "header_auth"),
-}
-REQUIRED_DIRECT: dict[str, tuple[str, ...]] = {
-    "azure_openai": ("base_url",), "amazon_bedrock": ("region",),
-    "bedrock_mantle": ("region",), "custom": ("base_url",),
-}
+ALL_DIRECT = tuple(DirectConfig.model_fields)  # every member a direct block may have
 
 Finding = tuple[FieldPath, str]
 
@@ -117,7 +97,7 @@ def _locate(doc: SecurableDocument, path: FieldPath) -> SourceLocation:
 
 def _names(doc: SecurableDocument) -> Iterator[Finding]:
     parts = doc.securable.name.split(".")
-    if len(parts) != 3 or not all(PART.match(p) for p in parts):
+    if len(parts) != 3 or not all(NAME_PART.match(p) for p in parts):
         yield ("name",), (f"'{doc.securable.name[:80]}' is not 'catalog.schema.id' (three "
                           "parts of 1 to 255 characters, without '/' or spaces)")
 
@@ -222,11 +202,11 @@ def _destination(service: ModelService) -> Iterator[Finding]:
                 yield (*path, "external_model_config", "target", "endpoint_route"), \
                     "model service destinations do not support 'endpoint_route'"
         ppt = dest.pay_per_token_config
-        if ppt is not None and not re.match(r"^models/[^./]+\.[^./]+\.[^/]+$", ppt.model):
+        if ppt is not None and not MODEL_REF.match(ppt.model):
             yield (*path, "pay_per_token_config", "model"), \
                 "expected 'models/catalog.schema.model' (for example models/system.ai.x)"
         pt = dest.provisioned_throughput_config
-        if pt is not None and not pt.model_serving_endpoint.startswith("serving-endpoints/"):
+        if pt is not None and not pt.model_serving_endpoint.startswith(ENDPOINT_REF_PREFIX):
             yield (*path, "provisioned_throughput_config", "model_serving_endpoint"), \
                 "expected 'serving-endpoints/NAME'"
 

@@ -3,6 +3,7 @@ plaintext policy (a key passed as ${env.NAME} stays a reference and is never pri
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,39 @@ def test_a_literal_plaintext_is_refused_and_never_printed(
     code, out, err = run_cli(capsys, "validate", "-C", str(root), "--format", "json")
     assert code == 1
     assert "UNITY-008" in out and KEY not in out + err
+
+
+def test_the_validate_summary_counts_services_too(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "validate", "-C", str(EXAMPLE))
+    assert code == 0
+    assert out.strip().endswith("4 files, 1 endpoint, 4 services: no problems")
+    code, out, _ = run_cli(capsys, "validate", "-C", str(EXAMPLE), "--format", "json")
+    document = json.loads(out)
+    assert document["summary"]["services"] == 4
+    assert sorted(document["services"]) == ["main.genai.assistant", "main.genai.embeddings",
+                                            "main.genai.github_tools", "main.genai.openai_prod"]
+    code, out, _ = run_cli(capsys, "validate", str(EXAMPLE / "services" / "openai.yaml"))
+    assert out.strip().endswith("1 file, 0 endpoints, 1 service: no problems")
+
+
+def test_the_emulator_and_the_offline_rules_share_one_definition_of_the_shapes() -> None:
+    """Name formats, auth modes and the structural shapes are defined once, in model/unity.py:
+    the emulator's schemas are derived from the manifest models, not a second copy."""
+    from reconciler.emulator import uc_schemas, uc_validation
+    from reconciler.model import unity
+    from reconciler.validation import unity_rules
+
+    for name in ("SECRET_NAME", "SCHEMA_NAME", "CONNECTION_NAME", "PROVIDER_REF", "MODEL_REF",
+                 "AUTH_MODES", "REQUIRED_DIRECT"):
+        assert getattr(uc_validation, name) is getattr(unity, name)
+        assert getattr(unity_rules, name) is getattr(unity, name)
+    assert not hasattr(uc_schemas, "PROVIDER_TYPES") and not hasattr(uc_schemas, "RATE_LIMIT_KEYS")
+    properties = uc_schemas.MODEL_SERVICE_CONFIG["properties"]
+    assert set(properties) == set(unity.ModelServiceConfig.model_fields)
+    limit = properties["rate_limits"]["items"]
+    assert limit["properties"]["key"]["enum"] == list(unity.RATE_LIMIT_KEYS)
+    assert limit["required"] == ["key", "renewal_period"]
+    for block, members in unity.ALLOWED_DIRECT.items():
+        direct = uc_schemas.PROVIDER_CONFIG["properties"][block]["properties"]["direct"]
+        assert tuple(direct["properties"]) == tuple(
+            m for m in unity.DirectConfig.model_fields if m in members)

@@ -50,7 +50,8 @@ def test_json_format_is_a_versioned_document(capsys: pytest.CaptureFixture[str])
     document = json.loads(out)
     assert document["schema_version"] == 1
     assert document["ok"] is False
-    assert document["summary"] == {"files": 1, "endpoints": 1, "errors": 2, "warnings": 0}
+    assert document["summary"] == {"files": 1, "endpoints": 1, "services": 0, "errors": 2,
+                                   "warnings": 0}
     issue = document["issues"][0]
     assert set(issue) == {"rule", "severity", "message", "file", "line", "column", "path"}
     assert (issue["rule"], issue["line"], issue["column"]) == ("ENDPOINT-008", 15, 5)
