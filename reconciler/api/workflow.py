@@ -52,6 +52,7 @@ from reconciler.planning.planner import (
 from reconciler.planning.serialize import masked_secret_paths, plan_from_json, plan_to_json
 from reconciler.registry import RegistryClient, open_registry, request_line
 from reconciler.registry.pacing import for_each
+from reconciler.registry.routes import service_request_line
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +251,13 @@ def planned_requests(plan_: Plan) -> list[tuple[str, str, dict[str, Any] | None]
     """``(endpoint, "METHOD URL", body)`` of every request apply will send for ``plan_``, in
     order, from the registry's route table (the one place that turns steps into requests).
     Bodies are as planned (``${env.NAME}`` references not yet resolved)."""
-    return [(action.name, request_line(step, plan_.target_host), step.wire_body())
-            for action in plan_.actions if not action.blocked for step in action.steps]
+    endpoints = [(action.name, request_line(step, plan_.target_host), step.wire_body())
+                 for action in plan_.actions if not action.blocked for step in action.steps]
+    # The Unity AI Gateway services' requests come after the endpoints', as apply sends them.
+    return endpoints + [
+        (f"{service.collection}/{service.name}",
+         service_request_line(step, plan_.target_host), step.wire_body())
+        for service in plan_.services if not service.blocked for step in service.steps]
 
 
 def _where(host: str | None, local: str | None) -> str:

@@ -16,9 +16,11 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.applying.report import EndpointOutcome
+from reconciler.model.steps import DeleteServiceStep
 from reconciler.planning.service_plan import ServiceAction, owner_of
 from reconciler.registry import unity_client
 from reconciler.registry.client import RegistryClient
+from reconciler.registry.routes import UC_API, service_route
 from reconciler.registry.unity_client import StaleEtag
 
 ResolveBody = Callable[[dict[str, Any]], dict[str, Any]]
@@ -42,26 +44,18 @@ class NotOurs(errors.RegistryConflict):
 
 async def _run(registry: RegistryClient, action: ServiceAction, resolve: ResolveBody,
                sent: list[str], project: str) -> None:
-    collection, name = action.collection, action.name
-    body = resolve(action.body or {})
-    if action.action == "create":
-        sent.append(f"POST {collection}?parent&{unity_client.ID_PARAMS[collection]}")
-        await unity_client.create_service(registry, collection, name, body)
-    elif action.action == "update":
-        sent.append(f"PATCH {collection}/{name}?update_mask={','.join(action.mask)}&etag")
-        await unity_client.update_service(registry, collection, name, body, action.mask,
-                                          action.etag or "")
-    elif action.action == "delete":
-        # A saved plan may have been edited: delete only what still carries our marker.
-        current = await unity_client.get_service(registry, collection, name)
-        if current is not None and owner_of(current)[0] != project:
-            raise NotOurs(f"{collection}/{name} does not carry project {project!r}'s marker; "
-                          "not deleted")
-        sent.append(f"DELETE {collection}/{name}?etag")
-        await unity_client.delete_service(registry, collection, name, action.etag or "")
-    if action.grant_changes and action.action != "delete":
-        sent.append(f"PATCH permissions/{unity_client.SECURABLE_TYPES[collection]}/{name}")
-        await unity_client.update_grants(registry, collection, name, action.grant_changes)
+    """Send the action's steps in order; each request comes from the route table."""
+    for step in action.steps:
+        if isinstance(step, DeleteServiceStep):
+            # A saved plan may have been edited: delete only what still carries our marker.
+            current = await unity_client.get_service(registry, step.collection, step.service)
+            if current is not None and owner_of(current)[0] != project:
+                raise NotOurs(f"{step.collection}/{step.service} does not carry project "
+                              f"{project!r}'s marker; not deleted")
+        body = step.wire_body()
+        method, path = service_route(step)
+        sent.append(f"{method} {path.split('?')[0].removeprefix(UC_API + '/')}")
+        await unity_client.write_service(registry, step, resolve(body) if body else None)
 
 
 async def apply_services(registry: RegistryClient, actions: list[ServiceAction],

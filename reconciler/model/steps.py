@@ -27,6 +27,8 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from reconciler.model.unity import Privilege
+
 StepOp = Literal[
     "create", "update_config", "put_ai_gateway", "patch_tags", "patch_notifications",
     "patch_telemetry_config", "set_permissions", "delete",
@@ -184,4 +186,122 @@ OPS_BY_ACTION: dict[str, frozenset[StepOp]] = {
     # Every facet write (a new facet's operation is allowed here without a second list).
     "update": frozenset(STEP_OPS) - {"create", "delete"},
     "no-op": frozenset(),
+}
+
+
+# -- Unity AI Gateway services (planning/service_plan.py, docs/unity-gateway.md) --------------
+#
+# A second kind of resource beside the endpoints, with its own step union: each step names
+# its service (``catalog.schema.id``) and collection and carries the typed members of its
+# request (comment, config, update mask, etag, grant changes); only
+# ``reconciler.registry.routes.service_route`` turns one into method, path and query under
+# the target's host. A saved plan's service steps are checked like the endpoint steps
+# (``service_step_problems``) before anything is sent.
+
+ServiceCollection = Literal["model-provider-services", "model-services", "mcp-services"]
+ServiceStepOp = Literal["create_service", "update_service", "delete_service", "grant_service"]
+SERVICE_STEP_OPS: tuple[ServiceStepOp, ...] = get_args(ServiceStepOp)
+SERVICE_NAME_PATTERN = r"^[^./\s]{1,255}\.[^./\s]{1,255}\.[^./\s]{1,255}$"
+
+# The service facet table: per collection, the update-mask paths a plan may write, in the
+# order the planner compares and masks them (SDK 0.162's documented paths). ``comment`` and
+# ``config.provider`` (the block of the provider type) first; the planner never masks
+# ``config`` as a whole, which would clear what it does not send.
+SERVICE_MASKS: dict[str, tuple[str, ...]] = {
+    "model-provider-services": (
+        "comment", "config.provider", "config.allow_all_targets", "config.targets",
+        "config.forward_headers", "config.forward_query_parameters",
+        "config.forward_unmanaged_paths", "config.rate_limits",
+        "config.pricing.default_discount_basis_points", "config.inference_table"),
+    "model-services": (
+        "comment", "config.routing.destinations", "config.routing.fallback.destinations",
+        "config.rate_limits", "config.inference_table"),
+    "mcp-services": (
+        "comment", "config.source_connection", "config.include_tool_selectors",
+        "config.rate_limits"),
+}
+
+
+class _ServiceStep(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    service: str = Field(pattern=SERVICE_NAME_PATTERN)  # catalog.schema.id
+    collection: ServiceCollection
+
+    def wire_body(self) -> dict[str, Any] | None:
+        return None
+
+
+class CreateServiceStep(_ServiceStep):
+    """Create the service in its schema (parent and id come from ``service``)."""
+
+    op: Literal["create_service"] = "create_service"
+    comment: str | None = None
+    config: dict[str, Any]
+
+    def wire_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"config": self.config}
+        if self.comment is not None:
+            body = {"comment": self.comment, **body}
+        return body
+
+
+class UpdateServiceStep(_ServiceStep):
+    """One PATCH of the masked paths only, conditional on the etag of the plan's read.
+    ``config`` holds exactly the masked ``config.*`` members; ``comment`` is sent when
+    masked (None there clears it)."""
+
+    op: Literal["update_service"] = "update_service"
+    update_mask: list[str] = Field(min_length=1)
+    etag: str = Field(min_length=1)
+    comment: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    def wire_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if "comment" in self.update_mask:
+            body["comment"] = self.comment
+        body["config"] = self.config
+        return body
+
+
+class DeleteServiceStep(_ServiceStep):
+    """Delete the service (prune), conditional on the etag of the plan's read."""
+
+    op: Literal["delete_service"] = "delete_service"
+    etag: str = Field(min_length=1)
+
+
+class ServiceGrantChange(BaseModel):
+    """One principal's privileges to add and remove (Unity Catalog grants ``changes[]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    principal: str = Field(min_length=1)
+    add: list[Privilege] = Field(default_factory=list)
+    remove: list[Privilege] = Field(default_factory=list)
+
+
+class GrantServiceStep(_ServiceStep):
+    """Change the grants of the principals the manifest names (others are left alone)."""
+
+    op: Literal["grant_service"] = "grant_service"
+    changes: list[ServiceGrantChange] = Field(min_length=1)
+
+    def wire_body(self) -> dict[str, Any]:
+        return {"changes": [c.model_dump(exclude_defaults=True) | {"principal": c.principal}
+                            for c in self.changes]}
+
+
+ServiceStep: TypeAlias = Annotated[
+    CreateServiceStep | UpdateServiceStep | DeleteServiceStep | GrantServiceStep,
+    Field(discriminator="op"),
+]
+"""One write of a service action; ``op`` tells which."""
+
+SERVICE_OPS_BY_ACTION: dict[str, frozenset[ServiceStepOp]] = {
+    "create": frozenset({"create_service", "grant_service"}),
+    "update": frozenset({"update_service", "grant_service"}),
+    "no-op": frozenset({"grant_service"}),  # grants alone changed
+    "delete": frozenset({"delete_service"}),
 }

@@ -20,8 +20,9 @@ import pydantic
 
 from reconciler import errors
 from reconciler.diff.secret_digest import DIGEST_MARKER
-from reconciler.model.steps import OPS_BY_ACTION, STEP_OPS, CreateStep
+from reconciler.model.steps import OPS_BY_ACTION, SERVICE_STEP_OPS, STEP_OPS, CreateStep
 from reconciler.planning.plan import SCHEMA_VERSION, Plan
+from reconciler.planning.service_plan import service_step_problems
 from reconciler.redaction import MASK, is_plaintext_field, redact_data
 
 
@@ -59,7 +60,8 @@ def plan_from_json(text: str) -> Plan:
             f"unsupported plan schema_version {version!r} (this reconciler reads "
             f"{SCHEMA_VERSION}); re-run `reconciler plan --out FILE`"
         )
-    raw_problems = _raw_step_problems(data.get("actions"))
+    raw_problems = _raw_step_problems(data.get("actions")) + _raw_step_problems(
+        data.get("services"), SERVICE_STEP_OPS, "service")
     if raw_problems:
         raise _refused(raw_problems)
     try:
@@ -87,8 +89,10 @@ def _refused(problems: list[str]) -> errors.PlanError:
         "applied as `reconciler plan` wrote it: plan again")
 
 
-def _raw_step_problems(actions: Any) -> list[str]:
-    """Request-like fields and unknown operations, found before the models read the file."""
+def _raw_step_problems(actions: Any, ops: tuple[str, ...] = STEP_OPS,
+                       label: str = "action") -> list[str]:
+    """Request-like fields and unknown operations, found before the models read the file
+    (``actions``: the endpoint actions, or with ``ops`` and ``label`` the service actions)."""
     problems: list[str] = []
     for index, action in enumerate(actions if isinstance(actions, list) else []):
         if not isinstance(action, dict):
@@ -96,22 +100,23 @@ def _raw_step_problems(actions: Any) -> list[str]:
         name = action.get("name")
         steps = action.get("steps")
         for number, step in enumerate(steps if isinstance(steps, list) else [], start=1):
-            where = f"action {index + 1} ({name!r}) step {number}"
+            where = f"{label} {index + 1} ({name!r}) step {number}"
             if not isinstance(step, dict):
                 problems.append(f"{where}: not an object")
                 continue
             for key in sorted(set(step) & _REQUEST_FIELDS):
                 problems.append(f"{where}: field {key!r} is not allowed (a step names its "
                                 "endpoint and operation; only the registry makes the request)")
-            if step.get("op") not in STEP_OPS:
+            if step.get("op") not in ops:
                 problems.append(f"{where}: unknown operation {step.get('op')!r} (known: "
-                                f"{', '.join(STEP_OPS)})")
+                                f"{', '.join(ops)})")
     return problems
 
 
 def step_problems(plan: Plan) -> list[str]:
     """Steps that do not belong to their action: another endpoint, an operation the action
-    kind never has (a delete inside an update), a create body for another name."""
+    kind never has (a delete inside an update), a create body for another name; and the
+    same for the Unity AI Gateway services' steps (``service_step_problems``)."""
     problems: list[str] = []
     for index, action in enumerate(plan.actions):
         allowed = OPS_BY_ACTION[action.action]
@@ -124,7 +129,7 @@ def step_problems(plan: Plan) -> list[str]:
                 problems.append(f"{where}: a {action.action} action does not {step.op}")
             if isinstance(step, CreateStep) and step.body.get("name") != action.name:
                 problems.append(f"{where}: the create body names {step.body.get('name')!r}")
-    return problems
+    return problems + service_step_problems(plan.services)
 
 
 def masked_secret_paths(plan: Plan) -> list[str]:

@@ -21,6 +21,16 @@ from typing import Any, Literal, get_args
 from pydantic import Field
 
 from reconciler.diff.changes import PlanModel
+from reconciler.model.steps import (
+    SERVICE_MASKS,
+    SERVICE_OPS_BY_ACTION,
+    CreateServiceStep,
+    DeleteServiceStep,
+    GrantServiceStep,
+    ServiceGrantChange,
+    ServiceStep,
+    UpdateServiceStep,
+)
 from reconciler.model.unity import (
     PROVIDER_BLOCKS,
     McpService,
@@ -43,13 +53,12 @@ OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_
                          "updated_by", "effective_owner", "metastore_id",
                          "supported_api_types"})
 NESTED_OUTPUT_ONLY = frozenset({"is_deleted", "table"})  # inference_table.table, dangling
-MODEL_SERVICE_PATHS = ("config.routing.destinations", "config.routing.fallback.destinations",
-                       "config.rate_limits", "config.inference_table")
-MCP_PATHS = ("config.source_connection", "config.include_tool_selectors", "config.rate_limits")
-PROVIDER_PATHS = ("config.allow_all_targets", "config.targets", "config.forward_headers",
-                  "config.forward_query_parameters", "config.forward_unmanaged_paths",
-                  "config.rate_limits", "config.pricing.default_discount_basis_points",
-                  "config.inference_table")
+# The config paths compared one by one, from the service facet table (model/steps.py);
+# ``comment`` and ``config.provider`` are compared apart.
+_OWN = ("comment", "config.provider")
+MODEL_SERVICE_PATHS = tuple(p for p in SERVICE_MASKS["model-services"] if p not in _OWN)
+MCP_PATHS = tuple(p for p in SERVICE_MASKS["mcp-services"] if p not in _OWN)
+PROVIDER_PATHS = tuple(p for p in SERVICE_MASKS["model-provider-services"] if p not in _OWN)
 SENSITIVE = "(sensitive)"
 
 
@@ -60,17 +69,15 @@ class ServiceChange(PlanModel):
 
 
 class ServiceAction(PlanModel):
-    """What apply does to one service; ``body``/``mask``/``etag`` are the exact request."""
+    """What apply does to one service: its typed ``steps`` (model/steps.py), of which only
+    the registry makes requests; ``changes`` are for people."""
 
     kind: ServiceKind
     name: str  # catalog.schema.id
     action: ServiceActionKind
     reason: str = ""
-    mask: list[str] = Field(default_factory=list)
     changes: list[ServiceChange] = Field(default_factory=list)
-    body: dict[str, Any] | None = None
-    etag: str | None = None
-    grant_changes: list[dict[str, Any]] = Field(default_factory=list)
+    steps: list[ServiceStep] = Field(default_factory=list)
     blocked: bool = False
     source: str | None = None
 
@@ -80,7 +87,30 @@ class ServiceAction(PlanModel):
 
     @property
     def has_changes(self) -> bool:
-        return self.action != "no-op" or bool(self.grant_changes) or self.blocked
+        return self.action != "no-op" or bool(self.steps) or self.blocked
+
+    @property
+    def mask(self) -> list[str]:
+        """The update mask of the action's PATCH (empty when it sends none)."""
+        return next((list(s.update_mask) for s in self.steps
+                     if isinstance(s, UpdateServiceStep)), [])
+
+    @property
+    def body(self) -> dict[str, Any] | None:
+        """The body of the create or update request, as planned."""
+        return next((s.wire_body() for s in self.steps
+                     if isinstance(s, CreateServiceStep | UpdateServiceStep)), None)
+
+    @property
+    def etag(self) -> str | None:
+        """The etag of the read the update or delete is conditional on."""
+        return next((s.etag for s in self.steps
+                     if isinstance(s, UpdateServiceStep | DeleteServiceStep)), None)
+
+    @property
+    def grant_changes(self) -> list[dict[str, Any]]:
+        return [c.model_dump(exclude_defaults=True) | {"principal": c.principal}
+                for s in self.steps if isinstance(s, GrantServiceStep) for c in s.changes]
 
 
 @dataclass(frozen=True)
@@ -235,21 +265,21 @@ def _immutable_table(desired: dict[str, Any], live: dict[str, Any]) -> str | Non
     return None
 
 
-def _grant_changes(wanted: Mapping[str, Sequence[str]] | None,
-                   held: Mapping[str, Sequence[str]] | None) -> list[dict[str, Any]]:
-    """Changes for the principals the manifest names; other principals are left alone."""
-    out: list[dict[str, Any]] = []
-    for principal, privileges in sorted((wanted or {}).items()):
+def _grant_steps(service: UnitySecurable, held: Mapping[str, Sequence[str]] | None,
+                 ) -> list[ServiceStep]:
+    """One grants step for the principals the manifest names (others are left alone), or
+    none when they already hold exactly their privileges."""
+    changes: list[ServiceGrantChange] = []
+    for principal, privileges in sorted((service.grants or {}).items()):
         have = set((held or {}).get(principal, []))
         add, remove = sorted(set(privileges) - have), sorted(have - set(privileges))
         if add or remove:
-            change: dict[str, Any] = {"principal": principal}
-            if add:
-                change["add"] = add
-            if remove:
-                change["remove"] = remove
-            out.append(change)
-    return out
+            changes.append(ServiceGrantChange.model_validate(
+                {"principal": principal, "add": add, "remove": remove}))
+    if not changes:
+        return []
+    return [GrantServiceStep(service=service.name, collection=service.collection,
+                             changes=changes)]
 
 
 def plan_service(item: DesiredService, live: LiveService | None, project: str,
@@ -260,9 +290,10 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
     body = {"comment": comment, **service.to_wire()}
     body["comment"] = comment
     base = {"kind": kind, "name": service.name, "source": item.source}
+    target = {"service": service.name, "collection": service.collection}
     if live is None:
-        return ServiceAction(**base, action="create", body=body,
-                             grant_changes=_grant_changes(service.grants, {}),
+        create = CreateServiceStep(**target, comment=comment, config=body["config"])
+        return ServiceAction(**base, action="create", steps=[create, *_grant_steps(service, {})],
                              changes=[ServiceChange(path=f"config.{key}", after=value)
                                       for key, value in _strip(body["config"]).items()])
     owner, live_digest = owner_of(live.body)
@@ -281,14 +312,15 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
         more, refusal = _compare(MODEL_SERVICE_PATHS, desired, current), None
     changes += more
     refusal = refusal or _immutable_table(desired, current)
-    grants = _grant_changes(service.grants, live.grants)
-    etag = str(live.body.get("etag") or "") or None
+    grants = _grant_steps(service, live.grants)
+    etag = str(live.body.get("etag") or "")
+    if changes and not etag:
+        refusal = refusal or "the workspace's read carried no etag: not updated unconditionally"
     if refusal:
         return ServiceAction(**base, action="no-op", blocked=True, reason=refusal,
-                             changes=changes, etag=etag)
+                             changes=changes)
     if not changes:
-        return ServiceAction(**base, action="no-op", reason="up to date", etag=etag,
-                             grant_changes=grants)
+        return ServiceAction(**base, action="no-op", reason="up to date", steps=grants)
     mask = list(dict.fromkeys(c.path for c in changes))
     patch: dict[str, Any] = {}
     for path in mask:
@@ -302,9 +334,10 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
             value = _get(body, path)
             if value is not None:
                 _put(patch, path, value)
-    patch.setdefault("config", {})
-    return ServiceAction(**base, action="update", mask=mask, body=patch, etag=etag,
-                         changes=changes, grant_changes=grants)
+    update = UpdateServiceStep(**target, update_mask=mask, etag=etag,
+                               comment=comment if "comment" in mask else None,
+                               config=patch.get("config", {}))
+    return ServiceAction(**base, action="update", changes=changes, steps=[update, *grants])
 
 
 def plan_services(desired: Sequence[DesiredService],
@@ -325,9 +358,58 @@ def plan_services(desired: Sequence[DesiredService],
                 if live_kind != gone or (live_kind, name) in wanted or \
                         (select and name not in select):
                     continue
-                if owner_of(current.body)[0] == project:
+                if owner_of(current.body)[0] != project:
+                    continue
+                kind = KIND_OF[COLLECTIONS[live_kind]]
+                etag = str(current.body.get("etag") or "")
+                if not etag:
                     actions.append(ServiceAction(
-                        kind=KIND_OF[COLLECTIONS[live_kind]], name=name, action="delete",
-                        reason="no manifest; owned by this project",
-                        etag=str(current.body.get("etag") or "") or None))
+                        kind=kind, name=name, action="no-op", blocked=True,
+                        reason="the workspace's read carried no etag: not deleted "
+                               "unconditionally"))
+                    continue
+                actions.append(ServiceAction(
+                    kind=kind, name=name, action="delete",
+                    reason="no manifest; owned by this project",
+                    steps=[DeleteServiceStep(service=name, collection=COLLECTIONS[kind],
+                                             etag=etag)]))
     return actions
+
+
+def _config_keys_of(mask: Sequence[str]) -> set[str]:
+    """The ``config`` members an update with ``mask`` may carry."""
+    keys = {p.split(".")[1] for p in mask if p.startswith("config.") and p != "config.provider"}
+    if "config.provider" in mask:
+        keys |= {"provider_type", *PROVIDER_BLOCKS.values()}
+    return keys
+
+
+def service_step_problems(actions: Sequence[ServiceAction]) -> list[str]:
+    """Service steps that do not belong to their action (a saved plan edited by hand): another
+    service or collection, an operation the action kind never has, a mask path the planner
+    never writes, a config member outside the mask, steps on a blocked action."""
+    problems: list[str] = []
+    for index, action in enumerate(actions):
+        allowed = SERVICE_OPS_BY_ACTION[action.action]
+        for number, step in enumerate(action.steps, start=1):
+            where = f"service {index + 1} ({action.name!r}) step {number} ({step.op})"
+            if step.service != action.name or step.collection != action.collection:
+                problems.append(f"{where}: names {step.collection}/{step.service}, not the "
+                                f"action's {action.collection}/{action.name}")
+            if action.blocked:
+                problems.append(f"{where}: a blocked action sends nothing")
+            elif step.op not in allowed:
+                problems.append(f"{where}: a {action.action} action does not {step.op}")
+            if isinstance(step, UpdateServiceStep):
+                unknown = [p for p in step.update_mask
+                           if p not in SERVICE_MASKS.get(step.collection, ())]
+                if unknown:
+                    problems.append(f"{where}: update_mask path {unknown[0]!r} is not one "
+                                    f"this reconciler writes for {step.collection}")
+                extra = sorted(set(step.config) - _config_keys_of(step.update_mask))
+                if extra:
+                    problems.append(f"{where}: config.{extra[0]} is not covered by the "
+                                    "update_mask")
+                if step.comment is not None and "comment" not in step.update_mask:
+                    problems.append(f"{where}: a comment outside the update_mask")
+    return problems

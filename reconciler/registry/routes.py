@@ -10,18 +10,23 @@ sent.
 from __future__ import annotations
 
 from typing import Literal, assert_never
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from reconciler.model.steps import (
+    CreateServiceStep,
     CreateStep,
+    DeleteServiceStep,
     DeleteStep,
+    GrantServiceStep,
     PatchNotificationsStep,
     PatchTagsStep,
     PatchTelemetryConfigStep,
     PlanStep,
     PutAiGatewayStep,
+    ServiceStep,
     SetPermissionsStep,
     UpdateConfigStep,
+    UpdateServiceStep,
 )
 
 API = "/api/2.0/serving-endpoints"
@@ -77,4 +82,50 @@ def request_line(step: PlanStep, host: str | None = None) -> str:
             f"{PERMISSIONS_API}/{{id of {step.endpoint}}}"
     else:
         method, path = route(step)
+    return f"{method} {(host or '').rstrip('/')}{path}"
+
+
+# -- Unity AI Gateway services (databricks-sdk 0.162 AiGatewayAPI, UC grants API) -------------
+
+UC_API = "/api/2.1/unity-catalog"
+SERVICE_ID_PARAMS = {"model-provider-services": "model_provider_service_id",
+                     "model-services": "model_service_id", "mcp-services": "mcp_service_id"}
+SECURABLE_TYPES = {"model-provider-services": "MODEL_PROVIDER_SERVICE",
+                   "model-services": "MODEL_SERVICE", "mcp-services": "MCP_SERVICE"}
+
+
+def service_path(collection: str, full_name: str = "", **query: str) -> str:
+    """``/api/2.1/unity-catalog/{collection}[/{c.s.id}][?query]``; the name URL-quoted (its
+    parts cannot hold '.', '/' or be empty, so it stays one path segment)."""
+    path = f"{UC_API}/{collection}"
+    if full_name:
+        path += "/" + quote(full_name, safe=".")
+    given = {k: v for k, v in query.items() if v}
+    return path + ("?" + urlencode(given) if given else "")
+
+
+def service_grants_path(collection: str, full_name: str) -> str:
+    return f"{UC_API}/permissions/{SECURABLE_TYPES[collection]}/{quote(full_name, safe='.')}"
+
+
+def service_route(step: ServiceStep) -> tuple[HttpMethod, str]:
+    """``(method, path with query)`` of the request that performs a service step."""
+    match step:
+        case CreateServiceStep():
+            catalog, schema, ident = step.service.split(".")
+            return "POST", service_path(step.collection, parent=f"schemas/{catalog}.{schema}",
+                                        **{SERVICE_ID_PARAMS[step.collection]: ident})
+        case UpdateServiceStep():
+            return "PATCH", service_path(step.collection, step.service,
+                                         update_mask=",".join(step.update_mask), etag=step.etag)
+        case DeleteServiceStep():
+            return "DELETE", service_path(step.collection, step.service, etag=step.etag)
+        case GrantServiceStep():
+            return "PATCH", service_grants_path(step.collection, step.service)
+        case _:
+            assert_never(step)
+
+
+def service_request_line(step: ServiceStep, host: str | None = None) -> str:
+    method, path = service_route(step)
     return f"{method} {(host or '').rstrip('/')}{path}"

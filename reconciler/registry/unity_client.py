@@ -8,32 +8,22 @@ fields survive a read and show in the diff instead of being dropped.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from reconciler import errors
+from reconciler.model.steps import ServiceStep
 from reconciler.registry.client import RegistryClient
+from reconciler.registry.routes import SECURABLE_TYPES as SECURABLE_TYPES
+from reconciler.registry.routes import service_grants_path, service_route
+from reconciler.registry.routes import service_path as _path
 
-UC = "/api/2.1/unity-catalog"
 PAGE_SIZE = 200  # the FULL view's maximum
 STALE_CODES = frozenset({"ABORTED", "FAILED_PRECONDITION"})
-ID_PARAMS = {"model-provider-services": "model_provider_service_id",
-             "model-services": "model_service_id", "mcp-services": "mcp_service_id"}
 LIST_KEYS = {"model-provider-services": "model_provider_services",
              "model-services": "model_services", "mcp-services": "mcp_services"}
-SECURABLE_TYPES = {"model-provider-services": "MODEL_PROVIDER_SERVICE",
-                   "model-services": "MODEL_SERVICE", "mcp-services": "MCP_SERVICE"}
 
 
 class StaleEtag(errors.RegistryConflict):
     """The securable changed since it was read: the plan is stale (never retried blindly)."""
-
-
-def _path(collection: str, full_name: str = "", **query: str) -> str:
-    path = f"{UC}/{collection}"
-    if full_name:
-        path += "/" + quote(full_name, safe=".")
-    given = {k: v for k, v in query.items() if v}
-    return path + ("?" + urlencode(given) if given else "")
 
 
 def _stale(exc: errors.RegistryError, what: str) -> errors.RegistryError:
@@ -72,44 +62,22 @@ async def get_service(registry: RegistryClient, collection: str,
         return None
 
 
-async def create_service(registry: RegistryClient, collection: str, full_name: str,
-                         body: dict[str, Any]) -> dict[str, Any]:
-    catalog, schema, ident = full_name.split(".")
-    path = _path(collection, parent=f"schemas/{catalog}.{schema}",
-                 **{ID_PARAMS[collection]: ident})
-    return await registry.call("POST", path, body)
-
-
-async def update_service(registry: RegistryClient, collection: str, full_name: str,
-                         body: dict[str, Any], mask: list[str], etag: str) -> dict[str, Any]:
-    path = _path(collection, full_name, update_mask=",".join(mask), etag=etag)
+async def write_service(registry: RegistryClient, step: ServiceStep,
+                        body: dict[str, Any] | None) -> dict[str, Any]:
+    """Send one service step (its route from ``routes.service_route``) with ``body``, the
+    step's wire body with ``${env.NAME}`` resolved. A refused etag is ``StaleEtag``."""
+    method, path = service_route(step)
     try:
-        return await registry.call("PATCH", path, body)
+        return await registry.call(method, path, body)
     except errors.RegistryError as exc:
-        raise _stale(exc, f"{collection}/{full_name}") from exc
-
-
-async def delete_service(registry: RegistryClient, collection: str, full_name: str,
-                         etag: str) -> None:
-    try:
-        await registry.call("DELETE", _path(collection, full_name, etag=etag))
-    except errors.RegistryError as exc:
-        raise _stale(exc, f"{collection}/{full_name}") from exc
+        raise _stale(exc, f"{step.collection}/{step.service}") from exc
 
 
 async def get_grants(registry: RegistryClient, collection: str,
                      full_name: str) -> dict[str, list[str]]:
-    body = await registry.call(
-        "GET", f"{UC}/permissions/{SECURABLE_TYPES[collection]}/{quote(full_name, safe='.')}")
+    body = await registry.call("GET", service_grants_path(collection, full_name))
     out: dict[str, list[str]] = {}
     for item in body.get("privilege_assignments") or []:
         if isinstance(item, dict) and isinstance(item.get("principal"), str):
             out[item["principal"]] = sorted(str(p) for p in item.get("privileges") or [])
     return out
-
-
-async def update_grants(registry: RegistryClient, collection: str, full_name: str,
-                        changes: list[dict[str, Any]]) -> None:
-    await registry.call(
-        "PATCH", f"{UC}/permissions/{SECURABLE_TYPES[collection]}/{quote(full_name, safe='.')}",
-        {"changes": changes})

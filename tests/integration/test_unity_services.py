@@ -88,7 +88,8 @@ def test_a_rate_limit_change_is_one_patch_with_a_minimal_mask(tmp_path: Path) ->
             text = render_plan_text(plan)
             assert "update_mask: config.rate_limits" in text
             assert "config.rate_limits" in render_plan_markdown(plan)
-            assert '"mask"' in render_plan_json(plan)
+            assert '"op": "update_service"' in render_plan_json(plan)
+            assert '"update_mask"' in render_plan_json(plan)
             assert (await workflow.apply_with(project, emu.registry, plan, APPLY)).ok
             assert emu.writes()[before:] == [("PATCH", f"{UC}/{ASSISTANT}")]
             got = (await emu.registry._http.get(f"{UC}/{ASSISTANT}")).json()
