@@ -18,7 +18,8 @@ from reconciler.render import smoke_report
 @click.command("test")
 @common_options
 @click.option("--select", "select", multiple=True, metavar="NAME",
-              help="Only these endpoints (repeatable, or comma-separated).")
+              help="Only these endpoints or model services (catalog.schema.id; repeatable, or "
+                   "comma-separated).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
               default="text", show_default=True)
 @click.option("--timeout", default="60s", show_default=True, callback=parse_duration,
@@ -29,7 +30,7 @@ from reconciler.render import smoke_report
 def test_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                  select: tuple[str, ...], fmt: str, timeout: float, each_entity: bool,
                  parallelism: int) -> int:
-    """Send one small query to each endpoint and check the answer's shape."""
+    """Send one small query to each endpoint and model service; check the answer's shape."""
     project = _load(project_dir, target, cli_vars)
     report = smoke.smoke_test(project, smoke.SmokeSettings(
         select=workflow.selected(select), each_entity=each_entity, timeout=timeout,

@@ -1,7 +1,9 @@
 """Queries to serving endpoints (the data plane), as evidence that an endpoint answers.
 
 ``POST /serving-endpoints/{name}/invocations`` (or one served entity's
-``/served-models/{entity}/invocations``) sent once, never retried: a smoke or gate query's
+``/served-models/{entity}/invocations``), or for a Unity AI Gateway model service the
+OpenAI-compatible ``POST /ai-gateway/mlflow/v1/{chat/completions|embeddings}`` with
+``model`` = its full name, sent once, never retried: a smoke or gate query's
 answer, good or bad, is the result, and a retried 429 would hide what a user would see.
 Nothing raises for an HTTP or transport failure; a ``QueryAnswer`` carries the status, the
 server's ``error_code`` and message (masked), the body and the latency.
@@ -56,7 +58,30 @@ async def query_endpoint(
     timeout: float = 60.0,
 ) -> QueryAnswer:
     """Send one query; the answer whatever it is (see the module docstring)."""
-    path = query_path(name, entity)
+    return await _query(client, query_path(name, entity), payload, timeout)
+
+
+# The OpenAI-compatible routes of Unity AI Gateway, by the API type a model service lists in
+# ``supported_api_types`` (docs/unity-gateway.md "Queries").
+GATEWAY_ROUTES = {"openai/v1/chat/completions": "/ai-gateway/mlflow/v1/chat/completions",
+                  "openai/v1/embeddings": "/ai-gateway/mlflow/v1/embeddings"}
+
+
+async def query_model_service(
+    client: RegistryClient,
+    full_name: str,
+    api_type: str,
+    payload: dict[str, Any],
+    *,
+    timeout: float = 60.0,
+) -> QueryAnswer:
+    """One query of a model service (``catalog.schema.id``) on the route of ``api_type``."""
+    return await _query(client, GATEWAY_ROUTES[api_type], {**payload, "model": full_name},
+                        timeout)
+
+
+async def _query(client: RegistryClient, path: str, payload: dict[str, Any],
+                 timeout: float) -> QueryAnswer:
     client.stats.by_method["POST"] += 1
     started = time.perf_counter()
     try:
