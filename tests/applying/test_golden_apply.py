@@ -9,13 +9,24 @@ each endpoint's outcome. A case file holds:
 * ``initial``: endpoint manifests applied first (plan + apply, so the endpoints carry our tags
   and applied marks); ``foreign``: create bodies of endpoints made by someone else;
 * ``manifests`` and ``options`` (``prune``, ``allow_recreate``): what is planned;
+* ``outside``: what someone else does after ``initial`` and before the plan (items as in
+  ``between``): changes the plan sees as drift;
 * ``between``: what someone else does after the plan is made and before apply runs: plan
   steps in the plan JSON form (``{"op": "patch_tags", "endpoint": ..., ...}``), or
   ``{"control": "fail-next-update", "body": {...}}`` (an emulator control);
+  A ``set_permissions`` step there is sent to the endpoint's current id, like apply does;
+* ``after_first``: ``{"request": [method, path prefix], "then": [...]}``: someone else does
+  ``then`` (items as in ``between``) right after apply's first such request was answered
+  (a write racing ours, before apply reads the endpoint back);
 * ``saved``: true to apply as a saved plan (never re-planned); ``stop_after_writes``: apply
   is asked to stop once that many writes were sent;
 * ``expected``: ``writes`` (``[method, path]`` in order, across endpoints) and ``outcomes``
   (``{name: [status, failure]}``), plus ``notes`` (``{name: substring}``) where it matters.
+  When a manifest declares ``permissions`` (the plan then reads the caller and the grants,
+  as ``reconciler plan`` does), ``expected`` also holds ``permission_bodies`` (the body of
+  each permissions write apply sent) and ``grants`` (each endpoint's direct grants after
+  apply, ``{name: {principal: level}}``). Endpoint ids in paths are written
+  ``{id of NAME}`` (the id before apply) or ``{new id of NAME}`` (one apply created).
 
 ``UPDATE_GOLDEN=1 pytest tests/applying/test_golden_apply.py`` rewrites ``expected`` from what
 apply did; review every rewritten file by hand, they are the spec.
@@ -26,24 +37,29 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import TypeAdapter
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
+from reconciler.api import permissions as grants_api
 from reconciler.applying.executor import ApplyOptions, apply_plan
 from reconciler.applying.report import ApplyReport
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.steps import PlanStep
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
+from reconciler.registry.routes import permissions_path
 
 CASES = Path(__file__).resolve().parents[1] / "golden" / "apply"
 PROJECT = "acme-genai"
 STEP = TypeAdapter(PlanStep)
+PERMISSIONS = permissions_path("")
 
 
 def case_names() -> list[str]:
@@ -72,30 +88,83 @@ def _options(case: dict[str, Any]) -> PlanOptions:
                        allow_recreate=raw.get("allow_recreate", False))
 
 
-async def _run(emu: EmulatorHarness, case: dict[str, Any]) -> tuple[ApplyReport, list[Any]]:
+async def _plan(emu: EmulatorHarness, desired: list[DesiredEndpoint],
+                options: PlanOptions) -> Plan:
+    """As ``reconciler plan`` does: the caller and the grants read when a manifest declares
+    permissions (nothing is read otherwise), then the pure planner."""
+    live = await _settle(emu)
+    read = await grants_api.read_for_plan(emu.registry, desired, live, options.project,
+                                          parallelism=4)
+    plan = build_plan(desired, live, grants_api.with_caller(options, read), read.grants)
+    return grants_api.remembered(plan, read)
+
+
+async def _someone_else(emu: EmulatorHarness, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        if "control" in item:
+            await emu.control(item["control"], item["body"])
+            continue
+        step = STEP.validate_python(item)
+        live = await emu.registry.get_endpoint(step.endpoint) or {}
+        await emu.registry.write(step, step.wire_body(), live.get("id"))
+
+
+class _Racing:
+    """A transport where someone else acts right after apply's first matching request was
+    answered (``after_first``): a write racing ours before apply reads the endpoint back."""
+
+    def __init__(self, after: dict[str, Any]) -> None:
+        self.method, self.prefix = after["request"]
+        self.then: list[dict[str, Any]] = after["then"]
+        self.armed = False  # set when apply starts; cleared once fired
+        self.emu: EmulatorHarness | None = None
+
+    def __call__(self, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        racing = self
+
+        class Racing(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                response = await inner.handle_async_request(request)
+                if racing.armed and request.method == racing.method \
+                        and request.url.path.startswith(racing.prefix):
+                    racing.armed = False  # once: the racing writes themselves pass through
+                    await response.aread()
+                    assert racing.emu is not None
+                    await _someone_else(racing.emu, racing.then)
+                return response
+
+        return Racing()
+
+
+def _racing(case: dict[str, Any]) -> _Racing | None:
+    return None if "after_first" not in case else _Racing(case["after_first"])
+
+
+async def _run(emu: EmulatorHarness, case: dict[str, Any],
+               before_apply: Callable[[], Awaitable[None]]) -> tuple[ApplyReport, list[Any]]:
     options = _options(case)
     if case.get("initial"):
-        first = build_plan(_desired(case["initial"]), await _settle(emu), options)
+        first = await _plan(emu, _desired(case["initial"]), options)
         setup = await apply_plan(first, emu.registry, ApplyOptions(wait_settings=FAST_WAITS))
         assert setup.ok, setup.failed
     for body in case.get("foreign", []):
         await emu.registry.create_endpoint(body)
+    await _someone_else(emu, case.get("outside", []))
     desired = _desired(case["manifests"])
-    plan: Plan = build_plan(desired, await _settle(emu), options)
-    for item in case.get("between", []):
-        if "control" in item:
-            await emu.control(item["control"], item["body"])
-        else:
-            await emu.registry.write(STEP.validate_python(item), STEP.validate_python(item)
-                                     .wire_body())
+    plan = await _plan(emu, desired, options)
+    await _someone_else(emu, case.get("between", []))
     start = len(emu.writes())
     def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
-        # As apply's re-plan does: the same manifests and options, for this endpoint only.
-        one = replace(options, select=(name,))
-        again = build_plan(desired, {name: fresh} if fresh else {}, one).action_for(name)
+        # As apply's re-plan does: the same manifests and options, for this endpoint only,
+        # with the grants read at plan time.
+        read = grants_api.for_replan(plan, name, fresh)
+        one = grants_api.with_caller(replace(options, select=(name,)), read)
+        again = build_plan(desired, {name: fresh} if fresh else {}, one,
+                           read.grants).action_for(name)
         assert again is not None
         return again
 
+    await before_apply()
     stop_after = case.get("stop_after_writes")
     report = await apply_plan(plan, emu.registry, ApplyOptions(
         wait_settings=FAST_WAITS, parallelism=case.get("parallelism", 8),
@@ -105,10 +174,38 @@ async def _run(emu: EmulatorHarness, case: dict[str, Any]) -> tuple[ApplyReport,
     return report, [list(w) for w in emu.writes()[start:]]
 
 
-def _view(report: ApplyReport, writes: list[Any], case: dict[str, Any]) -> dict[str, Any]:
+def _declares_permissions(case: dict[str, Any]) -> bool:
+    return any("permissions" in m for m in [*case.get("initial", []), *case["manifests"]])
+
+
+async def _ids(emu: EmulatorHarness) -> dict[str, str]:
+    """endpoint id -> name of every live endpoint (one list call: nothing waits)."""
+    return {e["id"]: e["name"] for e in await emu.registry.list_endpoints(keep=("name", "id"))}
+
+
+def _label_ids(text: str, before: dict[str, str], after: dict[str, str]) -> str:
+    for endpoint_id, name in before.items():
+        text = text.replace(endpoint_id, f"{{id of {name}}}")
+    for endpoint_id, name in after.items():
+        if endpoint_id not in before:
+            text = text.replace(endpoint_id, f"{{new id of {name}}}")
+    return text
+
+
+async def _grants_after(emu: EmulatorHarness) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for name, body in sorted((await _settle(emu)).items()):
+        grants = await grants_api.grants_of(emu.registry, body)
+        found[name] = {p.key: level for p, level in sorted(grants.items())}
+    return found
+
+
+def _view(report: ApplyReport, writes: list[Any], case: dict[str, Any],
+          extra: dict[str, Any]) -> dict[str, Any]:
     view: dict[str, Any] = {
         "writes": writes,
         "outcomes": {o.name: [o.status, o.failure] for o in report.outcomes},
+        **extra,
     }
     notes = case.get("expected", {}).get("notes")
     if notes:
@@ -116,17 +213,55 @@ def _view(report: ApplyReport, writes: list[Any], case: dict[str, Any]) -> dict[
     return view
 
 
+class _Recorder:
+    """What a case records besides the writes: the endpoint ids live when apply starts, the
+    permissions writes' bodies (read from the client's calls) and a racing writer's trigger."""
+
+    def __init__(self, emu: EmulatorHarness, racing: _Racing | None) -> None:
+        self.emu = emu
+        self.racing = racing
+        self.ids_before: dict[str, str] = {}
+        self.bodies: list[list[Any]] | None = None  # None: not recording yet
+        original = emu.registry.call
+
+        async def recording(method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+            if self.bodies is not None and method != "GET" and path.startswith(PERMISSIONS):
+                self.bodies.append([method, path, body])
+            return await original(method, path, body, **kwargs)
+
+        emu.registry.call = recording  # type: ignore[method-assign]
+
+    async def before_apply(self) -> None:
+        self.ids_before = await _ids(self.emu)
+        self.bodies = []
+        if self.racing is not None:
+            self.racing.armed = True
+
+    async def labelled(self, data: Any) -> Any:
+        return json.loads(_label_ids(json.dumps(data), self.ids_before, await _ids(self.emu)))
+
+
 @pytest.mark.parametrize("name", case_names())
 def test_golden_apply_case(tmp_path: Path, name: str) -> None:
     path = CASES / f"{name}.json"
     case = json.loads(path.read_text())
+    racing = _racing(case)
 
-    async def main() -> tuple[ApplyReport, list[Any]]:
-        async with emulator_registry(tmp_path, **case.get("emulator", {})) as emu:
-            return await _run(emu, case)
+    async def main() -> tuple[ApplyReport, list[Any], dict[str, Any]]:
+        async with emulator_registry(tmp_path, transport_wrapper=racing,
+                                     **case.get("emulator", {})) as emu:
+            if racing is not None:
+                racing.emu = emu
+            recorder = _Recorder(emu, racing)
+            report, writes = await _run(emu, case, recorder.before_apply)
+            if not _declares_permissions(case):
+                return report, writes, {}
+            extra = {"permission_bodies": recorder.bodies,
+                     "grants": await _grants_after(emu)}
+            return report, await recorder.labelled(writes), await recorder.labelled(extra)
 
-    report, writes = asyncio.run(main())
-    actual = _view(report, writes, case)
+    report, writes, extra = asyncio.run(main())
+    actual = _view(report, writes, case, extra)
     if os.environ.get("UPDATE_GOLDEN"):
         case["expected"] = actual
         path.write_text(json.dumps(case, indent=2) + "\n")
@@ -134,6 +269,8 @@ def test_golden_apply_case(tmp_path: Path, name: str) -> None:
     expected = case["expected"]
     assert actual["writes"] == expected["writes"], report.model_dump_json(indent=2)
     assert actual["outcomes"] == expected["outcomes"], report.model_dump_json(indent=2)
+    for key in ("permission_bodies", "grants"):
+        assert actual.get(key) == expected.get(key), key
     for endpoint, text in expected.get("notes", {}).items():
         outcome = next(o for o in report.outcomes if o.name == endpoint)
         assert text in f"{outcome.note} {outcome.error}", outcome
