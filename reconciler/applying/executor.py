@@ -32,7 +32,12 @@ from typing import Any
 from reconciler import errors
 from reconciler.applying.normalisation import record_normalised
 from reconciler.applying.report import ApplyReport, EndpointOutcome, FailureKind
-from reconciler.applying.verification import Written, needs_verifying, overwritten
+from reconciler.applying.verification import (
+    Written,
+    needs_verifying,
+    overwritten,
+    read_back,
+)
 from reconciler.applying.waiting import (
     ProgressCallback,
     UpdateFailed,
@@ -272,12 +277,12 @@ class _Executor:
         if not run.unguarded:
             return
         async with self.semaphore:
-            fresh = await self.registry.get_endpoint(run.action.name)
+            fresh = await read_back(self.registry, run.action.name, run.unguarded)
         lost = overwritten(run.unguarded, fresh)
         if lost:
             raise EndpointFailure(
-                "conflict", f"{run.action.name!r}: {'; '.join(lost)} written by this apply "
-                "were replaced by another writer at the same time (another apply?); run "
+                "conflict", f"{run.action.name!r}: {'; '.join(lost)}: what this apply wrote "
+                "was replaced by another writer at the same time (another apply?); run "
                 "`reconciler plan` again to see the live values and apply the new plan")
 
     def _stopping(self) -> bool:

@@ -1,5 +1,5 @@
 """After-write checks for the facets the API writes last-writer-wins (tags, AI Gateway,
-notifications).
+notifications, permissions).
 
 Why: apply re-reads an endpoint and refuses a stale action just before writing, but the
 API has no compare-and-set for these facets. Two applies that re-read the same endpoint
@@ -10,8 +10,9 @@ endpoint is reported as a conflict (with what to do) instead of "done". Config u
 not need this: the server refuses a second one with 409 while the first is in progress.
 
 Which facets need this, and how each is compared, is the facet table's (``guarded``,
-``lost`` in ``reconciler.diff.facets``). Pure: compares step bodies and write answers with a
-fresh GET body.
+``lost`` in ``reconciler.diff.facets``). ``read_back`` makes the fresh view: the endpoint's
+GET body, plus, for a facet read apart (permissions: its own API keyed by the endpoint's id),
+the GET of that facet under its key. ``overwritten`` compares it with what was written (pure).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from reconciler.diff.facets import facet_of_step
 from reconciler.model.steps import PlanStep
+from reconciler.registry.client import RegistryClient
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,19 @@ def overwritten(writes: list[Written], fresh: Mapping[str, Any] | None) -> list[
         if spec is not None:
             lost.extend(spec.lost(write.body, write.answer, fresh))
     return lost
+
+
+async def read_back(registry: RegistryClient, name: str,
+                    writes: list[Written]) -> dict[str, Any] | None:
+    """The fresh view ``overwritten`` compares with: the endpoint's GET body (None: deleted)
+    and, for each facet written that is read apart, its own read under its key. The id is
+    the endpoint's as read now: an endpoint replaced meanwhile shows the new one's state."""
+    fresh = await registry.get_endpoint(name)
+    endpoint_id = (fresh or {}).get("id")
+    if fresh is None or not isinstance(endpoint_id, str) or not endpoint_id:
+        return fresh
+    for write in writes:
+        spec = facet_of_step(write.step)
+        if spec is not None and spec.read_apart and spec.key not in fresh:
+            fresh[spec.key] = await registry.read_back(write.step, endpoint_id)
+    return fresh

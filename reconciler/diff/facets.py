@@ -15,6 +15,9 @@ facet the table says:
   waits it out and re-plans; otherwise the API is last-writer-wins, and apply reads the
   endpoint again after writing and reports a conflict when another writer replaced the value
   (``lost``, used by ``applying.verification``);
+* ``read_apart``: its live state is not in the endpoint's GET body; the read-back after
+  writing GETs the facet's own write route (permissions: the endpoint's ACL, keyed by its id)
+  and ``lost`` finds that answer under ``key`` in the fresh view;
 * ``starts_update``: writing it starts a config update that apply waits for;
 * ``mark``: its letter in the applied-marks tag (``diff.applied_marks``) and ``mark_form``,
   what of it the mark hashes (None: the block itself, and only when the manifest writes it);
@@ -36,6 +39,7 @@ from reconciler.diff import desired as desired_bodies
 from reconciler.diff.changes import Facet, Impact
 from reconciler.diff.containment import contained, lost_tags
 from reconciler.diff.normalise import key_tags
+from reconciler.diff.permissions import lost_grants
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.steps import (
     PatchNotificationsStep,
@@ -75,6 +79,7 @@ class FacetSpec:
     mark: str
     mark_form: Callable[[Any], Any] | None
     on_system_endpoint: bool
+    read_apart: bool = False
 
 
 # -- step builders ---------------------------------------------------------------------------
@@ -167,6 +172,12 @@ def _lost_tags(body: Mapping[str, Any] | None, _answer: Mapping[str, Any],
     return ["tags " + ", ".join(keys)] if keys else []
 
 
+def _lost_grants(body: Mapping[str, Any] | None, answer: Mapping[str, Any],
+                 fresh: Mapping[str, Any]) -> list[str]:
+    acl = fresh.get("permissions")
+    return lost_grants(body, answer, acl if isinstance(acl, Mapping) else None)
+
+
 def _user_tags(value: Any) -> dict[str, Any]:
     """Tags are always managed (the manifest's tags are authoritative); reserved tags are
     written by apply itself and left out of the mark."""
@@ -197,12 +208,14 @@ FACETS: tuple[FacetSpec, ...] = (
               verified=True, starts_update=False, lost=_lost_block("email_notifications"), mark="n",
               mark_form=None, on_system_endpoint=False),
     # Grants: their own API keyed by the endpoint id, read apart from the GET; one PUT or
-    # PATCH per endpoint (diff/permissions.py), written last, after a create too. Not read
-    # back: the write is idempotent and a concurrent change shows as drift on the next plan.
+    # PATCH per endpoint (diff/permissions.py), written last, after a create too. Last writer
+    # wins: read back (the ACL GET) after writing, another writer's grant in between is a
+    # conflict naming the principal (diff.permissions.lost_grants).
     # The mark hashes the manifest's grants (applied_marks.manifest_marks).
     FacetSpec(name="permissions", key="permissions", impact="in-place", op="set_permissions",
-              steps=None, guarded=False, verified=False, starts_update=False,
-              lost=_never_lost, mark="p", mark_form=None, on_system_endpoint=False),
+              steps=None, guarded=False, verified=True, starts_update=False,
+              lost=_lost_grants, mark="p", mark_form=None, on_system_endpoint=False,
+              read_apart=True),
 )
 
 FACET_BY_NAME: dict[str, FacetSpec] = {spec.name: spec for spec in FACETS}

@@ -172,6 +172,54 @@ def diff_permissions(
     return PermissionsDiff(changes, PermissionsWrite("PATCH", grows))
 
 
+def written_grants(entries: list[Any]) -> Grants:
+    """The grants of a request's ``access_control_list`` (the body of a PUT or PATCH)."""
+    grants: Grants = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        principal = _principal(entry)
+        level = entry.get("permission_level")
+        if principal is not None and isinstance(level, str):
+            grants[principal] = level
+    return grants
+
+
+def lost_grants(body: Mapping[str, Any] | None, answer: Mapping[str, Any],
+                fresh: Mapping[str, Any] | None) -> list[str]:
+    """What of a permissions write is no longer live when read back, one item per principal.
+
+    Grants are last-writer-wins: another writer's PUT or PATCH between ours and the read-back
+    silently replaces ours. The write's answer is the ACL our write left (for a PUT the whole
+    wanted list; for a PATCH the merge, so a grant someone made before it stays, as the PATCH
+    promises); the read-back ``fresh`` (the ACL GET) must have exactly those direct grants.
+    When the answer carries no ACL, the grants sent must at least still be live.
+    """
+    if fresh is None:
+        return ["permissions (not read back)"]
+    try:
+        live = {p.identity: (p, level) for p, level in live_direct_grants(fresh).items()}
+        left = live_direct_grants(answer) if "access_control_list" in answer else None
+    except PermissionsShapeError as exc:
+        return [f"permissions (the read-back is not a permissions answer: {exc})"]
+    # The answer is what our write left (the grants sent included); without one, what we sent.
+    wanted = left if left is not None else written_grants(
+        list((body or {}).get("access_control_list") or []))
+    expected = {p.identity: (p, level) for p, level in wanted.items()}
+    lost: list[str] = []
+    for identity, (principal, level) in sorted(expected.items()):
+        have = live.get(identity)
+        if have is None:
+            lost.append(f"{change_path(principal)} (removed; this apply left {level})")
+        elif have[1] != level:
+            lost.append(f"{change_path(principal)} (now {have[1]}; this apply left {level})")
+    if left is not None:
+        for identity, (principal, level) in sorted(live.items()):
+            if identity not in expected:
+                lost.append(f"{change_path(principal)} (granted {level} by someone else)")
+    return lost
+
+
 def grants_manifest(grants: Grants) -> list[dict[str, str]]:
     """A manifest's ``permissions:`` list for ``grants`` (export and import), groups first,
     then service principals, then users, each by name."""

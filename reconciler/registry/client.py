@@ -223,6 +223,15 @@ class RegistryClient:
             raise self._protocol(method, path, "'tags' is not a list", step.endpoint)
         return result
 
+    async def read_back(self, step: PlanStep, endpoint_id: str) -> dict[str, Any]:
+        """The live state of what ``step`` writes, for a facet not in the endpoint's GET body
+        (permissions: ``GET`` of its own route, keyed by ``endpoint_id``), shape-checked."""
+        if not isinstance(step, SetPermissionsStep):
+            raise ValueError(f"a {step.op} step's facet is read with the endpoint's GET")
+        _method, path = route(step, endpoint_id)
+        answer = await self.call("GET", path, endpoint=step.endpoint, require_body=True)
+        return permissions.checked_answer(self, "GET", path, answer, step.endpoint)
+
     # -- plumbing --------------------------------------------------------------------------
 
     async def call(

@@ -117,6 +117,7 @@ class _Racing:
         self.method, self.prefix = after["request"]
         self.then: list[dict[str, Any]] = after["then"]
         self.armed = False  # set when apply starts; cleared once fired
+        self.running = False  # the other writer is writing (its bodies are not apply's)
         self.emu: EmulatorHarness | None = None
 
     def __call__(self, inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
@@ -130,7 +131,11 @@ class _Racing:
                     racing.armed = False  # once: the racing writes themselves pass through
                     await response.aread()
                     assert racing.emu is not None
-                    await _someone_else(racing.emu, racing.then)
+                    racing.running = True
+                    try:
+                        await _someone_else(racing.emu, racing.then)
+                    finally:
+                        racing.running = False
                 return response
 
         return Racing()
@@ -225,7 +230,8 @@ class _Recorder:
         original = emu.registry.call
 
         async def recording(method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-            if self.bodies is not None and method != "GET" and path.startswith(PERMISSIONS):
+            if self.bodies is not None and method != "GET" and path.startswith(PERMISSIONS) \
+                    and not (racing is not None and racing.running):
                 self.bodies.append([method, path, body])
             return await original(method, path, body, **kwargs)
 

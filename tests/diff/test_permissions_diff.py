@@ -11,6 +11,7 @@ from reconciler.diff.permissions import (
     caller_principal,
     diff_permissions,
     live_direct_grants,
+    lost_grants,
 )
 from reconciler.model.permissions import PermissionEntry, Principal
 
@@ -103,3 +104,40 @@ def test_caller_from_scim_me() -> None:
     assert caller_principal({"userName": "deployer@corp.example"}) == ME
     assert caller_principal({"userName": SP.name}) == SP
     assert caller_principal({}) is None
+
+
+def acl(*grants: tuple[Principal, str], inherited: bool = False) -> dict[str, Any]:
+    return {"access_control_list": [
+        {p.field: p.name, "all_permissions": [{"permission_level": level,
+                                               "inherited": inherited}]}
+        for p, level in grants]}
+
+
+def test_the_read_back_must_have_exactly_the_grants_the_write_left() -> None:
+    left = acl((ME, "CAN_MANAGE"), (DS, "CAN_VIEW"))
+    body = {"access_control_list": [DS.entry("CAN_VIEW"), ME.entry("CAN_MANAGE")]}
+    assert lost_grants(body, left, left) == []
+    # Inherited entries (admins) are never ours to verify.
+    same = {"access_control_list": [*left["access_control_list"],
+                                    *acl((Principal("group_name", "admins"), "CAN_MANAGE"),
+                                         inherited=True)["access_control_list"]]}
+    assert lost_grants(body, left, same) == []
+    mallory = Principal("user_name", "mallory@example.com")
+    raced = acl((ME, "CAN_MANAGE"), (DS, "CAN_MANAGE"), (mallory, "CAN_MANAGE"))
+    assert lost_grants(body, left, raced) == [
+        "permissions[group:data-science] (now CAN_MANAGE; this apply left CAN_VIEW)",
+        "permissions[user:mallory@example.com] (granted CAN_MANAGE by someone else)",
+    ]
+    assert lost_grants(body, left, acl((ME, "CAN_MANAGE"))) == [
+        "permissions[group:data-science] (removed; this apply left CAN_VIEW)"]
+
+
+def test_without_an_acl_in_the_answer_the_grants_sent_must_still_be_live() -> None:
+    body = {"access_control_list": [SP.entry("CAN_QUERY")]}
+    live = acl((ME, "CAN_MANAGE"), (SP, "CAN_QUERY"), (DS, "CAN_VIEW"))
+    assert lost_grants(body, {}, live) == []  # others' grants: a PATCH leaves them
+    assert lost_grants(body, {}, acl((SP, "CAN_VIEW"))) == [
+        f"permissions[service_principal:{SP.name}] (now CAN_VIEW; this apply left CAN_QUERY)"]
+    assert lost_grants(body, {}, None) == ["permissions (not read back)"]
+    assert lost_grants(body, {}, {"access_control_list": "x"})[0].startswith(
+        "permissions (the read-back is not a permissions answer")
