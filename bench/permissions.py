@@ -26,7 +26,9 @@ from support.registry_harness import FAST_WAITS, emulator_registry
 
 from reconciler.api import workflow
 from reconciler.loading.project import load_project
-from reconciler.registry.permissions import PACED_PER_SECOND
+from reconciler.registry.budget import CLASS_LIMITS, PERMISSION_WRITES
+
+PACED_PER_SECOND = CLASS_LIMITS[PERMISSION_WRITES]
 
 PERMS = "/api/2.0/permissions/serving-endpoints/"
 

@@ -99,7 +99,8 @@ def _budget(max_rps: float | None, local: str | None, host: str) -> RequestBudge
     """The target's request budget: ``max_rps`` when set (0: none), else 15/s for a
     workspace. The embedded local registry is in-process, and a host on the loopback
     address is an emulator on this machine (no workspace to protect): neither has one
-    unless asked."""
+    unless asked. None: no overall limit; the client's budget still applies the per-class
+    limits (permission writes at 27/s) to every target."""
     if max_rps is None:
         return None if local or _is_loopback(host) else RequestBudget(DEFAULT_MAX_RPS)
     return RequestBudget(max_rps) if max_rps > 0 else None

@@ -47,7 +47,7 @@ from reconciler.registry.answers import (
     nested_deeper_than,
     snippet,
 )
-from reconciler.registry.budget import RequestBudget
+from reconciler.registry.budget import RequestBudget, request_class
 from reconciler.registry.listing import parse_trimmed_list
 from reconciler.registry.retry import RetryPolicy, call_with_retries
 from reconciler.registry.routes import API, endpoint_path, route
@@ -114,7 +114,9 @@ class RegistryClient:
         self.target = target
         self.auth_source = auth_source  # where the token came from ("$PROD_TOKEN")
         self.max_response_bytes = max_response_bytes
-        self.budget = budget  # requests per second, shared by every request of the run
+        # Requests per second, shared by every request of the run: the overall limit (None:
+        # none) and the documented per-class ones (permission writes), always on.
+        self.budget = budget if budget is not None else RequestBudget()
         self.stats = CallStats()
         # Until the server has answered once, a refused connection is most likely a wrong
         # host or a server that is not running: give up after FIRST_CONTACT_GRACE seconds.
@@ -207,8 +209,7 @@ class RegistryClient:
         The answer is shape-checked like the typed methods above."""
         method, path = route(step, endpoint_id)
         if isinstance(step, SetPermissionsStep):
-            # Their own documented budget (30 writes/s per workspace), shared by the run.
-            await permissions.write_budget(self).take()
+            # Paced by the budget's permission-writes class (30 writes/s per workspace).
             answer = await self.call(method, path, body, endpoint=step.endpoint)
             return permissions.checked_answer(self, method, path, answer, step.endpoint)
         if isinstance(step, CreateStep) and (body or {}).get("name") != step.endpoint:
@@ -283,8 +284,8 @@ class RegistryClient:
         self.stats.by_method[method] += 1
         if self._first_try is None:
             self._first_try = self.retry.clock()
-        if self.budget is not None:
-            await self.budget.acquire()  # before the deadline starts: waiting is not slowness
+        kind = request_class(method, path)
+        await self.budget.acquire(kind)  # before the deadline starts: waiting is not slowness
         started = time.perf_counter()
         try:
             async with asyncio.timeout(deadline):
@@ -317,9 +318,11 @@ class RegistryClient:
         log.debug("%s %s -> %d (%.0f ms)", method, path, status, elapsed_ms)
         if status >= 400:
             error = error_from_response(method, path, response, content, self._auth_hint(status))
-            if status == 429 and self.budget is not None:
-                # The whole caller is over the limit: every request waits, not only this one.
-                self.budget.hold(min(error.retry_after or 1.0, self.retry.max_retry_after))
+            if status == 429:
+                # The caller is over the limit: every request it concerns waits (all of them,
+                # under an overall limit; the class's), not only this one.
+                self.budget.hold(min(error.retry_after or 1.0, self.retry.max_retry_after),
+                                 kind)
             raise error
         if not 200 <= status < 300:
             location = response.headers.get("location", "no Location header")

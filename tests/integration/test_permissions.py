@@ -15,7 +15,6 @@ from reconciler.loading.project import Project, load_project
 from reconciler.model.permissions import Principal
 from reconciler.planning.drift import drift_report
 from reconciler.registry import permissions as permissions_api
-from reconciler.registry.permissions import WriteBudget, set_write_budget
 from reconciler.render.plan_text import render_plan_text
 
 APPLY = workflow.ApplySettings(wait_settings=FAST_WAITS, env={})
@@ -207,26 +206,6 @@ def test_the_caller_is_asked_once_per_run_and_grants_only_when_declared(
                                  emu.registry, PLAN)
         paths = [r["path"] for r in emu.requests()[before:]]
         assert not [p for p in paths if p.startswith(PERMS) or "scim" in p]
-
-    run(tmp_path, scenario)
-
-
-def test_permission_writes_of_a_run_share_one_budget(tmp_path: Path) -> None:
-    taken: list[int] = []
-
-    class Counting(WriteBudget):
-        async def take(self) -> None:
-            taken.append(1)
-            await super().take()
-
-    async def scenario(emu: EmulatorHarness) -> None:
-        set_write_budget(emu.registry, Counting(1000.0))
-        names = tuple(f"ep-{i}" for i in range(6))
-        settings = workflow.ApplySettings(wait_settings=FAST_WAITS, env={}, parallelism=6)
-        project = write_project(tmp_path / "p", names=names)
-        plan = await workflow.plan_with(project, emu.registry, PLAN)
-        assert (await workflow.apply_with(project, emu.registry, plan, settings)).ok
-        assert len(taken) == len(names)
 
     run(tmp_path, scenario)
 

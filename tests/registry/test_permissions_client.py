@@ -1,4 +1,5 @@
-"""Permission calls of the registry client: on the emulator, hostile answers, the write budget."""
+"""Permission calls of the registry client: on the emulator, hostile answers (their pacing:
+test_budget.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from support.registry_harness import EmulatorHarness, emulator_registry
 from reconciler import errors
 from reconciler.registry import RegistryClient
 from reconciler.registry import permissions as api
-from reconciler.registry.permissions import WriteBudget
 
-from .conftest import FakeClock, json_response
+from .conftest import json_response
 from .test_client_emulator import entity
 
 
@@ -73,22 +73,3 @@ def test_an_endpoint_id_cannot_address_another_path(
 
     asyncio.run(api.get_permissions(make_client(handler), "../../clusters/x"))
     assert seen == ["/api/2.0/permissions/serving-endpoints/%2E%2E%2F%2E%2E%2Fclusters%2Fx"]
-
-
-def test_writes_share_one_budget_of_30_per_second(clock: FakeClock) -> None:
-    budget = WriteBudget(30.0, clock=clock, sleep=clock.sleep)
-    starts: list[float] = []
-
-    async def write() -> None:
-        await budget.take()
-        starts.append(clock.now)
-
-    async def main() -> None:
-        await asyncio.gather(*(write() for _ in range(90)))
-
-    asyncio.run(main())
-    assert len(starts) == 90
-    # No one-second window holds more than 30 writes, and they are not slower than needed.
-    for first in starts:
-        assert sum(1 for s in starts if first <= s < first + 1.0 - 1e-9) <= 30
-    assert max(starts) == pytest.approx(89 / 30)
