@@ -83,6 +83,17 @@ def _check_admins(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Find
                 "workspace); a direct grant to it neither adds nor takes anything away")
 
 
+def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iterator[Finding]:
+    """Databricks provides and owns `databricks-*` endpoints: the project cannot make its
+    manifest authoritative for their grants (plan would block the whole endpoint, its
+    gateway and tags included), so the list is an error, not a warning that hides that."""
+    if ep.permissions is not None and ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+        yield ("permissions",), (
+            f"'{ep.name}' is a Databricks-provided endpoint: this project does not own it, so "
+            "it cannot manage its grants; remove permissions (such a manifest may set only "
+            "ai_gateway, rate_limits and tags)")
+
+
 # --- policy.permissions --------------------------------------------------------------------
 
 def _check_required(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Finding]:
@@ -161,6 +172,13 @@ PERMISSION_RULES: tuple[Rule, ...] = (
         "endpoint",
         severity="warning",
         check=_check_admins,
+    ),
+    Rule(
+        "PERMISSION-006",
+        "A Databricks-provided endpoint (`databricks-*`) has no `permissions`: the project "
+        "does not own it, so its grants are not the manifest's to manage.",
+        "endpoint",
+        check=_check_system_endpoint,
     ),
 )
 

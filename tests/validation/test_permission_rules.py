@@ -103,3 +103,25 @@ def test_a_valid_permissions_project_passes(tmp_path: Path) -> None:
     (tmp_path / "endpoints" / "chat.yaml").write_text(ENDPOINT.format(
         grants="  - {group_name: ml-platform, permission_level: CAN_MANAGE}"))
     assert validate_project(tmp_path, env={}).ok
+
+
+SYSTEM = """
+name: databricks-meta-llama-3-3-70b-instruct
+tags: {team: genai}
+"""
+
+
+def test_permissions_on_a_databricks_provided_endpoint_are_an_error_at_the_key(
+        tmp_path: Path) -> None:
+    path = tmp_path / "system.yaml"
+    path.write_text(SYSTEM)
+    assert not validate_paths([path], env={}).issues
+    path.write_text(SYSTEM + "permissions:\n  - {group_name: g, permission_level: CAN_QUERY}\n")
+    (issue,) = validate_paths([path], env={}).issues
+    assert (issue.rule, issue.severity) == ("PERMISSION-006", "error")
+    assert issue.location is not None
+    assert (issue.location.line, issue.location.column) == (4, 1)
+    assert "does not own it" in issue.message and "remove permissions" in issue.message
+    # An empty list is a list too: still not the project's to manage.
+    path.write_text(SYSTEM + "permissions: []\n")
+    assert [i.rule for i in validate_paths([path], env={}).issues] == ["PERMISSION-006"]
