@@ -16,6 +16,7 @@ from reconciler.applying.waiting import is_updating
 from reconciler.diff import normalised
 from reconciler.diff.normalise import key_tags
 from reconciler.model.steps import UpdateConfigStep
+from reconciler.model.vocabulary import NORMALISED_TAG
 from reconciler.planning.plan import EndpointAction
 from reconciler.registry import RegistryClient
 
@@ -59,7 +60,7 @@ async def record_normalised(
         log.warning("%s: %s", action.name, note)
     mark = normalised.config_mark_of(config, action.name)
     value = normalised.record_value(mark, kept)
-    if key_tags(fresh.get("tags")).get(normalised.NORMALISED_TAG) != value:
+    if key_tags(fresh.get("tags")).get(NORMALISED_TAG) != value:
         await registry.patch_tags(
-            action.name, add=[{"key": normalised.NORMALISED_TAG, "value": value}], delete=[])
+            action.name, add=[{"key": NORMALISED_TAG, "value": value}], delete=[])
     return notes

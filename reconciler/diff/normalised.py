@@ -27,8 +27,8 @@ from reconciler.diff.changes import FieldChange
 from reconciler.diff.compare import compare_endpoint
 from reconciler.diff.normalise import key_tags, minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.vocabulary import NORMALISED_TAG
 
-NORMALISED_TAG = "reconciler-normalised"
 _HASH = 8
 
 

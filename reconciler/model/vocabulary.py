@@ -26,6 +26,7 @@ RESERVED_TAG_PREFIX = "reconciler-"
 OWNERSHIP_TAG = "reconciler-project"  # value: the project that owns the endpoint
 SECRETS_TAG = "reconciler-secrets"  # value: salted digest of the plaintext keys last sent
 APPLIED_TAG = "reconciler-applied"  # value: per-facet digests of what apply last wrote
+NORMALISED_TAG = "reconciler-normalised"  # value: digest of the values the service rewrote
 
 
 def is_system_endpoint(name: str) -> bool:

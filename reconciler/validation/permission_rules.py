@@ -17,10 +17,10 @@ from reconciler.model.permissions import (
     Principal,
     direct_grants,
 )
+from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
-SYSTEM_ENDPOINT_PREFIX = "databricks-"
 ADMINS = "admins"
 
 
@@ -87,7 +87,7 @@ def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iter
     """Databricks provides and owns `databricks-*` endpoints: the project cannot make its
     manifest authoritative for their grants (plan would block the whole endpoint, its
     gateway and tags included), so the list is an error, not a warning that hides that."""
-    if ep.permissions is not None and ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if ep.permissions is not None and is_system_endpoint(ep.name):
         yield ("permissions",), (
             f"'{ep.name}' is a Databricks-provided endpoint: this project does not own it, so "
             "it cannot manage its grants; remove permissions (such a manifest may set only "
@@ -99,7 +99,7 @@ def _check_system_endpoint(ep: ServingEndpoint, _ctx: ValidationContext) -> Iter
 def _check_required(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Finding]:
     if not ctx.policy.permissions.required or ep.permissions is not None:
         return
-    if ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if is_system_endpoint(ep.name):
         return  # Databricks-provided endpoints: their grants are Databricks'
     yield (), (f"endpoint '{ep.name}' declares no permissions; the project policy "
                "(policy.permissions.required) requires them")
@@ -126,7 +126,7 @@ def _describe(principal: Principal, level: str) -> str:
 
 def _check_required_grants(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Finding]:
     required = direct_grants(list(ctx.policy.permissions.required_grants))
-    if not required or ep.name.startswith(SYSTEM_ENDPOINT_PREFIX):
+    if not required or is_system_endpoint(ep.name):
         return
     declared = {p.identity: level for p, level in direct_grants(ep.permissions or []).items()}
     missing = [
