@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.registry_harness import FAST_WAITS, emulator_registry
 
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.registry.budget import CLASS_LIMITS, PERMISSION_WRITES
 
 PACED_PER_SECOND = CLASS_LIMITS[PERMISSION_WRITES]

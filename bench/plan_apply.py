@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.emulator_server import EmulatorServer
 
 from reconciler.api import workflow
-from reconciler.loading.project import Project, load_project
+from reconciler.api.validating import load_project
+from reconciler.loading.project import Project
 from reconciler.registry import open_remote
 
 TOKEN_ENV = "BENCH_EMULATOR_TOKEN"

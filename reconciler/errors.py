@@ -36,7 +36,7 @@ class ReconcilerError(Exception):
 class ManifestError(ReconcilerError):
     """Manifests or the project file did not load or validate.
 
-    ``issues`` holds the located problems (``reconciler.validation.issues.Issue``); the message
+    ``issues`` holds the located problems (``reconciler.model.diagnostics.Issue``); the message
     is a short summary so that a bare ``str(err)`` is still useful.
     """
 

@@ -27,8 +27,8 @@ ALLOWED_INTERNAL: dict[str, set[str]] = {
     "redaction": {"errors"},
     "model": set(),
     "emulator": {"model"},
-    "loading": {"model", "validation"},
-    "validation": {"model", "loading.source"},
+    "loading": {"model"},  # "load, then validate" is composed in api (api/validating.py)
+    "validation": {"model"},
     "diff": {"model"},
     "planning": {"diff", "model"},
     "registry": {"model", "emulator", "loading.project"},

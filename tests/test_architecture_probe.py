@@ -29,6 +29,12 @@ PLANTS = [
     ("applying/report.py", "import sys\nsys.stdout.write('x')", "only cli writes to sys.stdout"),
     ("model/steps.py", "from reconciler.diff import facets", "model must not import "
      "reconciler.diff"),
+    ("loading/project.py", "from reconciler.validation import engine", "loading must not "
+     "import reconciler.validation"),
+    ("loading/parsing.py", "from reconciler.validation.issues import Issue", "loading must "
+     "not import reconciler.validation.issues"),
+    ("validation/engine.py", "from reconciler.loading import source", "validation must not "
+     "import reconciler.loading"),
     ("redaction.py", "from reconciler.model import steps", "redaction must not import "
      "reconciler.model"),
 ]

@@ -1,7 +1,7 @@
 """Library entry points: load, validate, plan, apply. The CLI is a thin layer over these."""
 
 from reconciler.api.gitops import drift, prepare_import
-from reconciler.api.validating import validate_paths, validate_project
+from reconciler.api.validating import load_project, validate_paths, validate_project
 from reconciler.api.workflow import (
     ApplySettings,
     ExportSettings,
@@ -14,8 +14,8 @@ from reconciler.api.workflow import (
     save_plan,
 )
 from reconciler.loading.interpolation import resolve_env_refs
-from reconciler.loading.project import LoadedEndpoint, Project, load_project
-from reconciler.validation.issues import Issue, ValidationReport
+from reconciler.loading.project import LoadedEndpoint, Project
+from reconciler.model.diagnostics import Issue, ValidationReport
 
 __all__ = [
     "ApplySettings",

@@ -40,7 +40,7 @@ def complete_endpoints(ctx: click.Context, _param: click.Parameter,
                        incomplete: str) -> list[CompletionItem]:
     target = ctx.params.get("target")
     try:
-        parts = project_loading.load_project_parts(
+        parts = project_loading.read_project_parts(
             _root(ctx), target if isinstance(target, str) else None)
     except (errors.ReconcilerError, OSError):
         return []

@@ -8,8 +8,8 @@ import click
 
 from reconciler import errors
 from reconciler.api import migrating, workflow
+from reconciler.api.validating import load_project
 from reconciler.cli.options import common_options, parse_vars
-from reconciler.loading.project import load_project
 from reconciler.render import manifest_yaml
 
 HEADER = ("# Written by `reconciler migrate` from the external-model serving endpoints;\n"

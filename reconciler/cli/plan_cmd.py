@@ -23,12 +23,13 @@ from reconciler import errors
 from reconciler.api import progressive as api_progressive
 from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
+from reconciler.api.validating import load_project
 from reconciler.applying.rollout import RolloutOptions
 from reconciler.cli import completion
 from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
 from reconciler.cli.progress import ProgressDisplay
 from reconciler.diff.export import env_references
-from reconciler.loading.project import Project, load_project
+from reconciler.loading.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.rollout import parse_steps
 from reconciler.redaction import RedactingFilter

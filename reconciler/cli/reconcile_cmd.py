@@ -29,9 +29,10 @@ import click
 from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
+from reconciler.api.validating import MANIFEST_LOGGER, load_project
 from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
 from reconciler.cli.plan_cmd import parallelism_option, parse_duration, select_option
-from reconciler.loading.project import Project, load_project
+from reconciler.loading.project import Project
 from reconciler.redaction import RedactingFilter
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -64,7 +65,7 @@ class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._manifest_warnings: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("reconciler.loading"):
+        if record.name == MANIFEST_LOGGER:
             message = record.getMessage()
             if message in self._manifest_warnings:
                 return False

@@ -11,10 +11,10 @@ import click
 from reconciler import errors
 from reconciler.api import validating
 from reconciler.cli.options import common_options, parse_vars
+from reconciler.model.diagnostics import ValidationReport
 from reconciler.planning import schema as plan_schema
 from reconciler.render import issues as render_issues
 from reconciler.validation import catalog, json_schema
-from reconciler.validation.issues import ValidationReport
 
 FORMATS = click.Choice(["text", "json", "github", "markdown"])
 

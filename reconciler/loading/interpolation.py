@@ -14,9 +14,9 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.loading.yaml_reader import RawDocument, StringRef
+from reconciler.model import load_rules
+from reconciler.model.diagnostics import Issue
 from reconciler.model.source import SourceLocation
-from reconciler.validation import load_rules
-from reconciler.validation.issues import Issue
 
 __all__ = ["ENV_REF_PATTERN", "interpolate", "is_env_reference", "resolve_env_refs"]
 

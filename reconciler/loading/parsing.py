@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.loading.yaml_reader import RawDocument
-from reconciler.validation import load_rules
-from reconciler.validation.issues import FieldPath, Issue
+from reconciler.model import load_rules
+from reconciler.model.diagnostics import FieldPath, Issue
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _QUOTED = re.compile(r"'([^']*)'")

@@ -1,15 +1,15 @@
 """The project: ``reconciler.yaml``, its manifests, the chosen target and its variables.
 
-``load_project`` is what plan and apply use: it returns only a fully valid project and
-raises ``ManifestError`` (with every located issue) otherwise. ``load_documents`` is the
-lower level used by ``reconciler validate PATHS...``: it never raises on bad manifests and
-returns what loaded together with the issues.
+Loading reads and builds; it does not judge. ``read_project_parts`` returns the project as
+far as it loaded with the loader's own issues (LOAD-*, INTERP-*, STRUCT-*, PROJECT-002), and
+``load_documents`` does the same for manifest paths without a project file; neither raises on
+bad manifests. The semantic rules (validation) run on top of that in the api layer:
+``reconciler.api.validating.load_project`` is "load, then validate", what plan and apply use.
 """
 
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,14 +18,12 @@ from pathlib import Path
 from reconciler import errors
 from reconciler.loading import files, interpolation, parsing, securables, yaml_reader
 from reconciler.loading.source import FieldPath, PositionMap
+from reconciler.model import load_rules
+from reconciler.model.diagnostics import Issue
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import ProjectFile, Target
 from reconciler.model.source import SourceLocation
 from reconciler.redaction import register_plaintext_values
-from reconciler.validation import engine, load_rules, project_rules, unity_rules
-from reconciler.validation.issues import Issue
-
-log = logging.getLogger(__name__)
 
 PROJECT_FILE = "reconciler.yaml"
 IMPLICIT_LOCAL_TARGET = Target(local=".reconciler/local.db")
@@ -215,7 +213,7 @@ def _target_issues(project: ProjectFile, raw: yaml_reader.RawDocument) -> list[I
     """A target with both ``local:`` and ``host:`` would use the file while the plan header
     names the host: refuse it rather than guess which one was meant."""
     return [
-        project_rules.TARGET_KIND.issue(
+        load_rules.TARGET_KIND.issue(
             f"target '{name}' sets both local: ({target.local}) and host: ({target.host}); "
             "keep local: for the embedded registry or host: for a workspace",
             raw.location_of(("targets", name, "local"), key=True),
@@ -305,14 +303,14 @@ def resolve_variables(
     return merged
 
 
-def load_project_parts(
+def read_project_parts(
     root: Path,
     target: str | None = None,
     cli_vars: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     paths: Sequence[str | Path] | None = None,
 ) -> ProjectParts:
-    """Load the project and validate everything, returning issues instead of raising.
+    """Load the project, returning the loader's issues instead of raising (no semantic rules).
 
     ``paths`` replaces the project's ``manifests:`` (``validate PATHS...`` inside a project,
     relative to the current folder). ``ProjectError``/``ManifestError`` still escape for a
@@ -336,40 +334,6 @@ def load_project_parts(
         )
     else:
         result = load_documents(paths, variables=variables, env=env)
-    issues = [*result.issues, *engine.validate_endpoints(result.endpoints, project_file.policy),
-              *unity_rules.validate(result.securables, result.endpoints, project_file.policy)]
     project = Project(root, project_file, target_name, chosen, variables, result.endpoints,
                       result.securables)
-    return ProjectParts(project, tuple(issues), result.files)
-
-
-def load_project(
-    root: Path,
-    target: str | None = None,
-    cli_vars: Mapping[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-    *,
-    allow_no_manifests: bool = False,
-) -> Project:
-    """The valid project at ``root`` for ``target``; raises if anything is invalid.
-
-    ``allow_no_manifests``: a ``manifests:`` entry that matches no file yet (LOAD-007) is not
-    an error (``import`` into a new project's empty folder).
-
-    ``ManifestError`` carries every error (warnings are logged, they do not stop plan or
-    apply); ``ProjectError`` means reconciler.yaml is missing or the target is unknown.
-    """
-    parts = load_project_parts(root, target, cli_vars, env)
-    problems = [i for i in parts.issues if i.severity == "error"
-                and not (allow_no_manifests and i.rule == load_rules.NO_MANIFESTS.id)]
-    for warning in (i for i in parts.issues if i.severity == "warning"):
-        log.warning("%s: %s %s", warning.location, warning.rule, warning.message)
-    if problems:
-        ordered = tuple(sorted(problems, key=Issue.sort_key))
-        count = f"{len(ordered)} error{'s' if len(ordered) != 1 else ''}"
-        lines = [f"  {i.location or '-'}: {i.rule} {i.message}" for i in ordered[:5]]
-        more = ["  ... (run `reconciler validate` for all)"] if len(ordered) > 5 else []
-        raise errors.ManifestError(
-            "\n".join([f"{count} in the manifests:", *lines, *more]), ordered
-        )
-    return parts.project
+    return ProjectParts(project, result.issues, result.files)

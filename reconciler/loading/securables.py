@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from reconciler.loading import parsing, yaml_reader
 from reconciler.loading.source import FieldPath, PositionMap
+from reconciler.model.diagnostics import Issue
 from reconciler.model.source import SourceLocation
 from reconciler.model.unity import KINDS, UnitySecurable
-from reconciler.validation.issues import Issue
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.loading.source import FieldPath
+from reconciler.model import load_rules
+from reconciler.model.diagnostics import Issue
 from reconciler.model.source import SourceLocation
-from reconciler.validation import load_rules
-from reconciler.validation.issues import Issue
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64

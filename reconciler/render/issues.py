@@ -13,8 +13,7 @@ from typing import Any
 
 import click
 
-from reconciler.validation.issues import Issue, ValidationReport
-from reconciler.validation.rules import Rule
+from reconciler.model.diagnostics import Issue, RuleSpec, ValidationReport
 
 JSON_SCHEMA_VERSION = 1
 _SEVERITY_COLOUR = {"error": "red", "warning": "yellow"}
@@ -146,7 +145,7 @@ later layers. Every rule has a failing example in `examples/invalid/`.
 """
 
 
-def render_rules(rules: Sequence[Rule], fmt: str) -> str:
+def render_rules(rules: Sequence[RuleSpec], fmt: str) -> str:
     """The rule catalogue: ``ID  severity  layer  title`` lines, JSON, or Markdown."""
     if fmt == "markdown":
         lines = [RULES_DOC_HEADER, "| rule | severity | layer | checks |", "|---|---|---|---|"]

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from reconciler.model.diagnostics import FieldPath
 from reconciler.model.endpoint import (
     MAX_SERVED_ENTITIES,
     WORKLOAD_TYPES,
@@ -21,7 +22,6 @@ from reconciler.model.endpoint import (
 from reconciler.model.gateway import rate_limit_slots
 from reconciler.model.naming import derived_entity_name
 from reconciler.model.vocabulary import is_system_endpoint
-from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reconciler.model.diagnostics import FieldPath
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.permissions import (
     APPLICATION_ID,
@@ -18,7 +19,6 @@ from reconciler.model.permissions import (
     direct_grants,
 )
 from reconciler.model.vocabulary import is_system_endpoint
-from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
 ADMINS = "admins"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from reconciler.model.diagnostics import FieldPath, RuleSpec
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.validation.issues import FieldPath
+from reconciler.model.load_rules import TARGET_KIND
 from reconciler.validation.provider_rules import external_models, secret_pairs
 from reconciler.validation.rules import (
     EndpointDocument,
@@ -101,21 +102,14 @@ def _check_plaintext(ep: ServingEndpoint, ctx: ValidationContext) -> Iterator[Fi
             )
 
 
-# Reported by the project loader (reconciler.yaml is read before any endpoint).
-TARGET_KIND = Rule(
-    "PROJECT-002",
-    "A target is either the embedded registry (`local:`) or a workspace (`host:`), not both.",
-    "project",
-)
-
-PROJECT_RULES: tuple[Rule, ...] = (
+PROJECT_RULES: tuple[RuleSpec, ...] = (
     Rule(
         "PROJECT-001",
         "Endpoint names are unique across all manifests (every location is reported).",
         "project",
         project_check=_check_unique_names,
     ),
-    TARGET_KIND,
+    TARGET_KIND,  # reported by the project loader (reconciler.yaml is read first)
 )
 
 POLICY_RULES: tuple[Rule, ...] = (

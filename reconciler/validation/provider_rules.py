@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.model.diagnostics import FieldPath
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.providers import (
     BEDROCK_PROVIDERS,
@@ -20,7 +21,6 @@ from reconciler.model.providers import (
     TASKS,
     ExternalModel,
 )
-from reconciler.validation.issues import FieldPath
 from reconciler.validation.rules import Finding, Rule, ValidationContext
 
 SECRET_REFERENCE = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
+from reconciler.model.diagnostics import LAYERS, FieldPath, Issue, Layer, RuleSpec, Severity
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import Policy
 from reconciler.model.source import SourceLocation
-from reconciler.validation.issues import FieldPath, Issue, Severity
 
-Layer = Literal["load", "structure", "provider", "endpoint", "project", "policy"]
-LAYERS: tuple[Layer, ...] = ("load", "structure", "provider", "endpoint", "project", "policy")
+__all__ = ["LAYERS", "EndpointDocument", "Finding", "Layer", "Rule", "Severity",
+           "ValidationContext", "locate"]
 
 
 class EndpointDocument(Protocol):
@@ -64,18 +64,11 @@ def locate(doc: EndpointDocument, path: FieldPath) -> SourceLocation:
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(RuleSpec):
     """One documented check. ``check`` runs per endpoint, ``project_check`` across all."""
 
-    id: str
-    title: str
-    layer: Layer
-    severity: Severity = "error"
     check: EndpointCheck | None = None
     project_check: ProjectCheck | None = None
-
-    def issue(self, message: str, location: SourceLocation | None, path: FieldPath = ()) -> Issue:
-        return Issue(self.id, self.severity, message, location, path)
 
     def run(self, docs: Sequence[EndpointDocument], ctx: ValidationContext) -> Iterable[Issue]:
         """All issues this rule finds in ``docs``. Pure: no I/O, no printing."""

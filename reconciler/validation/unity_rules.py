@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from reconciler.model.diagnostics import FieldPath, Issue
 from reconciler.model.project import Policy
 from reconciler.model.source import SourceLocation
 from reconciler.model.unity import (
@@ -38,7 +39,6 @@ from reconciler.model.unity import (
     RateLimit,
     UnitySecurable,
 )
-from reconciler.validation.issues import FieldPath, Issue
 from reconciler.validation.rules import Rule
 
 ENV_ONLY = re.compile(r"^\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}$")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from tests.reconcile.projects import make_project
 from tests.support.cli import run_cli
 

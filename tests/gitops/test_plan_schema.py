@@ -13,7 +13,7 @@ import pytest
 from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project
 
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.planning.schema import PLAN_SCHEMA_FILE, plan_schema_text
 from reconciler.planning.serialize import plan_to_json
 

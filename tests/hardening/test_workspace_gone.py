@@ -17,8 +17,8 @@ from support.hostile_http import (
 )
 
 from reconciler.api import workflow
+from reconciler.api.validating import load_project
 from reconciler.applying.waiting import WaitSettings
-from reconciler.loading.project import load_project
 from reconciler.registry import RetryPolicy, open_remote
 
 UPDATING = {"ready": "NOT_READY", "config_update": "IN_PROGRESS"}

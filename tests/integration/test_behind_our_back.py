@@ -14,7 +14,8 @@ from support.emulator_server import EmulatorServer
 from support.registry_harness import EXAMPLES, FAST_WAITS, add_target, copy_project
 
 from reconciler.api import workflow
-from reconciler.loading.project import Project, load_project
+from reconciler.api.validating import load_project
+from reconciler.loading.project import Project
 
 ENDPOINT = "bedrock-chat-completions-endpoint"
 APPLY = workflow.ApplySettings(wait_settings=FAST_WAITS)

@@ -10,7 +10,7 @@ from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulato
 
 from reconciler import errors
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.render.manifest_yaml import to_yaml, to_yaml_documents
 
 APPLY = workflow.ApplySettings(wait_settings=FAST_WAITS)

@@ -10,8 +10,9 @@ from typing import Any
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
 from reconciler.api import gitops, workflow
+from reconciler.api.validating import load_project
 from reconciler.diff.permissions import live_direct_grants
-from reconciler.loading.project import Project, load_project
+from reconciler.loading.project import Project
 from reconciler.model.permissions import Principal
 from reconciler.planning.drift import drift_report
 from reconciler.registry import permissions as permissions_api

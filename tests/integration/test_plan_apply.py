@@ -15,7 +15,8 @@ from support.registry_harness import (
 )
 
 from reconciler.api import workflow
-from reconciler.loading.project import Project, load_project
+from reconciler.api.validating import load_project
+from reconciler.loading.project import Project
 
 EXAMPLE_PROJECTS = {
     "examples": EXAMPLES,

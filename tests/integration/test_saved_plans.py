@@ -9,7 +9,7 @@ from support.registry_harness import EXAMPLES, copy_project
 
 from reconciler import errors
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.planning.plan import Plan
 from reconciler.planning.serialize import plan_to_json
 

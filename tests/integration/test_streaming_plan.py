@@ -9,7 +9,8 @@ import pytest
 from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulator_registry
 
 from reconciler.api import permissions, secrets, streaming_plan, workflow
-from reconciler.loading.project import Project, load_project
+from reconciler.api.validating import load_project
+from reconciler.loading.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import build_plan
 from reconciler.registry import RegistryClient

@@ -13,7 +13,7 @@ from support.cli import run_cli
 from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulator_registry
 
 from reconciler.api import validate_project, workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.render.plan_text import render_plan_text
 
 ENV = {"OPENAI_API_KEY": "sk-test-not-a-real-key-123456"}

@@ -13,7 +13,7 @@ from support.registry_harness import EXAMPLES, FAST_WAITS, copy_project, emulato
 
 from reconciler import errors
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.render.plan_json import render_plan_json
 from reconciler.render.plan_markdown import render_plan_markdown
 from reconciler.render.plan_text import render_plan_text

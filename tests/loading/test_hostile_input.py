@@ -133,7 +133,7 @@ def test_any_project_file_is_a_clean_error_or_a_project(content: bytes) -> None:
     import tempfile
 
     from reconciler import errors
-    from reconciler.loading.project import load_project
+    from reconciler.api.validating import load_project
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

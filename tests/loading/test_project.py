@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import errors
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.model.endpoint import ServingEndpoint
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

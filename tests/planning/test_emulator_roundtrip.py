@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from support.emulator_inprocess import InProcessApi
 
 from reconciler.api.secrets import plaintext_resolver
+from reconciler.api.validating import load_project
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.normalise import minimal_form
 from reconciler.diff.permissions import Grants, live_direct_grants
-from reconciler.loading.project import load_project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.permissions import Principal
 from reconciler.planning.plan import Plan

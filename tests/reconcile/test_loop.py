@@ -16,7 +16,7 @@ from pathlib import Path
 from reconcile.projects import make_project, write_endpoint
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings, next_delay
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 
 
 def live_tag(root: Path, name: str, key: str) -> str | None:

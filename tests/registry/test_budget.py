@@ -15,7 +15,7 @@ import pytest
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.registry import RegistryClient
 from reconciler.registry import permissions as api
 from reconciler.registry.budget import (

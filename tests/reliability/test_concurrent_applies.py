@@ -25,9 +25,10 @@ import pytest
 from support.emulator_server import EmulatorServer
 
 from reconciler.api import workflow
+from reconciler.api.validating import load_project
 from reconciler.applying.report import ApplyReport
 from reconciler.applying.waiting import WaitSettings
-from reconciler.loading.project import Project, load_project
+from reconciler.loading.project import Project
 from reconciler.registry import open_remote
 from reliability.generated import TOKEN_ENV, set_manifests, write_project
 

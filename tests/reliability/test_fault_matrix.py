@@ -16,7 +16,7 @@ import pytest
 from support.registry_harness import FAST_WAITS, emulator_registry
 
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.registry import RetryPolicy
 from reliability.generated import API, read_log, status_counts, write_project
 

@@ -22,7 +22,7 @@ import pytest
 
 from reconciler import errors
 from reconciler.api import workflow
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.registry import RetryPolicy, open_remote
 from reliability.generated import API, TOKEN_ENV, write_project
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.api import validate_project, workflow
+from reconciler.api.validating import load_project
 from reconciler.applying.report import ApplyReport
-from reconciler.loading.project import load_project
 from reconciler.planning.plan import Plan
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 

@@ -14,8 +14,8 @@ import pytest
 
 from reconciler.api import validate_paths, validate_project
 from reconciler.errors import ManifestError
+from reconciler.model.diagnostics import ValidationReport
 from reconciler.validation.catalog import ALL_RULES
-from reconciler.validation.issues import ValidationReport
 
 INVALID = Path(__file__).resolve().parents[2] / "examples" / "invalid"
 EXPECT = re.compile(rb"^# expect: (\d+):(\d+) ([A-Z]+-\d{3})\s*$", re.MULTILINE)

@@ -10,7 +10,7 @@ import pytest
 from support.cli import run_cli
 
 from reconciler.api import validate_project
-from reconciler.loading.project import load_project
+from reconciler.api.validating import load_project
 from reconciler.model.unity import ModelProviderService, ModelService
 from reconciler.redaction import redact_text
 from reconciler.validation import json_schema

@@ -135,9 +135,9 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from reconciler.cli import validate_cmd
+    from reconciler.model.diagnostics import Issue
     from reconciler.model.source import SourceLocation
     from reconciler.render.issues import text_line
-    from reconciler.validation.issues import Issue
 
     issue = Issue("ENDPOINT-001", "error", "bad name", SourceLocation("a.yaml", 1, 7))
     assert "\x1b[" in text_line(issue, colour=True)
