@@ -158,3 +158,30 @@ def _sources() -> list[Path]:
 def test_layer_contract(path: Path) -> None:
     problems = problems_in(path)
     assert not problems, f"{path.relative_to(PACKAGE.parent)}: " + "; ".join(problems)
+
+
+def private_imports_in(path: Path, package: Path = PACKAGE) -> list[str]:
+    """``from reconciler.x import _name`` from another module: a private name used outside
+    its module (shared helpers belong in a module of their own, e.g. ``cli/options.py``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parts = ("reconciler", *path.relative_to(package).with_suffix("").parts)
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = parts[: len(parts) - node.level]
+            module = ".".join((*base, node.module or "")).rstrip(".")
+        else:
+            module = node.module or ""
+        if module.split(".")[0] != "reconciler" or module == ".".join(parts):
+            continue
+        found.extend(f"line {node.lineno}: {alias.name} from {module}" for alias in node.names
+                     if alias.name.startswith("_") and not alias.name.startswith("__"))
+    return found
+
+
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_name_is_imported_from_another_module(path: Path) -> None:
+    found = private_imports_in(path)
+    assert not found, f"{path.relative_to(PACKAGE.parent)}: " + "; ".join(found)

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_architecture import PACKAGE, problems_in
+from test_architecture import PACKAGE, private_imports_in, problems_in
 
 PLANTS = [
     ("diff/digest.py", "from reconciler import registry", "diff must not import "
@@ -53,3 +53,16 @@ def test_a_planted_violation_fails_the_contract(
     copy.write_text(copy.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
     problems = problems_in(copy, package)
     assert any(expected in p for p in problems), problems
+
+
+def test_a_planted_private_import_across_modules_fails(tmp_path: Path) -> None:
+    package = tmp_path / "reconciler"
+    copy = package / "cli" / "gitops_cmd.py"
+    copy.parent.mkdir(parents=True)
+    shutil.copy(PACKAGE / "cli" / "gitops_cmd.py", copy)
+    assert private_imports_in(copy, package) == []
+    copy.write_text(copy.read_text(encoding="utf-8")
+                    + "\nfrom reconciler.cli.plan_cmd import _parse_steps\n", encoding="utf-8")
+    assert private_imports_in(copy, package) == [
+        f"line {len(copy.read_text(encoding='utf-8').splitlines())}: _parse_steps from "
+        "reconciler.cli.plan_cmd"]

@@ -13,10 +13,17 @@ import click
 
 from reconciler import errors
 from reconciler.api import gitops, workflow
-from reconciler.cli.options import common_options, max_rps_option
-from reconciler.cli.plan_cmd import _load, parallelism_option, say_env_references, select_option
-from reconciler.render import drift as drift_render
-from reconciler.render import manifest_yaml
+from reconciler.cli.options import (
+    common_options,
+    echo_report,
+    format_option,
+    load_cli_project,
+    max_rps_option,
+    parallelism_option,
+    say_env_references,
+    select_option,
+)
+from reconciler.render import formats, manifest_yaml
 
 IMPORT_HEADER = (
     "# Imported from the live endpoint by `reconciler import`; the next apply tags it as\n"
@@ -27,8 +34,7 @@ IMPORT_HEADER = (
 @click.command("drift")
 @common_options
 @max_rps_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True)
+@format_option(formats.DRIFT)
 @select_option
 @parallelism_option
 @click.option("--fail-on-unmanaged", is_flag=True,
@@ -37,15 +43,10 @@ IMPORT_HEADER = (
 def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...], fmt: str,
                   select: tuple[str, ...], parallelism: int, fail_on_unmanaged: bool) -> int:
     """List only what was changed on the target outside the repository (exit 2 if any)."""
-    project = _load(project_dir, target, cli_vars)
+    project = load_cli_project(project_dir, target, cli_vars)
     report = gitops.drift(project, workflow.PlanSettings(
         select=workflow.selected(select), parallelism=parallelism))
-    if fmt == "json":
-        click.echo(drift_render.render_drift_json(report), nl=False)
-    elif fmt == "markdown":
-        click.echo(drift_render.render_drift_markdown(report), nl=False)
-    else:
-        click.echo(drift_render.render_drift_text(report), nl=False)
+    echo_report(formats.DRIFT, fmt, report)
     if report.has_drift or (fail_on_unmanaged and report.has_unmanaged):
         return 2
     return 0
@@ -61,7 +62,7 @@ def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
                    names: tuple[str, ...], force: bool, parallelism: int) -> int:
     """Bring live endpoints under management: write NAME.yaml manifests into the project."""
     # Import is how a project starts: its manifests folder may still be empty.
-    project = _load(project_dir, target, cli_vars, allow_no_manifests=True)
+    project = load_cli_project(project_dir, target, cli_vars, allow_no_manifests=True)
     planned = gitops.prepare_import(project, gitops.ImportSettings(
         names=workflow.selected(names), force=force, parallelism=parallelism))
     say_env_references([item.manifest for item in planned.manifests])

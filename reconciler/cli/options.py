@@ -1,7 +1,11 @@
-"""Options every command shares: ``-C DIR``, ``-t/--target``, ``--var``, ``--debug``.
+"""The CLI's shared vocabulary: options, loading the project, printing a report.
 
-They are placed after the command name (``reconciler plan -C examples -t prod``), so each
-command takes them itself through ``@common_options``.
+Options every command shares: ``-C DIR``, ``-t/--target``, ``--var``, ``--debug``. They are
+placed after the command name (``reconciler plan -C examples -t prod``), so each command takes
+them itself through ``@common_options``. Also here: ``--select``, ``--parallelism``,
+``--format`` from a report's format table, durations, ``load_cli_project`` and
+``echo_report``. Command modules import from here, never each other's private names (a test
+checks it).
 """
 
 from __future__ import annotations
@@ -9,15 +13,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reconciler.api.validating import load_project
 from reconciler.cli import completion
+from reconciler.diff.export import env_references
 from reconciler.loading.project import Project
-from reconciler.redaction import install_log_redaction
+from reconciler.redaction import RedactingFilter, install_log_redaction
+from reconciler.render.formats import Format, RenderOptions, choices
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,3 +127,102 @@ def with_cli_max_rps(project: Project) -> Project:
         return project
     return dataclasses.replace(project, target=project.target.model_copy(
         update={"max_rps": value}))
+
+
+MAX_DURATION = 30 * 24 * 3600.0  # seconds: longer waits or intervals are typing mistakes
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+select_option = click.option(
+    "--select", "select", multiple=True, metavar="NAME",
+    shell_complete=completion.complete_endpoints,
+    help="Only these endpoints (repeatable, or comma-separated).")
+
+parallelism_option = click.option(
+    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+    help="How many endpoints are read or written at once.")
+
+
+def colour(stream: str = "stdout") -> bool:
+    tty = (sys.stdout if stream == "stdout" else sys.stderr).isatty()
+    return tty and "NO_COLOR" not in os.environ
+
+
+def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """``90``, ``90s``, ``20m``, ``1h30m`` -> seconds; finite, 0 to 30 days.
+
+    ``float()`` alone accepts ``nan``, ``inf`` and ``1e400`` (infinity): a NaN interval
+    compares false with everything and hot-loops, an infinite one overflows a sleep.
+    """
+    text = value.strip().lower()
+    try:
+        total = float(text)
+    except ValueError:
+        match = _DURATION.match(text)
+        if not text or match is None:
+            raise click.BadParameter(
+                f"expected a duration like 90s, 20m or 1h30m, got {value!r}") from None
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        total = hours * 3600 + minutes * 60 + seconds
+    if not math.isfinite(total) or not 0 <= total <= MAX_DURATION:
+        raise click.BadParameter(
+            f"must be a finite duration between 0s and {MAX_DURATION // 3600:.0f}h, "
+            f"got {value!r}")
+    return total
+
+
+def load_cli_project(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
+                      *, allow_no_manifests: bool = False) -> Project:
+    """The valid project a command works on, with ``--max-rps``; retries shown on stderr."""
+    _show_retries()
+    return with_cli_max_rps(load_project(project_dir, target, parse_vars(cli_vars),
+                                         allow_no_manifests=allow_no_manifests))
+
+
+def _show_retries() -> None:
+    """Retries and wait problems on stderr even without --debug: a slow run explains itself.
+
+    With --debug the root logger already prints everything; nothing is added then.
+    """
+    if logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler.addFilter(RedactingFilter())
+    for name in ("reconciler.registry.retry", "reconciler.applying"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+
+
+
+def say_env_references(manifests: Sequence[Mapping[str, Any]]) -> None:
+    """On stderr: the write-only keys export wrote as ``${env.NAME}`` (docs/drift.md)."""
+    references = [r for m in manifests for r in env_references(m)]
+    for ref in references:
+        click.echo(f"{ref.endpoint}: {ref.path} is write-only (GET never returns it); the "
+                   f"manifest reads it from ${{env.{ref.variable}}}", err=True)
+    if references:
+        click.echo("Set those variables and `policy.plaintext_secrets: env-only` in "
+                   "reconciler.yaml before plan or apply (or replace them with "
+                   "{{secrets/scope/key}} references).", err=True)
+
+
+R = TypeVar("R")
+
+
+def echo_report(table: Mapping[str, Format[R]], fmt: str, report: R, *,
+                err: bool = False) -> None:
+    """Render ``report`` in ``fmt`` from its format table (render/formats.py) and print it,
+    coloured only on a terminal of the stream it goes to."""
+    chosen = table[fmt]
+    options = RenderOptions(colour=colour("stderr" if err else "stdout"))
+    click.echo(chosen.render(report, options), nl=chosen.newline, err=err)
+
+
+def format_option(table: Mapping[str, Format[R]], **kwargs: Any) -> Callable[[F], F]:
+    """``--format`` with the table's names as choices, the first the default."""
+    names = choices(table)
+    return click.option("--format", "fmt", type=click.Choice(names), default=names[0],
+                        show_default=True, **kwargs)
+

@@ -7,15 +7,9 @@ stdout; colour only on a terminal and never with NO_COLOR.
 
 from __future__ import annotations
 
-import logging
-import math
-import os
-import re
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -23,32 +17,23 @@ from reconciler import errors
 from reconciler.api import progressive as api_progressive
 from reconciler.api import workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
-from reconciler.api.validating import load_project
 from reconciler.applying.rollout import RolloutOptions
-from reconciler.cli import completion
-from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
+from reconciler.cli.options import (
+    colour,
+    common_options,
+    echo_report,
+    format_option,
+    load_cli_project,
+    max_rps_option,
+    parallelism_option,
+    parse_duration,
+    say_env_references,
+    select_option,
+)
 from reconciler.cli.progress import ProgressDisplay
-from reconciler.diff.export import env_references
-from reconciler.loading.project import Project
 from reconciler.planning.plan import Plan
 from reconciler.planning.rollout import parse_steps
-from reconciler.redaction import RedactingFilter
-from reconciler.render import (
-    apply_report,
-    manifest_yaml,
-    plan_json,
-    plan_markdown,
-    plan_requests,
-    plan_text,
-    rollout,
-)
-
-MAX_DURATION = 30 * 24 * 3600.0  # seconds: longer waits or intervals are typing mistakes
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
-select_option = click.option(
-    "--select", "select", multiple=True, metavar="NAME",
-    shell_complete=completion.complete_endpoints,
-    help="Only these endpoints (repeatable, or comma-separated).")
+from reconciler.render import formats, manifest_yaml, plan_requests, rollout
 
 
 def _parse_steps(_ctx: click.Context, _param: click.Parameter, value: str | None
@@ -67,62 +52,6 @@ progressive_option = click.option(
 gate_queries_option = click.option(
     "--gate-queries", type=click.IntRange(1, 1000), default=10, show_default=True,
     help="Smoke queries after each rollout step (--progressive).")
-parallelism_option = click.option(
-    "--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
-    help="How many endpoints are read or written at once.")
-
-
-def colour(stream: str = "stdout") -> bool:
-    tty = (sys.stdout if stream == "stdout" else sys.stderr).isatty()
-    return tty and "NO_COLOR" not in os.environ
-
-
-def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
-    """``90``, ``90s``, ``20m``, ``1h30m`` -> seconds; finite, 0 to 30 days.
-
-    ``float()`` alone accepts ``nan``, ``inf`` and ``1e400`` (infinity): a NaN interval
-    compares false with everything and hot-loops, an infinite one overflows a sleep.
-    """
-    text = value.strip().lower()
-    try:
-        total = float(text)
-    except ValueError:
-        match = _DURATION.match(text)
-        if not text or match is None:
-            raise click.BadParameter(
-                f"expected a duration like 90s, 20m or 1h30m, got {value!r}") from None
-        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-        total = hours * 3600 + minutes * 60 + seconds
-    if not math.isfinite(total) or not 0 <= total <= MAX_DURATION:
-        raise click.BadParameter(
-            f"must be a finite duration between 0s and {MAX_DURATION // 3600:.0f}h, "
-            f"got {value!r}")
-    return total
-
-
-def _load(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
-          *, allow_no_manifests: bool = False) -> Project:
-    _show_retries()
-    return with_cli_max_rps(load_project(project_dir, target, parse_vars(cli_vars),
-                                         allow_no_manifests=allow_no_manifests))
-
-
-def _show_retries() -> None:
-    """Retries and wait problems on stderr even without --debug: a slow run explains itself.
-
-    With --debug the root logger already prints everything; nothing is added then.
-    """
-    if logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
-    handler.addFilter(RedactingFilter())
-    for name in ("reconciler.registry.retry", "reconciler.applying"):
-        logger = logging.getLogger(name)
-        if not logger.handlers:
-            logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
-            logger.propagate = False
 
 
 def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: Path) -> str:
@@ -137,21 +66,12 @@ def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: P
     return shlex.join([*args, str(out)])
 
 
-def render_plan(plan: Plan, fmt: str, use_colour: bool) -> str:
-    if fmt == "json":
-        return plan_json.render_plan_json(plan)
-    if fmt == "markdown":
-        return plan_markdown.render_plan_markdown(plan)
-    return plan_text.render_plan_text(plan, color=use_colour)
-
-
 @click.command("plan")
 @common_options
 @max_rps_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save the plan as JSON, for `reconciler apply FILE`.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True)
+@format_option(formats.PLAN)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @select_option
 @click.option("--prune", is_flag=True, help="Plan deletes of our endpoints not in manifests.")
@@ -167,7 +87,7 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
                  parallelism: int, progressive: tuple[int, ...] | None,
                  gate_queries: int) -> int:
     """Show what apply would change on the target (read-only)."""
-    project = _load(project_dir, target, cli_vars)
+    project = load_cli_project(project_dir, target, cli_vars)
     settings = workflow.PlanSettings(select=workflow.selected(select), prune=prune,
                                      allow_recreate=allow_recreate, parallelism=parallelism)
     plan = workflow.plan(project, settings)
@@ -175,7 +95,7 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
         workflow.save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: "
                    f"{apply_hint(project_dir, plan.target_name, cli_vars, out)}", err=True)
-    click.echo(render_plan(plan, fmt, colour()), nl=fmt == "text")
+    echo_report(formats.PLAN, fmt, plan)
     if show_requests:
         # On stderr for the machine formats, so their stdout stays one document.
         click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
@@ -200,8 +120,7 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
 @click.option("--allow-recreate", is_flag=True, help="Recreate where a change needs it.")
 @click.option("--prune", is_flag=True, help="Delete our endpoints that no manifest declares.")
 @select_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Format of the apply report on stdout.")
+@format_option(formats.APPLY, help="Format of the apply report on stdout.")
 @click.option("--smoke", is_flag=True,
               help="Send each created or changed endpoint its smoke query once it is ready.")
 @progressive_option
@@ -219,7 +138,7 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
     if (smoke or progressive) and no_wait:
         raise click.UsageError("--smoke and --progressive query endpoints once they are "
                                "ready: they cannot be combined with --no-wait")
-    project = _load(project_dir, target, cli_vars)
+    project = load_cli_project(project_dir, target, cli_vars)
     if planfile is not None and (allow_recreate or prune or select):
         raise click.UsageError("--allow-recreate, --prune and --select are set when the "
                                "plan is made (`reconciler plan --out FILE ...`), not here")
@@ -227,15 +146,14 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
         project, workflow.PlanSettings(select=workflow.selected(select), prune=prune,
                                        allow_recreate=allow_recreate, parallelism=parallelism))
     to_stderr = fmt == "json"
-    click.echo(plan_text.render_plan_text(plan, color=colour("stderr" if to_stderr else
-                                                              "stdout")), err=to_stderr)
+    echo_report(formats.PLAN, "text", plan, err=to_stderr)
     if planfile is not None and plan.has_changes:
         # A saved plan is applied as written: show exactly what that sends before asking.
         click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
                    err=to_stderr)
     if not plan.has_changes:
-        if fmt == "json":
-            click.echo(apply_report.render_apply_json(workflow.empty_report(plan)), nl=False)
+        if fmt != "text":  # a machine format always gets its document
+            echo_report(formats.APPLY, fmt, workflow.empty_report(plan))
         return 0
     confirm_apply(plan, auto_approve)
     plan = plan.for_apply()  # shown and approved: let its field-by-field changes go
@@ -249,10 +167,7 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
             gate_success=gate_success)),
         saved=planfile is not None)
     progress.finish()
-    if fmt == "json":
-        click.echo(apply_report.render_apply_json(report), nl=False)
-    else:
-        click.echo(apply_report.render_apply_text(report, colour=colour()))
+    echo_report(formats.APPLY, fmt, report)
     return 0 if report.ok else 1
 
 
@@ -281,7 +196,7 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
                    select: tuple[str, ...], all_: bool, out: Path | None, force: bool,
                    parallelism: int) -> int:
     """Write clean manifests for live endpoints (ours, --select'ed, or --all)."""
-    project = _load(project_dir, target, cli_vars)
+    project = load_cli_project(project_dir, target, cli_vars)
     manifests = workflow.export(project, workflow.ExportSettings(
         select=workflow.selected(select), all=all_, parallelism=parallelism))
     say_env_references(manifests)
@@ -300,18 +215,6 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
     if not manifests:
         click.echo("No endpoints to export.", err=True)
     return 0
-
-
-def say_env_references(manifests: Sequence[Mapping[str, Any]]) -> None:
-    """On stderr: the write-only keys export wrote as ``${env.NAME}`` (docs/drift.md)."""
-    references = [r for m in manifests for r in env_references(m)]
-    for ref in references:
-        click.echo(f"{ref.endpoint}: {ref.path} is write-only (GET never returns it); the "
-                   f"manifest reads it from ${{env.{ref.variable}}}", err=True)
-    if references:
-        click.echo("Set those variables and `policy.plaintext_secrets: env-only` in "
-                   "reconciler.yaml before plan or apply (or replace them with "
-                   "{{secrets/scope/key}} references).", err=True)
 
 
 COMMANDS: list[click.Command] = [plan_command, apply_command, export_command]

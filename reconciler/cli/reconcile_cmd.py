@@ -30,8 +30,15 @@ from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
 from reconciler.api.validating import MANIFEST_LOGGER, load_project
-from reconciler.cli.options import common_options, max_rps_option, parse_vars, with_cli_max_rps
-from reconciler.cli.plan_cmd import parallelism_option, parse_duration, select_option
+from reconciler.cli.options import (
+    common_options,
+    max_rps_option,
+    parallelism_option,
+    parse_duration,
+    parse_vars,
+    select_option,
+    with_cli_max_rps,
+)
 from reconciler.loading.project import Project
 from reconciler.redaction import RedactingFilter
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from reconciler import errors
-from reconciler.cli.plan_cmd import colour, render_plan
+from reconciler.cli.options import echo_report, format_option
 from reconciler.planning.serialize import plan_from_json
+from reconciler.render import formats
 
 
 def read_plan_file(path: Path) -> str:
@@ -27,8 +28,7 @@ def read_plan_file(path: Path) -> str:
 
 @click.command("show")
 @click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True)
+@format_option(formats.PLAN)
 def show_command(planfile: Path, fmt: str) -> int:
     """Render a saved plan (from `reconciler plan --out FILE`); reads only the file."""
     text = read_plan_file(planfile)
@@ -43,7 +43,7 @@ def show_command(planfile: Path, fmt: str) -> int:
         options += [f"--select {name}" for name in plan.select]
         how = f" with {' '.join(options)}" if options else ""
         click.echo(f"Saved plan {planfile}{made}{how}", err=True)
-    click.echo(render_plan(plan, fmt, colour()), nl=fmt == "text")
+    echo_report(formats.PLAN, fmt, plan)
     return 0
 
 

@@ -10,9 +10,15 @@ from pathlib import Path
 import click
 
 from reconciler.api import smoke, workflow
-from reconciler.cli.options import common_options
-from reconciler.cli.plan_cmd import _load, colour, parallelism_option, parse_duration
-from reconciler.render import smoke_report
+from reconciler.cli.options import (
+    common_options,
+    echo_report,
+    format_option,
+    load_cli_project,
+    parallelism_option,
+    parse_duration,
+)
+from reconciler.render import formats
 
 
 @click.command("test")
@@ -20,8 +26,7 @@ from reconciler.render import smoke_report
 @click.option("--select", "select", multiple=True, metavar="NAME",
               help="Only these endpoints or model services (catalog.schema.id; repeatable, or "
                    "comma-separated).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-              default="text", show_default=True)
+@format_option(formats.SMOKE)
 @click.option("--timeout", default="60s", show_default=True, callback=parse_duration,
               help="How long one query may take (30s, 2m).")
 @click.option("--each-entity", is_flag=True,
@@ -31,16 +36,11 @@ def test_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
                  select: tuple[str, ...], fmt: str, timeout: float, each_entity: bool,
                  parallelism: int) -> int:
     """Send one small query to each endpoint and model service; check the answer's shape."""
-    project = _load(project_dir, target, cli_vars)
+    project = load_cli_project(project_dir, target, cli_vars)
     report = smoke.smoke_test(project, smoke.SmokeSettings(
         select=workflow.selected(select), each_entity=each_entity, timeout=timeout,
         parallelism=parallelism))
-    if fmt == "json":
-        click.echo(smoke_report.render_smoke_json(report), nl=False)
-    elif fmt == "markdown":
-        click.echo(smoke_report.render_smoke_markdown(report), nl=False)
-    else:
-        click.echo(smoke_report.render_smoke_text(report, colour=colour()))
+    echo_report(formats.SMOKE, fmt, report)
     return 0 if report.ok else 1
 
 

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import click
 
 from reconciler import errors
 from reconciler.api import validating
-from reconciler.cli.options import common_options, parse_vars
+from reconciler.cli.options import common_options, echo_report, format_option, parse_vars
 from reconciler.model.diagnostics import ValidationReport
 from reconciler.planning import schema as plan_schema
-from reconciler.render import issues as render_issues
+from reconciler.render import formats
 from reconciler.validation import catalog, json_schema
-
-FORMATS = click.Choice(["text", "json", "github", "markdown"])
-
-
-def _colour() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 @click.command("validate")
 @common_options
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@format_option(formats.ISSUES)
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
 @click.option("--list-rules", is_flag=True, help="List every rule ID with its one-line doc.")
 def validate(
@@ -45,7 +37,7 @@ def validate(
     when -C DIR holds a reconciler.yaml. Exit 0 when clean, 1 otherwise.
     """
     if list_rules:
-        click.echo(render_issues.render_rules(catalog.ALL_RULES, fmt))
+        echo_report(formats.RULES, fmt, catalog.ALL_RULES)
         return 0
     variables = parse_vars(cli_vars)
     try:
@@ -59,7 +51,7 @@ def validate(
         if not exc.issues:
             raise
         report = ValidationReport.build(exc.issues, strict=strict)
-    click.echo(render_issues.render(report, fmt, _colour()))
+    echo_report(formats.ISSUES, fmt, report)
     return 0 if report.ok else 1
 
 

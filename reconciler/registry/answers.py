@@ -53,7 +53,7 @@ def error_from_response(
     method: str, path: str, response: httpx.Response, content: bytes, hint: str = ""
 ) -> errors.RegistryError:
     status = response.status_code
-    code, message = _parse_error_body(content)
+    code, message = parse_error_body(content)
     cls = _CODE_CLASSES.get(code or "") or _STATUS_CLASSES.get(status)
     if status in TEMPORARY_STATUSES:
         cls = errors.RegistryTemporaryError
@@ -72,7 +72,7 @@ def error_from_response(
     )
 
 
-def _parse_error_body(content: bytes) -> tuple[str | None, str]:
+def parse_error_body(content: bytes) -> tuple[str | None, str]:
     """``(error_code, message)`` from a JSON error, ``CODE: message`` text, or an HTML page."""
     text = content.decode("utf-8", errors="replace").strip()
     if not text:

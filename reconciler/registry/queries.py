@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.redaction import redact_text
-from reconciler.registry.answers import _parse_error_body as parse_error_body
+from reconciler.registry.answers import parse_error_body
 from reconciler.registry.client import RegistryClient
 
 MAX_MESSAGE = 300

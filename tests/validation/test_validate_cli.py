@@ -134,7 +134,7 @@ def test_python_dash_m_and_no_color(tmp_path: Path) -> None:
 def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler.cli import validate_cmd
+    from reconciler.cli import options
     from reconciler.model.diagnostics import Issue
     from reconciler.model.source import SourceLocation
     from reconciler.render.issues import text_line
@@ -144,6 +144,6 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     assert text_line(issue) == "a.yaml:1:7: error ENDPOINT-001 bad name"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert validate_cmd._colour() is True
+    assert options.colour() is True
     monkeypatch.setenv("NO_COLOR", "")
-    assert validate_cmd._colour() is False
+    assert options.colour() is False
