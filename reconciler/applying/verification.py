@@ -64,6 +64,6 @@ async def read_back(registry: RegistryClient, name: str,
         return fresh
     for write in writes:
         spec = facet_of_step(write.step)
-        if spec is not None and spec.read_apart and spec.key not in fresh:
+        if spec is not None and spec.read_apart:  # never the GET body's: always read
             fresh[spec.key] = await registry.read_back(write.step, endpoint_id)
     return fresh

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from support.cli import run_cli
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
 from reconciler.api import gitops, workflow
@@ -233,3 +236,37 @@ def test_export_and_import_write_the_direct_grants(tmp_path: Path) -> None:
         assert only.manifest["permissions"] == manifest["permissions"]
 
     run(tmp_path, scenario)
+
+
+def test_the_embedded_local_target_manages_grants_through_the_cli(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`local:` (the embedded registry, no server): apply grants, change one, drift, export."""
+    root = tmp_path / "p"
+    write_project(root)
+    (root / "reconciler.yaml").write_text(
+        "project: perms\nmanifests: [endpoints/]\ndefault_target: local\n"
+        "targets:\n  local: {local: .reconciler/local.db}\n")
+    code, out, err = run_cli(capsys, "apply", "-C", str(root), "--auto-approve",
+                             "--format", "json")
+    assert code == 0, err
+    (outcome,) = json.loads(out)["outcomes"]
+    assert [r.split(" ")[0] for r in outcome["requests"]] == ["POST", "PATCH"]
+    assert outcome["requests"][1].startswith("PATCH /api/2.0/permissions/serving-endpoints/")
+    assert run_cli(capsys, "plan", "-C", str(root), "--detailed-exitcode")[0] == 0
+    # Lower a grant: one PUT, the plan line keyed by the principal.
+    manifest = root / "endpoints" / "chat.yaml"
+    manifest.write_text(manifest.read_text().replace(
+        f"{{service_principal_name: {SP}, permission_level: CAN_QUERY}}",
+        f"{{service_principal_name: {SP}, permission_level: CAN_VIEW}}"))
+    code, out, _err = run_cli(capsys, "plan", "-C", str(root), "--detailed-exitcode")
+    assert code == 2
+    assert f'~ permissions[service_principal:{SP}]: "CAN_QUERY" -> "CAN_VIEW"' in out, out
+    code, out, err = run_cli(capsys, "apply", "-C", str(root), "--auto-approve",
+                             "--format", "json")
+    assert code == 0, err
+    (outcome,) = json.loads(out)["outcomes"]
+    assert [r.split(" ")[0] for r in outcome["requests"]] == ["PUT", "PATCH"]  # grants, mark
+    assert run_cli(capsys, "plan", "-C", str(root), "--detailed-exitcode")[0] == 0
+    code, out, err = run_cli(capsys, "export", "-C", str(root))
+    assert code == 0, err
+    assert f'- service_principal_name: "{SP}"\n    permission_level: CAN_VIEW' in out, out
