@@ -9,6 +9,7 @@ manifest folder; the next ``plan`` then only adds the ownership tag.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import errors
-from reconciler.api import event_loop, permissions, workflow
+from reconciler.api import event_loop, permissions, service_gitops, workflow
 from reconciler.api.manifest_files import check_endpoint_name, manifest_files
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.permissions import Grants
@@ -109,12 +110,28 @@ def plan_import(project: Project, live: dict[str, dict[str, Any]],
 async def import_with(
     project: Project, registry: RegistryClient, settings: ImportSettings
 ) -> ImportPlan:
-    live = await workflow.fetch_live(registry, set(settings.names), owner=None,
-                                     parallelism=settings.parallelism)
-    grants = await permissions.grants_of_all(
-        registry, live, [n for n in live if not is_system_endpoint(n)],
-        parallelism=settings.parallelism)
-    return plan_import(project, live, settings, grants)
+    """Endpoints by name, Unity AI Gateway services by ``catalog.schema.id`` (with dots)."""
+    names = tuple(n for n in settings.names if not service_gitops.is_service_name(n))
+    service_names = [n for n in settings.names if service_gitops.is_service_name(n)]
+    services = await service_gitops.import_services(project, registry, service_names) \
+        if service_names else []
+    if names:
+        live = await workflow.fetch_live(registry, set(names), owner=None,
+                                         parallelism=settings.parallelism)
+        grants = await permissions.grants_of_all(
+            registry, live, [n for n in live if not is_system_endpoint(n)],
+            parallelism=settings.parallelism)
+        planned = plan_import(project, live, dataclasses.replace(settings, names=names),
+                              grants)
+    else:
+        planned = ImportPlan(import_folder(project))
+    if not services:
+        return planned
+    files = manifest_files(planned.folder, [s.name for s in services], force=settings.force,
+                           origin="service", check=service_gitops.check_service_name)
+    return ImportPlan(planned.folder, planned.manifests + [
+        ImportedManifest(f.name, f.path, s.manifest, f.exists)
+        for f, s in zip(files, services, strict=True)])
 
 
 def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
@@ -122,7 +139,10 @@ def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
     if not settings.names:
         raise errors.PlanError("name at least one live endpoint to import")
     for name in settings.names:  # before any call: the names become file names
-        check_endpoint_name(name, "endpoint")
+        if service_gitops.is_service_name(name):
+            service_gitops.check_service_name(name, "service")
+        else:
+            check_endpoint_name(name, "endpoint")
 
     async def run() -> ImportPlan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:

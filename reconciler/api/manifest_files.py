@@ -10,7 +10,7 @@ file is checked before the first write, so a refused run leaves the folder as it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +35,14 @@ def check_endpoint_name(name: str, origin: str) -> None:
 
 
 def manifest_files(
-    folder: Path, names: Sequence[str], *, force: bool, origin: str
+    folder: Path, names: Sequence[str], *, force: bool, origin: str,
+    check: Callable[[str, str], None] = check_endpoint_name,
 ) -> list[ManifestFile]:
-    """``FOLDER/NAME.yaml`` for each name, after every check (names, existing files)."""
+    """``FOLDER/NAME.yaml`` for each name, after every check (names, existing files).
+    ``check`` refuses a name that must not become a file name (endpoint names by default;
+    Unity AI Gateway services pass ``service_gitops.check_service_name``)."""
     for name in names:
-        check_endpoint_name(name, origin)
+        check(name, origin)
     out: list[ManifestFile] = []
     base = folder.resolve()
     for name in names:

@@ -23,11 +23,13 @@ from reconciler.planning.service_plan import (
     DesiredService,
     LiveService,
     ServiceAction,
+    attribute,
     owner_of,
     plan_services,
 )
 from reconciler.registry import unity_client
 from reconciler.registry.client import RegistryClient
+from reconciler.registry.permissions import current_user
 
 
 def _plaintexts(obj: Any, path: str = "") -> dict[str, str]:
@@ -118,7 +120,22 @@ async def plan_services_with(project: Project, registry: RegistryClient, *, prun
             digest = secrets_digest(values, salt)
         desired.append(DesiredService(service, f"{item.location.file}:{item.location.line}",
                                       digest))
-    return plan_services(desired, live, project.file.project, prune=prune, select=select)
+    actions = plan_services(desired, live, project.file.project, prune=prune, select=select)
+    return await _attributed(registry, actions, live)
+
+
+async def _attributed(registry: RegistryClient, actions: list[ServiceAction],
+                      live: Mapping[tuple[str, str], LiveService]) -> list[ServiceAction]:
+    """The causes of the changes to existing services (``attribute``): SCIM ``Me`` is read
+    once, and only when some existing service differs."""
+    if not any(a.changes and a.action not in ("create", "delete") for a in actions):
+        return actions
+    try:
+        caller: str | None = str((await current_user(registry))["userName"])
+    except errors.RegistryError:
+        caller = None  # causes then say "unknown"; planning goes on
+    return [attribute(a, (live.get((a.kind, a.name)) or LiveService({})).body or None,
+                      caller) for a in actions]
 
 
 def check_apply_env(actions: list[ServiceAction], env: Mapping[str, str]) -> None:

@@ -26,6 +26,7 @@ from reconciler.api import (
     permissions,
     progressive,
     secrets,
+    service_gitops,
     service_workflow,
     streaming_plan,
     unity_preflight,
@@ -358,12 +359,29 @@ class ExportSettings:
     select: tuple[str, ...] = ()
     all: bool = False  # every live endpoint, not only those carrying our ownership tag
     parallelism: int = 8
+    # Unity AI Gateway schemas (catalog.schema) whose services to export, besides those the
+    # project's manifests use; ``select`` names services by their full name (with dots).
+    schemas: tuple[str, ...] = ()
 
 
 async def export_with(
     project: Project, registry: RegistryClient, settings: ExportSettings
 ) -> list[dict[str, Any]]:
-    """Clean manifests (plain dicts) of the chosen live endpoints, sorted by name."""
+    """Clean manifests (plain dicts) of the chosen live endpoints, sorted by name, then of
+    the chosen Unity AI Gateway services (``api.service_gitops``)."""
+    services = await service_gitops.export_services(
+        project, registry, select=settings.select, all_=settings.all, schemas=settings.schemas)
+    endpoint_names = tuple(n for n in settings.select if not service_gitops.is_service_name(n))
+    if settings.select and not endpoint_names:
+        return [s.manifest for s in services]
+    settings = dataclasses.replace(settings, select=endpoint_names)
+    return await _export_endpoints(project, registry, settings) + [
+        s.manifest for s in services]
+
+
+async def _export_endpoints(
+    project: Project, registry: RegistryClient, settings: ExportSettings
+) -> list[dict[str, Any]]:
     listing = await registry.list_endpoints(keep=("name", "tags"))
     names = {item["name"] for item in listing}
     if settings.select:

@@ -29,6 +29,10 @@ IMPORT_HEADER = (
     "# Imported from the live endpoint by `reconciler import`; the next apply tags it as\n"
     "# managed by this project.\n"
 )
+SERVICE_IMPORT_HEADER = (
+    "# Imported from the live service by `reconciler import`; the next apply writes this\n"
+    "# project's ownership marker into its comment.\n"
+)
 
 
 @click.command("drift")
@@ -60,7 +64,8 @@ def drift_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
 @parallelism_option
 def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                    names: tuple[str, ...], force: bool, parallelism: int) -> int:
-    """Bring live endpoints under management: write NAME.yaml manifests into the project."""
+    """Bring live endpoints (NAME) and Unity AI Gateway services (catalog.schema.id) under
+    management: write NAME.yaml manifests into the project."""
     # Import is how a project starts: its manifests folder may still be empty.
     project = load_cli_project(project_dir, target, cli_vars, allow_no_manifests=True)
     planned = gitops.prepare_import(project, gitops.ImportSettings(
@@ -69,7 +74,8 @@ def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
     try:
         planned.folder.mkdir(parents=True, exist_ok=True)
         for item in planned.manifests:
-            item.path.write_text(IMPORT_HEADER + manifest_yaml.to_yaml(item.manifest),
+            header = SERVICE_IMPORT_HEADER if "kind" in item.manifest else IMPORT_HEADER
+            item.path.write_text(header + manifest_yaml.to_yaml(item.manifest),
                                  encoding="utf-8")
             verb = "overwrote" if item.overwrites else "wrote"
             click.echo(f"{verb} {item.path}", err=True)
@@ -77,7 +83,8 @@ def import_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
         raise errors.ReconcilerError(
             f"cannot write manifests into {planned.folder}: {exc}") from exc
     click.echo("Review the files, then `reconciler plan`: it should only add the ownership "
-               "tag; `reconciler apply` makes them ours.", err=True)
+               "tag (a service: the marker in its comment); `reconciler apply` makes them "
+               "ours.", err=True)
     return 0
 
 

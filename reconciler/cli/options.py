@@ -26,6 +26,7 @@ from reconciler.api.validating import load_project
 from reconciler.cli import completion
 from reconciler.diff.export import env_references
 from reconciler.loading.project import Project
+from reconciler.planning.service_export import plaintext_references
 from reconciler.redaction import RedactingFilter, install_log_redaction
 from reconciler.render.formats import Format, RenderOptions, choices
 
@@ -202,10 +203,19 @@ def say_env_references(manifests: Sequence[Mapping[str, Any]]) -> None:
     for ref in references:
         click.echo(f"{ref.endpoint}: {ref.path} is write-only (GET never returns it); the "
                    f"manifest reads it from ${{env.{ref.variable}}}", err=True)
+    # Unity AI Gateway provider services: a plaintext secret is input-only (reads show {}).
+    services = [r for m in manifests if "kind" in m for r in plaintext_references(m)]
+    for found in services:
+        click.echo(f"{found.service}: {found.path} is input-only (reads never return it); the "
+                   f"manifest reads it from ${{env.{found.variable}}}", err=True)
     if references:
         click.echo("Set those variables and `policy.plaintext_secrets: env-only` in "
                    "reconciler.yaml before plan or apply (or replace them with "
                    "{{secrets/scope/key}} references).", err=True)
+    elif services:
+        click.echo("Set those variables and `policy.plaintext_secrets: env-only` in "
+                   "reconciler.yaml before plan or apply (or replace them with a UC "
+                   "secret_reference: {name: secrets/catalog.schema.secret}).", err=True)
 
 
 R = TypeVar("R")

@@ -15,7 +15,7 @@ import click
 
 from reconciler import errors
 from reconciler.api import progressive as api_progressive
-from reconciler.api import workflow
+from reconciler.api import service_gitops, workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.applying.rollout import RolloutOptions
 from reconciler.cli.options import (
@@ -187,24 +187,35 @@ def confirm_apply(plan: Plan, auto_approve: bool) -> None:
 @common_options
 @max_rps_option
 @select_option
-@click.option("--all", "all_", is_flag=True, help="Every live endpoint, not only ours.")
+@click.option("--all", "all_", is_flag=True,
+              help="Every live endpoint (and service of the schemas), not only ours.")
+@click.option("--schema", "schemas", multiple=True, metavar="CATALOG.SCHEMA",
+              help="Also export the Unity AI Gateway services of this schema (repeatable; "
+                   "the schemas the project's service manifests use are always read).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write one NAME.yaml per endpoint into this folder (default: stdout).")
 @click.option("--force", is_flag=True, help="Overwrite existing NAME.yaml files in --out.")
 @parallelism_option
 def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
-                   select: tuple[str, ...], all_: bool, out: Path | None, force: bool,
-                   parallelism: int) -> int:
-    """Write clean manifests for live endpoints (ours, --select'ed, or --all)."""
+                   select: tuple[str, ...], all_: bool, schemas: tuple[str, ...],
+                   out: Path | None, force: bool, parallelism: int) -> int:
+    """Write clean manifests for live endpoints and Unity AI Gateway services (ours,
+    --select'ed by name or catalog.schema.id, or --all)."""
     project = load_cli_project(project_dir, target, cli_vars)
     manifests = workflow.export(project, workflow.ExportSettings(
-        select=workflow.selected(select), all=all_, parallelism=parallelism))
+        select=workflow.selected(select), all=all_, parallelism=parallelism,
+        schemas=workflow.selected(schemas)))
     say_env_references(manifests)
     if out is None:
         click.echo(manifest_yaml.to_yaml_documents(manifests), nl=False)
         return 0
-    files = manifest_files(out, [str(m["name"]) for m in manifests], force=force,
-                           origin="the registry's endpoint name")
+    endpoints = [m for m in manifests if "kind" not in m]
+    services = [m for m in manifests if "kind" in m]
+    manifests = endpoints + services
+    files = manifest_files(out, [str(m["name"]) for m in endpoints], force=force,
+                           origin="the registry's endpoint name") + manifest_files(
+        out, [str(m["name"]) for m in services], force=force,
+        origin="the registry's service name", check=service_gitops.check_service_name)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -213,7 +224,7 @@ def export_command(project_dir: Path, target: str | None, cli_vars: tuple[str, .
         write_manifest(file, manifest_yaml.to_yaml(manifest))
         click.echo(f"{'overwrote' if file.exists else 'wrote'} {file.path}", err=True)
     if not manifests:
-        click.echo("No endpoints to export.", err=True)
+        click.echo("No endpoints or services to export.", err=True)
     return 0
 
 

@@ -292,3 +292,8 @@ KINDS: dict[str, type[ModelProviderService] | type[ModelService] | type[McpServi
     "ModelProviderService": ModelProviderService, "ModelService": ModelService,
     "McpService": McpService,
 }
+
+# Members that hold a ``ProviderSecret`` (input-only plaintext, or a UC secret reference).
+SECRET_FIELDS = frozenset(
+    name for model in (DirectConfig, EntraServicePrincipal, AwsAccessKey, HeaderAuth)
+    for name, field in model.model_fields.items() if ProviderSecret in get_args(field.annotation))

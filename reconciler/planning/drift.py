@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.diff.explain import Explanation
 from reconciler.planning.plan import NOT_SELECTED, EndpointAction, Plan
+from reconciler.planning.service_plan import ServiceAction
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,21 @@ class DriftedEndpoint:
     # Live-side differences of this endpoint that are not drift (backend defaults,
     # write-only fields), for triage.
     explanations: tuple[Explanation, ...] = ()
+
+
+@dataclass(frozen=True)
+class DriftedService:
+    """A Unity AI Gateway service changed outside the repository (docs/unity-gateway.md):
+    ``fields`` are its drifted mask paths and the grants of the principals it names."""
+
+    kind: str  # ModelProviderService, ModelService, McpService
+    name: str  # catalog.schema.id
+    source: str | None
+    fields: tuple[DriftedField, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -60,10 +76,15 @@ class DriftReport:
     # Changed outside the repository but not managed by the manifest: reported in their own
     # section; they count for the exit code only with ``drift --fail-on-unmanaged``.
     unmanaged: tuple[UnmanagedEndpoint, ...] = ()
+    # Unity AI Gateway services: those that drifted, how many were compared, and those
+    # whose differences could not be attributed (no marker of this project yet).
+    services: tuple[DriftedService, ...] = ()
+    services_checked: int = 0
+    unattributed_services: tuple[str, ...] = ()
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.endpoints)
+        return bool(self.endpoints) or bool(self.services)
 
     @property
     def has_unmanaged(self) -> bool:
@@ -89,11 +110,25 @@ def drift_report(plan: Plan) -> DriftReport:
             outside.append(UnmanagedEndpoint(action.name, action.source, found))
         if any(c.cause == "unknown" for c in action.changes):
             unattributed.append(action.name)
+    services = [s for s in plan.services if s.action not in ("create", "delete")]
+    drifted_services = [d for d in map(_drifted_service, services) if d.fields]
     return DriftReport(
         project=plan.project, target_name=plan.target_name, target_host=plan.target_host,
         target_local=plan.target_local, endpoints=tuple(drifted),
         unattributed=tuple(unattributed), checked=checked, unmanaged=tuple(outside),
+        services=tuple(drifted_services), services_checked=len(services),
+        unattributed_services=tuple(f"{s.kind} {s.name}" for s in services
+                                    if any(c.cause == "unknown" for c in s.changes)),
     )
+
+
+def _drifted_service(action: ServiceAction) -> DriftedService:
+    """The drifted mask paths of a service, and the grants of the principals its manifest
+    names where they differ (``grants[principal]``: privileges held and wanted)."""
+    fields = [DriftedField(path=c.path, live=c.before, manifest=c.after,
+                           facet="grants" if c.path.startswith("grants[") else "service",
+                           impact="in-place") for c in action.changes if c.cause == "drift"]
+    return DriftedService(action.kind, action.name, action.source, tuple(fields))
 
 
 def _drifted_fields(action: EndpointAction) -> list[DriftedField]:

@@ -62,10 +62,17 @@ PROVIDER_PATHS = tuple(p for p in SERVICE_MASKS["model-provider-services"] if p 
 SENSITIVE = "(sensitive)"
 
 
+ServiceCause = Literal["repository", "drift", "unknown"]
+
+
 class ServiceChange(PlanModel):
     path: str
     before: Any = None
     after: Any = None
+    # Which side moved (an existing service only; ``attribute``): ``repository`` (the last
+    # write was this reconciler's identity, or the environment's key changed), ``drift``
+    # (someone else wrote it last), ``unknown`` (no marker of this project, or no identity).
+    cause: ServiceCause | None = None
 
 
 class ServiceAction(PlanModel):
@@ -265,6 +272,18 @@ def _immutable_table(desired: dict[str, Any], live: dict[str, Any]) -> str | Non
     return None
 
 
+def _grant_records(service: UnitySecurable, held: Mapping[str, Sequence[str]] | None,
+                   ) -> list[ServiceChange]:
+    """For people and drift: ``grants[principal]`` held -> wanted, where they differ."""
+    out = []
+    for principal, privileges in sorted((service.grants or {}).items()):
+        have = sorted((held or {}).get(principal, []))
+        if set(have) != set(privileges):
+            out.append(ServiceChange(path=f"grants[{principal}]", before=have,
+                                     after=sorted(privileges)))
+    return out
+
+
 def _grant_steps(service: UnitySecurable, held: Mapping[str, Sequence[str]] | None,
                  ) -> list[ServiceStep]:
     """One grants step for the principals the manifest names (others are left alone), or
@@ -319,8 +338,10 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
     if refusal:
         return ServiceAction(**base, action="no-op", blocked=True, reason=refusal,
                              changes=changes)
+    granted = _grant_records(service, live.grants)
     if not changes:
-        return ServiceAction(**base, action="no-op", reason="up to date", steps=grants)
+        return ServiceAction(**base, action="no-op", reason="up to date", steps=grants,
+                             changes=granted)
     mask = list(dict.fromkeys(c.path for c in changes))
     patch: dict[str, Any] = {}
     for path in mask:
@@ -337,7 +358,8 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
     update = UpdateServiceStep(**target, update_mask=mask, etag=etag,
                                comment=comment if "comment" in mask else None,
                                config=patch.get("config", {}))
-    return ServiceAction(**base, action="update", changes=changes, steps=[update, *grants])
+    return ServiceAction(**base, action="update", changes=changes + granted,
+                         steps=[update, *grants])
 
 
 def plan_services(desired: Sequence[DesiredService],
@@ -413,3 +435,31 @@ def service_step_problems(actions: Sequence[ServiceAction]) -> list[str]:
                 if step.comment is not None and "comment" not in step.update_mask:
                     problems.append(f"{where}: a comment outside the update_mask")
     return problems
+
+
+def attribute(action: ServiceAction, live: Mapping[str, Any] | None,
+              caller: str | None) -> ServiceAction:
+    """``action`` with each change's ``cause``. These securables carry no tags for an
+    applied mark, but every read names its last writer (``updated_by``): a difference on a
+    service someone other than ``caller`` (the identity planning, the one that applies)
+    wrote last was made outside the repository; one on a service ``caller`` wrote last is a
+    repository change waiting to be applied. A changed plaintext key (its digest) comes from
+    the environment: ``repository``."""
+    if live is None or not action.changes or action.action in ("create", "delete"):
+        return action
+    owner = owner_of(live)[0]
+    writer = str(live.get("updated_by") or "")
+
+    def cause(change: ServiceChange) -> ServiceCause:
+        if change.before == SENSITIVE:
+            return "repository"
+        if owner is None:
+            return "unknown"
+        if change.path.startswith("grants["):
+            return "drift"  # UC grants record no author: any difference is reported
+        if not writer or not caller:
+            return "unknown"
+        return "repository" if writer == caller else "drift"
+
+    changes = [c.model_copy(update={"cause": cause(c)}) for c in action.changes]
+    return action.model_copy(update={"changes": changes})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.planning.drift import DriftReport
+from reconciler.planning.drift import DriftedField, DriftReport
 from reconciler.redaction import redact_data
 from reconciler.render.redact import display_value, safe_text
 
@@ -27,8 +27,23 @@ UNMANAGED_HEADING = ("Changed outside the repository, not managed by the manifes
 
 
 def _summary(report: DriftReport) -> str:
+    text = _endpoint_summary(report)
+    if report.services_checked or report.services:
+        fields = sum(len(s.fields) for s in report.services)
+        text += (f" Drift: {fields} field(s) on {len(report.services)} of "
+                 f"{report.services_checked} service(s) changed outside the repository; "
+                 "`reconciler apply` puts them back."
+                 if report.services else
+                 f" None of {report.services_checked} service(s) was changed outside the "
+                 "repository.")
+    return text
+
+
+def _endpoint_summary(report: DriftReport) -> str:
     fields = sum(len(e.fields) for e in report.endpoints)
-    if not report.has_drift:
+    if not report.endpoints and report.services:
+        text = f"None of {report.checked} endpoint(s) was changed outside the repository."
+    elif not report.endpoints:
         text = (f"No drift in what the manifests manage: none of {report.checked} "
                 "endpoint(s) was changed there outside the repository."
                 if report.has_unmanaged else
@@ -60,18 +75,29 @@ def _unmanaged_lines(report: DriftReport) -> list[str]:
 
 
 def _unattributed_note(report: DriftReport) -> str | None:
-    if not report.unattributed:
-        return None
-    return ("Not attributed (no reconciler-applied mark yet; apply records one): "
-            + ", ".join(report.unattributed))
+    notes = []
+    if report.unattributed:
+        notes.append("Not attributed (no reconciler-applied mark yet; apply records one): "
+                     + ", ".join(report.unattributed))
+    if report.unattributed_services:
+        notes.append("Not attributed (no marker of this project in the comment yet, or no "
+                     "caller identity; apply records the marker): "
+                     + ", ".join(report.unattributed_services))
+    return "\n".join(notes) or None
+
+
+def _drifted(report: DriftReport) -> list[tuple[str, str | None, tuple[DriftedField, ...]]]:
+    """(label, source, fields) of each drifted endpoint, then each drifted service."""
+    return [(e.name, e.source, e.fields) for e in report.endpoints] + [
+        (s.label, s.source, s.fields) for s in report.services]
 
 
 def render_drift_text(report: DriftReport) -> str:
     out = [f"Drift for project {report.project}, {_target(report)}", ""]
-    for endpoint in report.endpoints:
-        where = f"  ({endpoint.source})" if endpoint.source else ""
-        out.append(f"! {endpoint.name}{where}")
-        for f in endpoint.fields:
+    for label, source, fields in _drifted(report):
+        where = f"  ({source})" if source else ""
+        out.append(f"! {label}{where}")
+        for f in fields:
             live = display_value(f.path, f.live) if f.live is not None else "(absent)"
             manifest = display_value(f.path, f.manifest) if f.manifest is not None \
                 else "(absent)"
@@ -94,12 +120,12 @@ def render_drift_markdown(report: DriftReport) -> str:
            f"**{_summary(report)}**", ""]
     if report.has_drift:
         out.extend(["| endpoint | field | live value | manifest value |", "|---|---|---|---|"])
-        for endpoint in report.endpoints:
-            for f in endpoint.fields:
+        for label, _source, fields in _drifted(report):
+            for f in fields:
                 live = display_value(f.path, f.live) if f.live is not None else "(absent)"
                 manifest = display_value(f.path, f.manifest) if f.manifest is not None \
                     else "(absent)"
-                out.append(f"| `{_cell(endpoint.name)}` | `{_cell(f.path)}` | "
+                out.append(f"| `{_cell(label)}` | `{_cell(f.path)}` | "
                            f"`{_cell(live)}` | `{_cell(manifest)}` |")
         out.append("")
     if report.has_unmanaged:
@@ -138,6 +164,15 @@ def drift_to_dict(report: DriftReport) -> dict[str, Any]:
             for e in report.endpoints
         ],
         "unattributed": list(report.unattributed),
+        # Unity AI Gateway services (docs/unity-gateway.md "Drift").
+        "services_checked": report.services_checked,
+        "services": [
+            {"kind": s.kind, "name": s.name, "source": s.source,
+             "fields": [{"path": f.path, "live": f.live, "manifest": f.manifest,
+                         "facet": f.facet} for f in s.fields]}
+            for s in report.services
+        ],
+        "unattributed_services": list(report.unattributed_services),
         "unmanaged": [
             {"name": e.name, "source": e.source,
              "fields": [{"path": x.path, "live": x.value, "note": x.note} for x in e.fields]}

@@ -43,7 +43,8 @@ def detail_lines(action: ServiceAction) -> list[str]:
             lines.append(f"+ {change.path} = {_value(change.after)}")
         else:
             lines.append(f"~ {change.path}: {_value(change.before)} -> {_value(change.after)}")
-    for grant in action.grant_changes:
+    # An existing service's grant differences are among its changes (grants[principal]).
+    for grant in action.grant_changes if action.action == "create" else []:
         for verb, sign in (("add", "+"), ("remove", "-")):
             if grant.get(verb):
                 lines.append(f"{sign} grants.{grant['principal']}: {', '.join(grant[verb])}")
