@@ -42,7 +42,9 @@ def detail_lines(action: ServiceAction) -> list[str]:
         if action.action == "create":
             lines.append(f"+ {change.path} = {_value(change.after)}")
         else:
-            lines.append(f"~ {change.path}: {_value(change.before)} -> {_value(change.after)}")
+            outside = "  (changed outside the repository)" if change.cause == "drift" else ""
+            lines.append(f"~ {change.path}: {_value(change.before)} -> {_value(change.after)}"
+                         f"{outside}")
     # An existing service's grant differences are among its changes (grants[principal]).
     for grant in action.grant_changes if action.action == "create" else []:
         for verb, sign in (("add", "+"), ("remove", "-")):

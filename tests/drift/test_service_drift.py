@@ -69,6 +69,8 @@ def test_a_change_someone_else_made_is_drift_and_apply_puts_it_back(
     assert "1 field(s) on 1 of 4 service(s) changed outside the repository" in out
     code, out, _ = run_cli(capsys, "drift", "-C", str(project), "--format", "markdown")
     assert code == 2 and "| `ModelService main.genai.assistant` | `config.rate_limits` |" in out
+    code, out, _ = run_cli(capsys, "plan", "-C", str(project))
+    assert "~ config.rate_limits:" in out and "(changed outside the repository)" in out
     code, _out, err = run_cli(capsys, "apply", "-C", str(project), "--auto-approve")
     assert code == 0, err
     code, report = drift_json(capsys, project)

@@ -63,6 +63,9 @@ def test_sdk_ai_gateway_lifecycle(sdk_env: EmulatorServer) -> None:
     # The plaintext is input-only: the secret object stays, its value never comes back.
     assert created.config.openai.direct.api_key.plaintext is None
     assert created.config.openai.direct.api_key.as_dict() == {}
+    fetched = w.ai_gateway.get_model_provider_service(created.name)
+    assert (fetched.etag, fetched.config.targets[0].model) == (created.etag, "gpt-4o-mini")
+    assert fetched.config.openai.direct.api_key.as_dict() == {}
     with pytest.raises(ResourceAlreadyExists):
         w.ai_gateway.create_model_provider_service(
             provider_service(), parent=PARENT, model_provider_service_id="openai_prod")

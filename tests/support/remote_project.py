@@ -1,0 +1,54 @@
+"""A project copied from ``examples/`` (or written by a test) and pointed at a served
+emulator (``support.emulator_server``), and the CLI run against it as a real process.
+
+    with EmulatorServer.start(db_path=tmp_path / "e.db") as server:
+        root = remote_copy(EXAMPLES / "model-services", tmp_path / "p", server)
+        done = reconciler(root, server, "apply", "--auto-approve")
+
+The target is ``emu`` (``host`` = the server's loopback URL, the token in ``EMU_TOKEN``,
+never on the command line) and becomes the project's default target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from support.emulator_server import EmulatorServer
+from support.registry_harness import copy_project
+
+TOKEN_ENV = "EMU_TOKEN"
+TARGET = "emu"
+
+
+def point_at(root: Path, server: EmulatorServer) -> Path:
+    """Make the served emulator the default target of the project at ``root``."""
+    path = root / "reconciler.yaml"
+    text = re.sub(r"(?m)^default_target:.*\n", "", path.read_text())
+    line = f"  {TARGET}: {{host: '{server.url}', token_env: {TOKEN_ENV}}}\n"
+    if re.search(r"(?m)^targets:\s*$", text):
+        text = re.sub(r"(?m)^targets:\s*\n", "targets:\n" + line, text, count=1)
+    else:
+        text += "targets:\n" + line
+    path.write_text(text + f"default_target: {TARGET}\n")
+    return root
+
+
+def remote_copy(source: Path, destination: Path, server: EmulatorServer) -> Path:
+    """A copy of the project at ``source`` whose default target is ``server``."""
+    return point_at(copy_project(source, destination), server)
+
+
+def reconciler(root: Path, server: EmulatorServer, *args: str,
+               env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``reconciler COMMAND -C root ARGS...`` as a process, with the server's token in
+    ``EMU_TOKEN`` and no DATABRICKS_* variables of the caller's environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
+    clean.update({TOKEN_ENV: server.token, **(env or {})})
+    command = [sys.executable, "-m", "reconciler", args[0], "-C", str(root), *args[1:]]
+    return subprocess.run(command, capture_output=True, text=True, env=clean, timeout=180,
+                          input="")
