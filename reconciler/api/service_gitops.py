@@ -1,8 +1,8 @@
 """Export and import of Unity AI Gateway services (the I/O around the pure
 ``planning.service_export``): which live services, their grants, and where files go.
 
-Names with dots are service full names (``catalog.schema.id``); endpoint names never hold
-one, so ``export --select`` and ``import`` take both kinds in one list.
+Names of three dotted parts are service full names (``catalog.schema.id``); endpoint names
+never hold a dot, so ``export --select`` and ``import`` take both kinds in one list.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from reconciler.registry.client import RegistryClient
 
 
 def is_service_name(name: str) -> bool:
-    return "." in name
+    """``catalog.schema.id`` (three parts, none with '/' or spaces); anything else is taken
+    as an endpoint name and checked as one (so ``../x`` is refused as an endpoint name)."""
+    parts = name.split(".")
+    return len(parts) == 3 and all(NAME_PART.match(p) for p in parts)
 
 
 def check_service_name(name: str, origin: str) -> None:
