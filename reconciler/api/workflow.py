@@ -35,11 +35,13 @@ from reconciler.api.secrets import plaintext_resolver
 from reconciler.applying.executor import ApplyOptions, EventCallback, apply_plan
 from reconciler.applying.report import ApplyReport
 from reconciler.applying.rollout import RolloutOptions
+from reconciler.applying.service_smoke import smoke_services_after_apply
 from reconciler.applying.smoke import SmokeSettings, smoke_after_apply
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.loading.project import Project
 from reconciler.model.live import LiveEndpoint
+from reconciler.model.unity import ModelService
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking
 from reconciler.planning.plan import EndpointAction, Plan
@@ -330,6 +332,12 @@ async def apply_with(
         manifests = {e.endpoint.name: e.endpoint for e in project.endpoints}
         report = await smoke_after_apply(report, registry, manifests, SmokeSettings(
             timeout=settings.smoke_timeout, parallelism=settings.parallelism))
+        model_services = [s.securable for s in project.securables
+                          if isinstance(s.securable, ModelService)]
+        if model_services:
+            report = await smoke_services_after_apply(
+                report, registry, model_services, SmokeSettings(
+                    timeout=settings.smoke_timeout, parallelism=settings.parallelism))
     return report
 
 

@@ -6,16 +6,17 @@ supports chat, else the embeddings request; which one comes from the live servic
 read-only ``supported_api_types`` and the ``native_api_types`` of the manifest's external
 destinations. The answer is judged like an endpoint's (``applying.smoke.check_answer``):
 ``choices[].message`` or ``data[].embedding``, and ``usage``. Sent once, never retried.
+``apply --smoke`` queries each model service it created or updated the same way.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler import errors
-from reconciler.applying.report import SmokeResult
+from reconciler.applying.report import ApplyReport, EndpointOutcome, SmokeResult
 from reconciler.applying.smoke import (
     CHAT,
     DEFAULT_REQUESTS,
@@ -25,10 +26,12 @@ from reconciler.applying.smoke import (
     failed,
     result_of,
     skipped,
+    with_smoke,
 )
 from reconciler.model.unity import ModelService
 from reconciler.registry import unity_client
 from reconciler.registry.client import RegistryClient
+from reconciler.registry.pacing import for_each
 from reconciler.registry.queries import query_model_service
 
 CHAT_TYPES = ("openai/v1/chat/completions", "mlflow/v1/chat/completions")
@@ -75,3 +78,23 @@ async def smoke_model_service(registry: RegistryClient, service: ModelService,
     answer = await query_model_service(registry, name, api_type, request.payload,
                                        timeout=settings.timeout)
     return result_of(name, request, answer)
+
+
+async def smoke_services_after_apply(report: ApplyReport, registry: RegistryClient,
+                                     services: Sequence[ModelService],
+                                     settings: SmokeSettings) -> ApplyReport:
+    """``apply --smoke`` for model services: each one apply created or updated gets its
+    smoke query; a failed one becomes ``failed (smoke)`` like an endpoint."""
+    by_label = {f"{s.collection}/{s.name}": s for s in services}
+    results: dict[str, SmokeResult] = {}
+    chosen = [o for o in report.outcomes if o.status == "done" and o.name in by_label
+              and o.action in ("create", "update")]
+
+    async def one(outcome: EndpointOutcome) -> None:
+        results[outcome.name] = await smoke_model_service(registry, by_label[outcome.name],
+                                                          settings)
+
+    await for_each(chosen, one, workers=settings.parallelism)
+    outcomes = [with_smoke(o, results[o.name]) if o.name in results else o
+                for o in report.outcomes]
+    return report.model_copy(update={"outcomes": outcomes})

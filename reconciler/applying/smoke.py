@@ -231,12 +231,13 @@ async def smoke_after_apply(report: ApplyReport, registry: RegistryClient,
         results[outcome.name] = next((r for r in found if r.result == "failed"), found[0])
 
     await for_each(chosen, one, workers=settings.parallelism)
-    outcomes = [_with_smoke(o, results[o.name]) if o.name in results else o
+    outcomes = [with_smoke(o, results[o.name]) if o.name in results else o
                 for o in report.outcomes]
     return report.model_copy(update={"outcomes": outcomes})
 
 
-def _with_smoke(outcome: EndpointOutcome, result: SmokeResult) -> EndpointOutcome:
+def with_smoke(outcome: EndpointOutcome, result: SmokeResult) -> EndpointOutcome:
+    """``outcome`` with its smoke result: a failed query makes it ``failed (smoke)``."""
     if result.result == "failed":
         return outcome.model_copy(update={
             "status": "failed", "failure": "smoke", "smoke": result,

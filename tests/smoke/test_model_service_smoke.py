@@ -82,3 +82,28 @@ def test_a_model_service_not_applied_fails_saying_so(
         results["main.genai.assistant"]["message"]
     code, _out, err = run_cli(capsys, "test", "-C", str(project), "--select", "main.genai.nope")
     assert code == 1 and "no manifest declares: main.genai.nope" in err
+
+
+def test_apply_smoke_queries_the_model_services_it_created_or_changed(
+        capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    code, out, err = run_cli(capsys, "apply", "-C", str(project), "--auto-approve", "--smoke",
+                             "--format", "json")
+    assert code == 0, err
+    outcomes = {o["name"]: o for o in json.loads(out)["outcomes"]}
+    chat = outcomes["model-services/main.genai.assistant"]
+    assert chat["smoke"]["result"] == "passed" and "smoke passed" in chat["note"]
+    assert outcomes["model-services/main.genai.embeddings"]["smoke"]["result"] == "passed"
+    assert outcomes["model-provider-services/main.genai.openai_prod"].get("smoke") is None
+    with InProcessApi(db_path=project / ".reconciler" / "local.db") as api:
+        assert api.post("/_emulator/unity-gateway", json={"failing_destinations": [
+            "main.genai.assistant/mini", "main.genai.assistant/full",
+            "main.genai.assistant/hosted"]}).status_code == 200
+    manifest = project / "services" / "assistant.yaml"
+    manifest.write_text(manifest.read_text().replace("requests: 20", "requests: 30"))
+    code, out, _ = run_cli(capsys, "apply", "-C", str(project), "--auto-approve", "--smoke",
+                           "--format", "json")
+    assert code == 1
+    [failed] = [o for o in json.loads(out)["outcomes"] if o["status"] == "failed"]
+    assert (failed["name"], failed["failure"]) == ("model-services/main.genai.assistant",
+                                                   "smoke")
+    assert "503" in failed["error"]
