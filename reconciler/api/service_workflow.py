@@ -104,8 +104,17 @@ async def plan_services_with(project: Project, registry: RegistryClient, *, prun
                              select: tuple[str, ...], env: Mapping[str, str],
                              ) -> list[ServiceAction]:
     if not project.securables and not prune:
+        if any("." in n for n in select):
+            raise errors.PlanError("--select names a service (catalog.schema.id) but the "
+                                   "project has no service manifests: "
+                                   + ", ".join(n for n in select if "." in n))
         return []
     live = await _live(registry, project)
+    named = {s.securable.name for s in project.securables} | {n for _, n in live}
+    unknown = sorted(n for n in select if "." in n and n not in named)
+    if unknown:
+        raise errors.PlanError("--select names no service manifest or live service: "
+                               + ", ".join(unknown))
     await _check_references(registry, project, live)
     desired: list[DesiredService] = []
     for item in project.securables:

@@ -99,7 +99,10 @@ def build_plan(
                 f"endpoint {name!r} is declared twice" + (f" ({where})" if where else "")
             )
         by_name[name] = item
-    unknown = [n for n in options.select if n not in by_name and n not in live]
+    # A dotted name is a Unity AI Gateway service (catalog.schema.id; endpoint names hold no
+    # dot): the service planner checks it (api/service_workflow.py).
+    unknown = [n for n in options.select
+               if n not in by_name and n not in live and "." not in n]
     if unknown:
         raise errors.PlanError(
             "--select names no manifest or live endpoint: " + ", ".join(sorted(unknown))

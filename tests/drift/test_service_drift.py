@@ -89,3 +89,34 @@ def test_a_revoked_grant_of_a_managed_principal_is_drift(
     [service] = report["services"]
     assert service["fields"] == [{"path": "grants[genai-developers]", "live": [],
                                   "manifest": ["EXECUTE"], "facet": "grants"}]
+
+
+def test_plan_and_drift_select_a_service_by_its_full_name(
+        capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    with as_someone_else(project) as api:
+        limits = api.get(ASSISTANT).json()["config"]["rate_limits"][:1]
+        assert api.patch(ASSISTANT, params={"update_mask": "config.rate_limits"},
+                         json={"config": {"rate_limits": limits}}).status_code == 200
+    code, out, err = run_cli(capsys, "plan", "-C", str(project), "--select",
+                             "main.genai.assistant", "--format", "json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert [s["name"] for s in plan["services"]] == ["main.genai.assistant"]
+    assert [a["reason"] for a in plan["actions"]] == ["not selected"]
+    code, out, _ = run_cli(capsys, "drift", "-C", str(project), "--select",
+                           "main.genai.assistant", "--format", "json")
+    report = json.loads(out)
+    assert code == 2 and [s["name"] for s in report["services"]] == ["main.genai.assistant"]
+    code, _out, err = run_cli(capsys, "plan", "-C", str(project), "--select", "main.genai.nope")
+    assert code == 1 and "--select names no service manifest or live service: main.genai.nope" \
+        in err
+
+
+def test_a_hand_edited_comment_without_the_marker_is_listed_as_unattributed(
+        capsys: pytest.CaptureFixture[str], project: Path) -> None:
+    with as_someone_else(project) as api:
+        assert api.patch(ASSISTANT, params={"update_mask": "comment"},
+                         json={"comment": "edited by hand"}).status_code == 200
+    code, report = drift_json(capsys, project)
+    assert (code, report["services"]) == (0, [])
+    assert report["unattributed_services"] == ["ModelService main.genai.assistant"]
