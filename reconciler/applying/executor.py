@@ -2,10 +2,12 @@
 
 ``apply_plan`` runs the endpoint actions concurrently, at most ``parallelism`` calls at a time
 and at most twice that many endpoints started and not yet waiting for their rollout (an
-endpoint that waits costs one small task; one not yet started costs nothing). For each
-endpoint (DESIGN.md section 6):
+endpoint that waits costs one small task; one not yet started costs nothing). Each endpoint
+is one run of the state machine in ``state_machine.py`` (DESIGN.md section 6): this module
+performs a state's effect (a request, a wait, a re-plan) and feeds what happened back to
+``Machine.decide``, which alone chooses what comes next:
 
-1. re-read it (one GET; creates are checked with a single list call for all of them) and
+1. re-read (one GET; creates are checked with a single list call for all of them) and
    compare ``live_digest`` with the digest the action was planned from; a difference is a
    stale action, refused with a message to re-plan;
 2. if a config update is in progress (planned that way, or started since), wait for it, re-read
@@ -14,43 +16,38 @@ endpoint (DESIGN.md section 6):
 3. issue the action's planned requests in order (facets in the plan's fixed order, so a
    tag-only change is one PATCH); a create that failed with "already exists" after a retry
    counts as done when the endpoint found is ours (the first attempt reached the server);
-4. wait for the config update (one list call per poll for every waiting endpoint).
+4. wait for the config update (one list call per poll for every waiting endpoint), then read
+   back the last-writer-wins facets written.
 
-An endpoint's failure is recorded in the report and never stops the others.
+Stopping: ``stop_requested`` (a first SIGINT or SIGTERM) lets the endpoints that have written
+something finish their writes and starts no other; waits for rollouts are abandoned.
+``stop_now`` (a second signal) ends every endpoint at once: the request or wait in flight is
+cancelled and the endpoint reported as interrupted with what it had sent. An endpoint's
+failure is recorded in the report and never stops the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
+from reconciler.applying import state_machine as sm
 from reconciler.applying.normalisation import record_normalised
-from reconciler.applying.report import ApplyReport, EndpointOutcome, FailureKind
-from reconciler.applying.verification import (
-    Written,
-    needs_verifying,
-    overwritten,
-    read_back,
-)
+from reconciler.applying.report import ApplyReport, EndpointOutcome, StopKind
+from reconciler.applying.verification import read_back
 from reconciler.applying.waiting import (
     ProgressCallback,
     UpdateFailed,
     UpdateWaiter,
+    WaitAbandoned,
     WaitSettings,
     WaitTimeout,
-    is_updating,
 )
-from reconciler.diff.digest import live_digest
-from reconciler.diff.facets import facet_of_step
-from reconciler.model.live import LiveEndpoint
-from reconciler.model.steps import PlanStep
-from reconciler.model.vocabulary import OWNERSHIP_TAG
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.serialize import step_problems
 from reconciler.redaction import redact_text
@@ -62,9 +59,9 @@ Replan = Callable[[str, "dict[str, Any] | None"], EndpointAction]
 EventCallback = Callable[[str, str], None]
 """Called with (endpoint, what happens now) as apply progresses, for a progress display."""
 
-ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
-MAX_ROUNDS = 3  # re-plans after waiting for someone else's update, before giving up
-STOP_POLL_SECONDS = 0.2  # how often a wait looks at ``stop_requested``
+ALREADY_EXISTS_CODES = sm.ALREADY_EXISTS_CODES
+MAX_ROUNDS = sm.MAX_ROUNDS
+STOP_POLL_SECONDS = 0.2  # how often a running apply looks at ``stop_requested``/``stop_now``
 
 
 @dataclass(frozen=True)
@@ -77,38 +74,13 @@ class ApplyOptions:
     replan: Replan | None = None
     on_event: EventCallback | None = None
     on_wait_progress: ProgressCallback | None = None
-    # Asked before each endpoint starts writing and while waiting (continuous mode's SIGTERM):
-    # when true, endpoints not yet written are skipped, one already writing finishes its
-    # requests (never left half-written), and waits for rollouts are abandoned.
+    # Asked at every step of every endpoint (a first SIGINT/SIGTERM): when true, endpoints
+    # not yet written are not started, one already writing finishes its requests (never left
+    # half-written), and waits for rollouts are abandoned.
     stop_requested: Callable[[], bool] | None = None
-
-
-class _NotStarted(Exception):
-    """Internal: the endpoint was not started because apply is stopping."""
-
-
-class EndpointFailure(Exception):
-    """Internal: ends one endpoint's run with a failure kind and a message."""
-
-    def __init__(self, kind: FailureKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass
-class _Run:
-    action: EndpointAction
-    requests: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    waited: float | None = None
-    written: bool = False  # a write was accepted: from then on the endpoint is finished
-    # Someone else's update we waited out: "landed" or "failed" (None: none waited for).
-    foreign_update: str | None = None
-    # Accepted last-writer-wins writes, checked by one GET at the end (verification.py).
-    unguarded: list[Written] = field(default_factory=list)
-    admitted: bool = False  # holds a place among the endpoints writing (not yet waiting)
-    # The endpoint's id, which keys its grants: from the re-read, or the create's answer.
-    endpoint_id: str | None = None
+    # A second signal: when true, every endpoint stops at once (the call in flight is
+    # cancelled) and is reported with what it had sent.
+    stop_now: Callable[[], bool] | None = None
 
 
 async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions) -> ApplyReport:
@@ -129,12 +101,16 @@ async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions
         await executor.waiter.close()
     calls = {m: n - calls_before.get(m, 0) for m, n in registry.stats.by_method.items()}
     calls = {m: n for m, n in sorted(calls.items()) if n}
+    level = executor.stop_level()
+    stopped: StopKind | None = {sm.StopLevel.NONE: None, sm.StopLevel.FINISH: "finish",
+                                sm.StopLevel.NOW: "now"}[level]
     return ApplyReport(
         project=plan.project,
         target_name=plan.target_name,
         outcomes=outcomes,
         calls={"total": sum(calls.values()), **calls},
         duration_seconds=round(time.monotonic() - started, 3),
+        stopped=stopped,
     )
 
 
@@ -143,26 +119,40 @@ class _Executor:
         self.plan = plan
         self.registry = registry
         self.options = options
+        self.machine = sm.Machine(project=plan.project, can_replan=options.replan is not None,
+                                  wait=options.wait)
         self.semaphore = asyncio.Semaphore(max(1, options.parallelism))
         # Endpoints started and not yet waiting for a rollout: twice the calls in flight, so
         # the next endpoint is always ready when a call slot frees.
         self.writing = asyncio.Semaphore(2 * max(1, options.parallelism))
         self.waiter = UpdateWaiter(registry, options.wait_settings, options.on_wait_progress)
         self.existing: set[str] | None = None
+        self.running: set[asyncio.Task[None]] = set()
+        self.cancelled_by_stop = False
+
+    def stop_level(self) -> sm.StopLevel:
+        if self.options.stop_now is not None and self.options.stop_now():
+            return sm.StopLevel.NOW
+        if self.options.stop_requested is not None and self.options.stop_requested():
+            return sm.StopLevel.FINISH
+        return sm.StopLevel.NONE
 
     async def run_all(self) -> list[EndpointOutcome]:
-        if any(a.action == "create" for a in self.plan.actions):
+        if any(a.action == "create" for a in self.plan.actions) \
+                and self.stop_level() is sm.StopLevel.NONE:
             # One list call tells every create whether its name is still free.
             listing = await self._safe_list()
             self.existing = None if listing is None else {e["name"] for e in listing}
         outcomes: list[EndpointOutcome] = []
-        running: set[asyncio.Task[None]] = set()
+        watcher = None
+        if self.options.stop_requested is not None or self.options.stop_now is not None:
+            watcher = asyncio.create_task(self._watch_stop())
 
-        async def one(run: _Run) -> None:
+        async def one(endpoint: _Endpoint) -> None:
             try:
-                outcomes.append(await self._run(run))
+                outcomes.append(await self._run(endpoint))
             finally:
-                self._leave_writing(run)
+                endpoint.leave_writing()
 
         try:
             for action in self.plan.actions:
@@ -170,22 +160,34 @@ class _Executor:
                 # place up once it only waits for a rollout: memory follows parallelism and
                 # the rollouts in flight, not the plan's size, and waits never hold up writes.
                 await self.writing.acquire()
-                task = asyncio.create_task(one(_Run(action, admitted=True)))
-                running.add(task)
-                task.add_done_callback(running.discard)
-            while running:
-                await asyncio.wait(set(running))
+                task = asyncio.create_task(one(_Endpoint(action, self.writing)))
+                self.running.add(task)
+                task.add_done_callback(self.running.discard)
+            while self.running:
+                await asyncio.wait(set(self.running))
         except BaseException:
-            for task in running:
+            for task in self.running:
                 task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+            await asyncio.gather(*self.running, return_exceptions=True)
             raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         return sorted(outcomes, key=lambda o: o.name)
 
-    def _leave_writing(self, run: _Run) -> None:
-        if run.admitted:
-            run.admitted = False
-            self.writing.release()
+    async def _watch_stop(self) -> None:
+        """Turn a stop request into action on what is in flight: abandon the waits (first
+        signal), cancel every endpoint's current call or wait (second)."""
+        while True:
+            level = self.stop_level()
+            if level >= sm.StopLevel.FINISH:
+                self.waiter.abandon()
+            if level is sm.StopLevel.NOW:
+                self.cancelled_by_stop = True
+                for task in list(self.running):
+                    task.cancel()
+                return
+            await asyncio.sleep(STOP_POLL_SECONDS)
 
     async def _safe_list(self) -> list[dict[str, Any]] | None:
         try:
@@ -198,309 +200,158 @@ class _Executor:
         if self.options.on_event is not None:
             self.options.on_event(name, what)
 
-    async def _run(self, run: _Run) -> EndpointOutcome:
-        action = run.action
-        if action.blocked:
-            # The reason says why and what to do (--allow-recreate, another project's
-            # endpoint, a Databricks-provided endpoint that does not exist).
-            reason = action.reason or "see the plan"
-            if "recreate" in reason and "--allow-recreate" not in reason:
-                reason += "; re-run with --allow-recreate"
-            return _failed(run, "conflict", f"blocked: {reason}")
-        if action.action == "no-op":
-            return EndpointOutcome(name=action.name, action=action.action, status="skipped",
-                                   note=action.reason or "no changes")
+    async def _run(self, endpoint: _Endpoint) -> EndpointOutcome:
+        """Drive one endpoint's state machine from Begin to a terminal state."""
+        journal = endpoint.journal
+        state = self.machine.decide(sm.Begin(endpoint.action), sm.Started(), journal,
+                                    self.stop_level())
         try:
-            await self._converge(run)
-        except _NotStarted:
-            return EndpointOutcome(name=action.name, action=action.action, status="skipped",
-                                   note="not started: apply is stopping")
-        except EndpointFailure as exc:
-            self._event(action.name, "failed")
-            return _failed(run, exc.kind, str(exc))
+            while not isinstance(state, sm.Terminal):
+                event = await self._perform(endpoint, state)
+                state = self.machine.decide(state, event, journal, self.stop_level())
+        finally:
+            endpoint.leave_slot()
+        if isinstance(state, sm.Done):
+            self._event(endpoint.action.name, "done")
+        elif isinstance(state, sm.Failed) and state.announce:
+            self._event(endpoint.action.name, "failed")
+        return sm.outcome(state, journal)
+
+    async def _perform(self, endpoint: _Endpoint, state: sm.Active) -> sm.Event:
+        """Run ``state``'s effect in a call slot if it needs one; what happened, as an input."""
+        try:
+            if not isinstance(state, sm.SLOT_KEPT):
+                endpoint.leave_slot()
+            if isinstance(state, sm.SLOT_KEPT + sm.SLOT_OWN):
+                await endpoint.take_slot(self.semaphore)
+            return await self._effect(endpoint, state)
         except errors.RegistryError as exc:
-            self._event(action.name, "failed")
-            kind: FailureKind = "conflict" if isinstance(exc, errors.RegistryConflict) \
-                else "registry"
-            return _failed(run, kind, str(exc))
+            return sm.Errored(exc)
+        except asyncio.CancelledError:
+            if not self.cancelled_by_stop:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return sm.StoppedNow()
         except Exception as exc:  # a bug must not stop the other endpoints; it is reported
-            log.debug("unexpected error applying %s", action.name, exc_info=True)
-            return _failed(run, "internal", f"{type(exc).__name__}: {exc}")
-        self._event(action.name, "done")
-        final = run.action
-        status = "skipped" if final.action == "no-op" else "done"
-        return EndpointOutcome(
-            name=final.name, action=action.action, status=status, facets=list(final.facets),
-            requests=run.requests, note="; ".join(run.notes) or None,
-            waited_seconds=None if run.waited is None else round(run.waited, 3),
-        )
+            log.debug("unexpected error applying %s", endpoint.action.name, exc_info=True)
+            return sm.Crashed(exc)
 
-    async def _converge(self, run: _Run) -> None:
-        name = run.action.name
-        for _round in range(MAX_ROUNDS):
-            self._stop_if_not_started(run)
-            # Re-read, check and write within one slot of the semaphore: the window in which
-            # another writer can slip in between our check and our write is one round trip,
-            # not the time spent queueing behind other endpoints.
-            async with self.semaphore:
-                fresh = await self._read(name, run.action)
-                busy = fresh is not None and is_updating(fresh)
-                if not busy:
-                    needs_wait = await self._check_and_write(run, fresh)
-            if busy:
+    async def _effect(self, endpoint: _Endpoint, state: sm.Active) -> sm.Event:
+        name = state.action.name
+        match state:
+            case sm.Begin():
+                return sm.Started()
+            case sm.Reading():
+                if state.settled:
+                    return sm.Read(await self.registry.get_endpoint(name))
+                return sm.Read(await self._read(state.action))
+            case sm.WaitingForeign():
                 self._event(name, "waiting for an update already in progress")
-                run.foreign_update = await self._wait_settled(run)
-                async with self.semaphore:
-                    fresh = await self.registry.get_endpoint(name)
-                    needs_wait = await self._check_and_write(run, fresh)
-            if needs_wait is None:
-                continue  # re-planned, or someone started an update under us: go again
-            if needs_wait:
-                await self._wait_ours(run)
-            await self._verify(run)
-            if needs_wait and self.options.wait and run.action.action != "delete":
-                async with self.semaphore:
-                    run.notes.extend(await record_normalised(
-                        self.registry, run.action, self.plan.project))
-            return
-        raise EndpointFailure("conflict", "the endpoint kept changing under apply (updates by "
-                              "someone else); run plan and apply again")
+                return await self._wait_foreign(endpoint)
+            case sm.Replanning() | sm.ReplanningAdopted():
+                assert self.options.replan is not None  # the machine re-plans only with one
+                fresh = state.fresh if isinstance(state, sm.Replanning) else state.found
+                return sm.Replanned(self.options.replan(name, fresh))
+            case sm.Writing():
+                return await self._write(endpoint, state)
+            case sm.Adopting():
+                return sm.Found(await self.registry.get_endpoint(name))
+            case sm.WaitingOurs():
+                return await self._wait_ours(endpoint)
+            case sm.Verifying():
+                return sm.ReadBack(await read_back(self.registry, name, endpoint.journal.unguarded))
+            case sm.Normalising():
+                return sm.Normalised(await record_normalised(
+                    self.registry, state.action, self.plan.project))
 
-    async def _check_and_write(self, run: _Run, fresh: dict[str, Any] | None) -> bool | None:
-        if not self._check_fresh(run, fresh, after_wait=run.foreign_update is not None):
+    async def _read(self, action: EndpointAction) -> dict[str, Any] | None:
+        if action.action == "create" and self.existing is not None \
+                and action.name not in self.existing:
             return None
-        self._stop_if_not_started(run)
-        return await self._write(run, fresh)
+        return await self.registry.get_endpoint(action.name)
 
-    async def _verify(self, run: _Run) -> None:
-        """Our last-writer-wins writes are still live, or the endpoint is a conflict."""
-        if not run.unguarded:
-            return
-        async with self.semaphore:
-            fresh = await read_back(self.registry, run.action.name, run.unguarded)
-        lost = overwritten(run.unguarded, fresh)
-        if lost:
-            raise EndpointFailure(
-                "conflict", f"{run.action.name!r}: {'; '.join(lost)}: what this apply wrote "
-                "was replaced by another writer at the same time (another apply?); run "
-                "`reconciler plan` again to see the live values and apply the new plan")
+    async def _write(self, endpoint: _Endpoint, state: sm.Writing) -> sm.Event:
+        action, step = state.action, state.step
+        if state.index == 0 and action.action != "no-op":
+            self._event(action.name, f"{action.action} ({', '.join(action.facets)})"
+                        if action.facets else action.action)
+        endpoint_id = endpoint.journal.endpoint_id
+        method, path = route(step, endpoint_id)
+        request = f"{method} {path}"
+        body = step.wire_body()
+        if body is not None and self.options.resolve_body is not None:
+            body = self.options.resolve_body(body)
+        try:
+            answer = await self.registry.write(step, body, endpoint_id)
+        except errors.RegistryConflict as exc:
+            return sm.Conflict(request, exc)
+        except errors.RegistryNotFound as exc:
+            return sm.NotFound(request, exc)
+        return sm.Accepted(request, body, answer)
 
-    def _stopping(self) -> bool:
-        return self.options.stop_requested is not None and self.options.stop_requested()
-
-    def _stop_if_not_started(self, run: _Run) -> None:
-        if not run.written and self._stopping():
-            raise _NotStarted
-
-    async def _wait(self, run: _Run) -> bool:
-        """Wait for the endpoint's update to settle; False when abandoned because of a stop.
+    async def _wait(self, endpoint: _Endpoint) -> None:
+        """Wait for the endpoint's update to settle; the seconds it took.
 
         Waiting gives up the endpoint's writing place: another endpoint starts meanwhile.
+        Raises WaitAbandoned when apply is stopping, UpdateFailed, WaitTimeout.
         """
-        self._leave_writing(run)
-        name = run.action.name
-        if self.options.stop_requested is None:
-            await self.waiter.wait(name)
-            return True
-        task = asyncio.ensure_future(self.waiter.wait(name))
-        while not task.done():
-            if self._stopping():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                return False
-            await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)
-        task.result()
-        return True
+        endpoint.leave_writing()
+        await self.waiter.wait(endpoint.action.name)
 
-    async def _read(self, name: str, action: EndpointAction) -> dict[str, Any] | None:
-        if action.action == "create" and self.existing is not None and name not in self.existing:
-            return None
-        return await self.registry.get_endpoint(name)
-
-    def _check_fresh(self, run: _Run, fresh: dict[str, Any] | None, *, after_wait: bool) -> bool:
-        """True to go on writing; False when ``run.action`` was re-planned (go round again).
-
-        Raises EndpointFailure for a stale action that cannot be re-planned.
-        """
-        action = run.action
-        if action.action == "delete" and fresh is None:
-            run.notes.append("already deleted")
-            run.action = action.model_copy(update={"steps": []})
-            return True
-        if action.action == "delete" and not _is_ours(fresh, self.plan.project):
-            raise EndpointFailure("not-ours", f"refusing to delete {action.name!r}: it does not "
-                                  f"carry the tag {OWNERSHIP_TAG}={self.plan.project}")
-        digest = None if fresh is None else live_digest(fresh)
-        if digest == action.live_digest:
-            return True
-        if after_wait and self.options.replan is not None:
-            # Re-planning over someone else's update that landed would revert it without
-            # anyone being told (a lost update); only one that failed, or one that already
-            # made the endpoint what we want, lets us go on.
-            again = self.options.replan(action.name, fresh)
-            if run.foreign_update == "failed" or again.action == "no-op":
-                run.action = again
-                run.notes.append("re-planned after an update in progress finished")
-                return run.action.action == "no-op" or self._digest_matches(run.action, fresh)
-            raise EndpointFailure(
-                "stale-plan", f"stale plan: {action.name!r} was changed by another update "
-                "while apply waited for it; run `reconciler plan` again to review that change "
-                "and apply the new plan")
-        what = "was deleted" if fresh is None else (
-            "now exists" if action.live_digest is None else "changed")
-        raise EndpointFailure(
-            "stale-plan", f"stale plan: {action.name!r} {what} since the plan was made; "
-            "run `reconciler plan` again and apply the new plan")
-
-    @staticmethod
-    def _digest_matches(action: EndpointAction, fresh: dict[str, Any] | None) -> bool:
-        return action.live_digest == (None if fresh is None else live_digest(fresh))
-
-    async def _write(self, run: _Run, fresh: dict[str, Any] | None) -> bool | None:
-        """Perform the planned steps; whether to wait for a config update; None to go round."""
-        needs_wait = False
-        if run.action.action != "no-op":
-            self._event(run.action.name, f"{run.action.action} ({', '.join(run.action.facets)})"
-                        if run.action.facets else run.action.action)
-        run.endpoint_id = _endpoint_id(fresh)
-        for step in run.action.steps:
-            if step.op == "set_permissions" and run.endpoint_id is None:
-                raise EndpointFailure("registry", f"{run.action.name!r}: no endpoint id to "
-                                      "write its permissions to (the endpoint's answer had "
-                                      "none); run apply again")
-            method, path = route(step, run.endpoint_id)
-            body = step.wire_body()
-            if body is not None and self.options.resolve_body is not None:
-                body = self.options.resolve_body(body)
-            try:
-                answer = await self.registry.write(step, body, run.endpoint_id)
-            except errors.RegistryConflict as exc:
-                if step.op == "create" and exc.error_code in ALREADY_EXISTS_CODES:
-                    await self._adopt_existing(run, step, retried=exc.attempts > 1)
-                elif _guarded(step):
-                    # The service refuses a write while an update is in progress: wait it
-                    # out and go round (re-read, re-check), never retry blindly.
-                    run.requests.append(f"{method} {path} (409)")
-                    run.foreign_update = await self._wait_settled(run)
-                    return None
-                else:
-                    raise
-            except errors.RegistryNotFound:
-                if step.op != "delete":
-                    raise
-                run.notes.append("already deleted")
-            else:
-                if needs_verifying(step):
-                    run.unguarded.append(Written(step, body, answer))
-                if step.op == "create":
-                    run.endpoint_id = _endpoint_id(answer)  # a new id: grants go there
-                elif step.op == "delete":
-                    run.endpoint_id = None
-            run.written = True
-            run.requests.append(f"{method} {path}")
-            needs_wait = needs_wait or _starts_update(step)
-        return needs_wait
-
-    async def _adopt_existing(self, run: _Run, step: PlanStep, *, retried: bool) -> None:
-        """Our create found the name taken: is it the endpoint we wanted?
-
-        Two ways this happens: our create was retried after its answer was lost (the first
-        attempt reached the server), or another apply of this project created it since our
-        re-read. Either way the endpoint counts as done only if it carries our ownership tag
-        and matches the manifest: re-planned against it, nothing is left to change (when
-        re-planning is possible) or, for a saved plan, its served entities are the ones asked
-        for after a retry. Anything else is a conflict for the user to look at.
-        """
-        name = run.action.name
-        found = await self.registry.get_endpoint(name)
-        run.endpoint_id = _endpoint_id(found)
-        taken = EndpointFailure("conflict", f"{name!r} already exists and is not the endpoint "
-                                "this apply created; run plan again")
-        if found is None or not _is_ours(found, self.plan.project):
-            raise taken
-        if self.options.replan is not None:
-            again = self.options.replan(name, found)
-            # Grants are not a difference here: this action's own permissions step, next,
-            # writes them to the endpoint found.
-            if again.blocked or any(c.facet != "permissions" for c in again.changes) \
-                    or again.action not in ("no-op", "update"):
-                raise EndpointFailure("conflict", f"{name!r} was created meanwhile (by another "
-                                      "apply?) with other settings; run plan again")
-        elif not (retried and _entities_match(step.wire_body() or {}, found)):
-            raise taken
-        run.notes.append("create was retried and found its endpoint already created"
-                         if retried else "already created meanwhile by another apply, "
-                         "with the same settings")
-
-    async def _wait_ours(self, run: _Run) -> None:
-        if not self.options.wait:
-            run.notes.append("not waited for (--no-wait): the config update is in progress")
-            return
-        self._event(run.action.name, "waiting for the config update")
-        started = time.monotonic()
+    async def _wait_foreign(self, endpoint: _Endpoint) -> sm.Event:
+        """Wait out an update someone else started (not ours to fail)."""
+        name = endpoint.action.name
         try:
-            if not await self._wait(run):
-                run.notes.append("not waited for (stopping): the config update is in progress")
-        except UpdateFailed as exc:
-            raise EndpointFailure("update-failed", redact_text(str(exc))) from exc
-        except WaitTimeout as exc:
-            raise EndpointFailure("timeout", str(exc)) from exc
-        finally:
-            run.waited = time.monotonic() - started
-
-    async def _wait_settled(self, run: _Run) -> str:
-        """Wait out an update someone else started: "landed" or "failed" (not ours to fail)."""
-        name = run.action.name
-        try:
-            if not await self._wait(run):
-                raise _NotStarted  # nothing of ours was written yet
+            await self._wait(endpoint)
+        except WaitAbandoned:
+            return sm.Abandoned()
         except UpdateFailed:
             log.info("%s: the update in progress before ours ended in failure", name)
-            return "failed"
+            return sm.Settled(sm.Foreign.FAILED)
         except WaitTimeout as exc:
-            raise EndpointFailure("timeout", f"an update already in progress did not finish: "
-                                  f"{exc}") from exc
-        return "landed"
+            return sm.UpdateEnded("timeout", str(exc))
+        return sm.Settled(sm.Foreign.LANDED)
+
+    async def _wait_ours(self, endpoint: _Endpoint) -> sm.Event:
+        if not self.options.wait:
+            return sm.NotWaited()
+        self._event(endpoint.action.name, "waiting for the config update")
+        started = time.monotonic()
+        try:
+            await self._wait(endpoint)
+        except WaitAbandoned:
+            return sm.Abandoned(time.monotonic() - started)
+        except UpdateFailed as exc:
+            return sm.UpdateEnded("update-failed", redact_text(str(exc)),
+                                  time.monotonic() - started)
+        except WaitTimeout as exc:
+            return sm.UpdateEnded("timeout", str(exc), time.monotonic() - started)
+        return sm.Settled(seconds=time.monotonic() - started)
 
 
-def _failed(run: _Run, kind: FailureKind, message: str) -> EndpointOutcome:
-    return EndpointOutcome(
-        name=run.action.name, action=run.action.action, status="failed",
-        facets=list(run.action.facets), requests=run.requests, failure=kind,
-        error=redact_text(message), note="; ".join(run.notes) or None,
-        waited_seconds=None if run.waited is None else round(run.waited, 3),
-    )
+class _Endpoint:
+    """One endpoint's run: its journal and the two places it may hold (a writing place
+    among the endpoints started, a call slot of ``--parallelism``)."""
 
+    def __init__(self, action: EndpointAction, writing: asyncio.Semaphore) -> None:
+        self.action = action
+        self.journal = sm.Journal(action)
+        self._writing: asyncio.Semaphore | None = writing
+        self._slot: asyncio.Semaphore | None = None
 
-def _guarded(step: PlanStep) -> bool:
-    spec = facet_of_step(step)
-    return spec is not None and spec.guarded
+    async def take_slot(self, semaphore: asyncio.Semaphore) -> None:
+        if self._slot is None:
+            await semaphore.acquire()
+            self._slot = semaphore
 
+    def leave_slot(self) -> None:
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
 
-def _starts_update(step: PlanStep) -> bool:
-    """A create, or a facet write that starts a config update (the facet table says which)."""
-    spec = facet_of_step(step)
-    return step.op == "create" or (spec is not None and spec.starts_update)
-
-
-def _endpoint_id(endpoint: Mapping[str, Any] | None) -> str | None:
-    found = (endpoint or {}).get("id")
-    return found if isinstance(found, str) and found else None
-
-
-def _is_ours(endpoint: Mapping[str, Any] | None, project: str) -> bool:
-    return endpoint is not None and LiveEndpoint.of(endpoint).owned_by(project)
-
-
-def _entities_match(body: Mapping[str, Any], found: Mapping[str, Any]) -> bool:
-    """The served entities the create asked for are the ones found (active or pending)."""
-    wanted = {e.get("name") for e in (body.get("config") or {}).get("served_entities") or []}
-    wanted.discard(None)
-    if not wanted:
-        return True
-    for key in ("pending_config", "config"):
-        have = {e.get("name") for e in (found.get(key) or {}).get("served_entities") or []}
-        if wanted <= have:
-            return True
-    return False
+    def leave_writing(self) -> None:
+        if self._writing is not None:
+            self._writing.release()
+            self._writing = None

@@ -13,7 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.applying.rollout_report import RolloutReport
 
-OutcomeStatus = Literal["done", "failed", "skipped", "rolled-back"]
+# "not-started": apply was stopping before this endpoint wrote anything (it is untouched);
+# "interrupted": a second signal stopped it at once, after some of its writes (see requests).
+OutcomeStatus = Literal["done", "failed", "skipped", "rolled-back", "not-started", "interrupted"]
+# Why apply stopped early: "finish" (a first SIGINT/SIGTERM: endpoints being written were
+# finished, no other started) or "now" (a second signal: everything stopped at once).
+StopKind = Literal["finish", "now"]
 # Why an endpoint failed, for scripts that want to react differently (e.g. re-plan on stale).
 FailureKind = Literal[
     "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal",
@@ -80,10 +85,19 @@ class ApplyReport(BaseModel):
     outcomes: list[EndpointOutcome] = Field(default_factory=list)
     calls: dict[str, int] = Field(default_factory=dict)  # {"total": n, "GET": n, ...}
     duration_seconds: float = 0.0
+    stopped: StopKind | None = None  # apply was asked to stop before it was through
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.rolled_back
+        return not self.failed and not self.rolled_back and not self.interrupted
+
+    @property
+    def not_started(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "not-started"]
+
+    @property
+    def interrupted(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "interrupted"]
 
     @property
     def rolled_back(self) -> list[EndpointOutcome]:

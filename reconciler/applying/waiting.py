@@ -41,6 +41,10 @@ class WaitTimeout(errors.RegistryError):
     """The endpoint was still updating when the wait's deadline passed."""
 
 
+class WaitAbandoned(Exception):
+    """Apply is stopping: the wait was given up (the update goes on server-side)."""
+
+
 @dataclass(frozen=True)
 class WaitSettings:
     timeout: float = 1200.0
@@ -88,9 +92,13 @@ class UpdateWaiter:
         self.polls = 0
         self._failed_polls = 0
         self._first_failure: float | None = None
+        self._abandoned = False
 
     async def wait(self, name: str) -> dict[str, Any]:
-        """Until ``name`` is no longer updating; raises UpdateFailed or WaitTimeout."""
+        """Until ``name`` is no longer updating; raises UpdateFailed or WaitTimeout, or
+        WaitAbandoned once ``abandon()`` was called."""
+        if self._abandoned:
+            raise WaitAbandoned(name)
         if name in self._waits:
             return await asyncio.shield(self._waits[name].future)
         loop = asyncio.get_running_loop()
@@ -102,6 +110,14 @@ class UpdateWaiter:
             return await entry.future
         finally:
             self._waits.pop(name, None)
+
+    def abandon(self) -> None:
+        """Apply is stopping: end every wait, now and later, with WaitAbandoned."""
+        if self._abandoned:
+            return
+        self._abandoned = True
+        for entry in list(self._waits.values()):
+            _settle(entry, error=WaitAbandoned(entry.name))
 
     async def close(self) -> None:
         if self._poller is not None and not self._poller.done():

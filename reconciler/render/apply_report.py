@@ -6,6 +6,11 @@
 
     Apply finished: 2 done, 1 failed, 13 unchanged; 21 API calls in 2.3s.
 
+After a stop request (SIGINT, SIGTERM) the endpoints apply did not start are listed too:
+
+      slow-one: not started (update config, tags): apply was stopping; left untouched
+    Apply stopped: 1 done, 2 not started, 0 unchanged; 7 API calls in 0.4s.
+
 Errors are masked again here (reconciler.redaction) although the executor already did: the
 report may have been built by other code. Pure: returns a string.
 """
@@ -43,6 +48,13 @@ def _outcome_line(outcome: EndpointOutcome, *, colour: bool = False) -> str:
     if outcome.status == "rolled-back":
         text = f"! {outcome.name}: ROLLED BACK: {redact_text(outcome.error or '')}"
         return _style(text, "!", colour)
+    if outcome.status == "interrupted":
+        sent = "; ".join(outcome.requests) or "nothing"
+        text = f"! {outcome.name}: INTERRUPTED: {outcome.note or 'stopped at once'} (sent: {sent})"
+        return _style(text, "!", colour)
+    if outcome.status == "not-started":
+        what = outcome.action + (f" {', '.join(outcome.facets)}" if outcome.facets else "")
+        return f"  {outcome.name}: not started ({what}): apply was stopping; left untouched"
     if outcome.status == "failed":
         kind = f" ({outcome.failure})" if outcome.failure else ""
         text = f"! {outcome.name}: FAILED{kind}: {redact_text(outcome.error or 'unknown error')}"
@@ -68,13 +80,20 @@ def summary_line(report: ApplyReport) -> str:
         parts.append(f"{len(report.failed)} failed")
     if report.rolled_back:
         parts.append(f"{len(report.rolled_back)} rolled back")
+    if report.interrupted:
+        parts.append(f"{len(report.interrupted)} interrupted")
+    if report.not_started:
+        parts.append(f"{len(report.not_started)} not started")
     # Endpoints left out by --select were not checked: they are not "unchanged".
     not_selected = sum(1 for o in report.skipped if o.note == NOT_SELECTED)
     parts.append(f"{len(report.skipped) - not_selected} unchanged")
     if not_selected:
         parts.append(f"{not_selected} not selected")
     calls = report.calls.get("total", 0)
-    head = "Apply finished" if report.ok else "Apply finished with errors"
+    if report.stopped is not None:
+        head = "Apply stopped at once" if report.stopped == "now" else "Apply stopped"
+    else:
+        head = "Apply finished" if report.ok else "Apply finished with errors"
     return (f"{head}: {', '.join(parts)}; {calls} API call{'s' if calls != 1 else ''} "
             f"in {report.duration_seconds:.1f}s.")
 
@@ -83,9 +102,9 @@ def render_apply_text(report: ApplyReport, *, colour: bool = False) -> str:
     """Every endpoint that was written or failed, one line each, then the summary."""
     lines = [outcome_line(o, colour=colour) for o in report.outcomes
              if o.status != "skipped" or o.action != "no-op"]
-    if report.failed or report.rolled_back:
+    if report.failed or report.rolled_back or report.interrupted or report.not_started:
         lines += ["", "Run `reconciler plan` to see what is left; `reconciler apply` again "
-                  "converges what failed."]
+                  "converges what failed or was not done."]
     return "\n".join([*lines, *([""] if lines else []), summary_line(report)])
 
 

@@ -18,8 +18,14 @@ each endpoint's outcome. A case file holds:
 * ``after_first``: ``{"request": [method, path prefix], "then": [...]}``: someone else does
   ``then`` (items as in ``between``) right after apply's first such request was answered
   (a write racing ours, before apply reads the endpoint back);
+* ``before_first``: the same, right *before* apply's first such request is sent (someone's
+  config update starting under ours, so the service refuses ours with 409);
+* ``lose_answer``: ``[method, path prefix]``: the network loses the answer to apply's first
+  such request after the server acted on it (the client retries it);
 * ``saved``: true to apply as a saved plan (never re-planned); ``stop_after_writes``: apply
-  is asked to stop once that many writes were sent;
+  is asked to stop (a first SIGINT) once that many writes were sent; ``stop_on_event``: the
+  same once apply reports an event starting with that text (``waiting for the config
+  update``); ``stop_now_after_writes``: told to stop at once (a second signal);
 * ``expected``: ``writes`` (``[method, path]`` in order, across endpoints) and ``outcomes``
   (``{name: [status, failure]}``), plus ``notes`` (``{name: substring}``) where it matters.
   When a manifest declares ``permissions`` (the plan then reads the caller and the grants,
@@ -38,7 +44,7 @@ import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +116,15 @@ async def _someone_else(emu: EmulatorHarness, items: list[dict[str, Any]]) -> No
 
 
 class _Racing:
-    """A transport where someone else acts right after apply's first matching request was
-    answered (``after_first``): a write racing ours before apply reads the endpoint back."""
+    """A transport where someone else acts right before (``before_first``) or right after
+    (``after_first``) apply's first matching request, or the network loses its answer
+    (``lose_answer``): a write racing ours, a 409, a create answered twice."""
 
-    def __init__(self, after: dict[str, Any]) -> None:
-        self.method, self.prefix = after["request"]
-        self.then: list[dict[str, Any]] = after["then"]
-        self.armed = False  # set when apply starts; cleared once fired
+    def __init__(self, case: dict[str, Any]) -> None:
+        self.after = _Trigger.of(case.get("after_first"))
+        self.before = _Trigger.of(case.get("before_first"))
+        self.lose = case.get("lose_answer")
+        self.armed = False  # set when apply starts
         self.running = False  # the other writer is writing (its bodies are not apply's)
         self.emu: EmulatorHarness | None = None
 
@@ -125,24 +133,49 @@ class _Racing:
 
         class Racing(httpx.AsyncBaseTransport):
             async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                if racing.armed and racing.before is not None \
+                        and racing.before.matches(request):
+                    then, racing.before = racing.before.then, None  # once
+                    await racing.play(then)
                 response = await inner.handle_async_request(request)
-                if racing.armed and request.method == racing.method \
-                        and request.url.path.startswith(racing.prefix):
-                    racing.armed = False  # once: the racing writes themselves pass through
+                if racing.armed and racing.after is not None and racing.after.matches(request):
+                    then, racing.after = racing.after.then, None
                     await response.aread()
-                    assert racing.emu is not None
-                    racing.running = True
-                    try:
-                        await _someone_else(racing.emu, racing.then)
-                    finally:
-                        racing.running = False
+                    await racing.play(then)
+                if racing.armed and racing.lose is not None \
+                        and _Trigger(*racing.lose, []).matches(request):
+                    racing.lose = None
+                    raise httpx.ReadError("connection reset by peer (golden case: answer lost)")
                 return response
 
         return Racing()
 
+    async def play(self, then: list[dict[str, Any]]) -> None:
+        assert self.emu is not None
+        self.running = True
+        try:
+            await _someone_else(self.emu, then)
+        finally:
+            self.running = False
+
+
+@dataclass
+class _Trigger:
+    method: str
+    prefix: str
+    then: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, raw: dict[str, Any] | None) -> _Trigger | None:
+        return None if raw is None else cls(*raw["request"], raw["then"])
+
+    def matches(self, request: httpx.Request) -> bool:
+        return request.method == self.method and request.url.path.startswith(self.prefix)
+
 
 def _racing(case: dict[str, Any]) -> _Racing | None:
-    return None if "after_first" not in case else _Racing(case["after_first"])
+    scripted = ("after_first", "before_first", "lose_answer")
+    return _Racing(case) if any(key in case for key in scripted) else None
 
 
 async def _run(emu: EmulatorHarness, case: dict[str, Any],
@@ -171,11 +204,22 @@ async def _run(emu: EmulatorHarness, case: dict[str, Any],
 
     await before_apply()
     stop_after = case.get("stop_after_writes")
+    stop_now_after = case.get("stop_now_after_writes")
+    stop_on_event = case.get("stop_on_event")
+    events: list[str] = []
+
+    def stop_requested() -> bool:
+        if stop_after is not None and len(emu.writes()) - start >= stop_after:
+            return True
+        return stop_on_event is not None and any(e.startswith(stop_on_event) for e in events)
+
     report = await apply_plan(plan, emu.registry, ApplyOptions(
         wait_settings=FAST_WAITS, parallelism=case.get("parallelism", 8),
         replan=None if case.get("saved") else replan,
-        stop_requested=None if stop_after is None
-        else lambda: len(emu.writes()) - start >= stop_after))
+        on_event=lambda _name, what: events.append(what),
+        stop_requested=stop_requested if stop_after is not None or stop_on_event else None,
+        stop_now=None if stop_now_after is None
+        else lambda: len(emu.writes()) - start >= stop_now_after))
     return report, [list(w) for w in emu.writes()[start:]]
 
 

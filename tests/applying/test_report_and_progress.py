@@ -62,3 +62,27 @@ def test_progress_outside_a_terminal_is_throttled() -> None:
     display.event("a", "done")
     assert stream.getvalue().count("a: update (tags)") == 1
     assert "a: done" not in stream.getvalue()
+
+
+def test_a_stopped_apply_lists_what_was_not_started_and_what_was_interrupted() -> None:
+    stopped = ApplyReport(
+        project="p", target_name="prod", duration_seconds=0.4, stopped="now",
+        calls={"total": 3},
+        outcomes=[
+            EndpointOutcome(name="a", action="update", status="done", facets=["tags"]),
+            EndpointOutcome(name="b", action="update", status="interrupted",
+                            facets=["config", "tags"],
+                            requests=["PUT /api/2.0/serving-endpoints/b/config"],
+                            note="stopped at once while writing tags (patch_tags)"),
+            EndpointOutcome(name="c", action="create", status="not-started",
+                            facets=["config", "tags"], note="not started: apply is stopping"),
+        ])
+    text = render_apply_text(stopped)
+    assert ("! b: INTERRUPTED: stopped at once while writing tags (patch_tags) (sent: PUT "
+            "/api/2.0/serving-endpoints/b/config)") in text
+    assert "  c: not started (create config, tags): apply was stopping; left untouched" in text
+    assert text.endswith("Apply stopped at once: 1 done, 1 interrupted, 1 not started, "
+                         "0 unchanged; 3 API calls in 0.4s.")
+    assert not stopped.ok
+    data = json.loads(render_apply_json(stopped))
+    assert data["stopped"] == "now" and data["ok"] is False

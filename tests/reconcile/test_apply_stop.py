@@ -80,9 +80,10 @@ def test_stop_finishes_the_endpoint_being_written_and_starts_no_other(tmp_path: 
                                      f"PATCH {endpoint_path(done.name, '/tags')}"]
             assert "not waited for (stopping)" in (done.note or "")
             assert elapsed < 1.5  # the 2 s rollout was not waited for
-            skipped = report.skipped
-            assert len(skipped) == 2
-            assert all(o.note == "not started: apply is stopping" for o in skipped)
+            not_started = report.not_started
+            assert len(not_started) == 2 and not report.skipped
+            assert all(o.note == "not started: apply is stopping" for o in not_started)
+            assert report.stopped == "finish"
             for name in names:
                 body = await emu.registry.get_endpoint(name)
                 assert body is not None

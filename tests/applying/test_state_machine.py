@@ -1,0 +1,106 @@
+"""The executor's transition function alone: no emulator, no event loop.
+
+``Machine.decide`` is the one place that chooses an endpoint's next state; these pin the
+transitions whose inputs the golden apply cases cannot easily script (a stop at each kind of
+state, an input a state does not expect, the round limit).
+"""
+
+from __future__ import annotations
+
+from reconciler import errors
+from reconciler.applying import state_machine as sm
+from reconciler.model.steps import PatchTagsStep, UpdateConfigStep
+from reconciler.planning.plan import EndpointAction
+
+MACHINE = sm.Machine(project="proj", can_replan=True, wait=True)
+LIVE = {"name": "a", "id": "id-a", "state": {"config_update": "NOT_UPDATING"},
+        "tags": [{"key": "reconciler-project", "value": "proj"}]}
+
+
+def update(digest: str | None) -> EndpointAction:
+    return EndpointAction(name="a", action="update", facets=["config", "tags"],
+                          live_digest=digest, steps=[
+        UpdateConfigStep(endpoint="a", body={"served_entities": []}),
+        PatchTagsStep(endpoint="a", add_tags=[{"key": "tier", "value": "gold"}])])
+
+
+def digest() -> str:
+    return sm._digest(LIVE) or ""
+
+
+def test_a_fresh_read_goes_to_the_first_write_and_records_the_id() -> None:
+    journal = sm.Journal(update(digest()))
+    state = MACHINE.decide(sm.Reading(update(digest())), sm.Read(LIVE), journal,
+                           sm.StopLevel.NONE)
+    assert isinstance(state, sm.Writing) and state.index == 0
+    assert journal.endpoint_id == "id-a"
+
+
+def test_a_first_stop_before_any_write_ends_as_not_started() -> None:
+    action = update(digest())
+    for state, event in [(sm.Begin(action), sm.Started()),
+                         (sm.Reading(action), sm.Read(LIVE))]:
+        journal = sm.Journal(action)
+        assert isinstance(MACHINE.decide(state, event, journal, sm.StopLevel.FINISH),
+                          sm.NotStarted)
+
+
+def test_a_first_stop_after_a_write_lets_the_endpoint_finish_its_writes() -> None:
+    action = update(digest())
+    journal = sm.Journal(action)
+    accepted = sm.Accepted("PUT /config", {}, {"name": "a"})
+    state = MACHINE.decide(sm.Writing(action, 0), accepted, journal, sm.StopLevel.FINISH)
+    assert isinstance(state, sm.Writing) and state.index == 1
+    assert journal.written and journal.update_started
+
+
+def test_a_stop_now_mid_endpoint_is_interrupted_with_what_was_sent() -> None:
+    action = update(digest())
+    journal = sm.Journal(action)
+    accepted = sm.Accepted("PUT /config", {}, {"name": "a"})
+    state = MACHINE.decide(sm.Writing(action, 0), accepted, journal, sm.StopLevel.NOW)
+    assert isinstance(state, sm.Interrupted)
+    outcome = sm.outcome(state, journal)
+    assert outcome.status == "interrupted" and outcome.requests == ["PUT /config"]
+    assert "stopped at once while writing tags" in (outcome.note or "")
+
+
+def test_a_stop_now_once_everything_is_written_is_done_without_waiting() -> None:
+    action = update(digest())
+    journal = sm.Journal(action, written=True, update_started=True)
+    state = MACHINE.decide(sm.WaitingOurs(action), sm.StoppedNow(), journal, sm.StopLevel.NOW)
+    assert isinstance(state, sm.Done)
+    assert "stopped at once instead of waiting" in journal.notes[0]
+
+
+def test_a_cancelled_call_before_any_write_is_not_started() -> None:
+    action = update(digest())
+    state = MACHINE.decide(sm.Reading(action), sm.StoppedNow(), sm.Journal(action),
+                           sm.StopLevel.NOW)
+    assert isinstance(state, sm.NotStarted)
+
+
+def test_someone_elses_updates_end_the_endpoint_after_three_rounds() -> None:
+    action = update(digest())
+    waiting = sm.WaitingForeign(action, then_round=sm.MAX_ROUNDS, then_settled=False)
+    state = MACHINE.decide(waiting, sm.Settled(), sm.Journal(action), sm.StopLevel.NONE)
+    assert isinstance(state, sm.Failed) and state.kind == "conflict"
+    assert "kept changing" in state.message
+
+
+def test_an_input_a_state_does_not_expect_is_an_internal_failure_not_a_crash() -> None:
+    action = update(digest())
+    state = MACHINE.decide(sm.Verifying(action), sm.Started(), sm.Journal(action),
+                           sm.StopLevel.NONE)
+    assert isinstance(state, sm.Failed) and state.kind == "internal"
+    assert "no transition from Verifying on Started" in state.message
+
+
+def test_registry_errors_map_to_failure_kinds() -> None:
+    action = update(digest())
+    conflict = errors.RegistryConflict("409 taken")
+    other = errors.RegistryRejected("400 bad")
+    for error, kind in [(conflict, "conflict"), (other, "registry")]:
+        state = MACHINE.decide(sm.Writing(action, 0), sm.Errored(error), sm.Journal(action),
+                               sm.StopLevel.NONE)
+        assert isinstance(state, sm.Failed) and state.kind == kind
