@@ -4,18 +4,27 @@ Two mechanisms, because a secret can reach an output in two ways:
 
 * by field name: any value of a ``*_plaintext`` field is masked wherever a data structure is
   rendered or serialised (``redact_data``), whatever the value is;
-* by value: every plaintext secret the process has seen (a literal in a manifest, a value
-  resolved from ``${env.NAME}`` at apply time) is registered, and ``redact_text`` replaces
-  it in any string: log records (``RedactingFilter``), error messages, reports.
+* by value: every plaintext secret a run has seen (a literal in a manifest, a value
+  resolved from ``${env.NAME}`` at apply time, the workspace token) is registered, and
+  ``redact_text`` replaces it in any string: log records (``RedactingFilter``), error
+  messages, reports.
 
-The registry is process-wide on purpose: a secret resolved deep inside ``apply`` must be
-masked in a log line written by the HTTP client or an error printed by the CLI, neither of
-which is handed the value.
+The registry is scoped to a run, not to the process: ``secret_run()`` binds a
+``SecretRegistry`` to the current context (a ``ContextVar``, so the asyncio tasks of the run
+share it), and everything registered or masked inside the block uses it. A secret resolved
+deep inside ``apply`` is still masked in a log line written by the HTTP client or an error
+printed by the CLI, neither of which is handed the value, and two runs in one process (two
+library calls, two ``reconciler`` invocations in a test) do not see each other's values. The
+CLI opens one run per invocation (``cli/main.py``); the api layer binds the run of the
+project it works on (``Project.secrets``). ``SECRETS`` is what is registered outside any
+run (a library user calling ``register_secret`` directly): masked in every run. Importing
+this module registers nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import json
 import logging
@@ -56,7 +65,35 @@ class SecretRegistry:
             self._values = ()
 
 
+# Values registered outside any run; masked in every run too (normally empty).
 SECRETS = SecretRegistry()
+_RUN: contextvars.ContextVar[SecretRegistry | None] = contextvars.ContextVar(
+    "reconciler_secrets", default=None)
+
+
+def current_run() -> SecretRegistry | None:
+    """The registry of the run this code is part of, or None outside any run."""
+    return _RUN.get()
+
+
+@contextlib.contextmanager
+def secret_run(registry: SecretRegistry | None = None) -> Iterator[SecretRegistry]:
+    """Bind a run's secret registry to the current context for the block.
+
+    ``registry``: the run's (a project's ``secrets``); without it the active run is kept (a
+    nested call is part of the same run), else a new one starts. An exception leaving the
+    block has its text masked, so an error handed to a library user shows no secret of the
+    run either.
+    """
+    chosen = registry or _RUN.get() or SecretRegistry()
+    token = _RUN.set(chosen)
+    try:
+        yield chosen
+    except Exception as exc:
+        exc.args = tuple(redact_text(a) if isinstance(a, str) else a for a in exc.args)
+        raise
+    finally:
+        _RUN.reset(token)
 
 
 def encoded_forms(value: str) -> set[str]:
@@ -76,8 +113,9 @@ def encoded_forms(value: str) -> set[str]:
 
 
 def register_secret(value: str) -> None:
-    """Remember a plaintext secret so that no output of this process shows it."""
-    SECRETS.add(value)
+    """Remember a plaintext secret so that no output of this run shows it (outside any run:
+    of this process)."""
+    (_RUN.get() or SECRETS).add(value)
 
 
 def is_plaintext_field(name: str) -> bool:
@@ -89,10 +127,11 @@ _ENV_REF = re.compile(r"(?<!\$)\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def register_plaintext_values(obj: Any, env: Mapping[str, str]) -> None:
-    """Register every ``*_plaintext`` value in JSON-like ``obj`` as a secret, as soon as a
-    manifest is loaded: a literal (``plaintext_secrets: allow``) as it is, a ``${env.NAME}``
-    reference as the variable's value. From then on no output of the process can show them,
-    whichever path it takes (a validation message, a log line, an error)."""
+    """Register every ``*_plaintext`` value in JSON-like ``obj`` as a secret of the run, as
+    soon as a manifest is loaded (api/validating.py): a literal (``plaintext_secrets:
+    allow``) as it is, a ``${env.NAME}`` reference as the variable's value. From then on no
+    output of the run can show them, whichever path it takes (a validation message, a log
+    line, an error)."""
     if isinstance(obj, Mapping):
         for key, value in obj.items():
             if isinstance(key, str) and is_plaintext_field(key) and isinstance(value, str):
@@ -109,9 +148,19 @@ def register_plaintext_values(obj: Any, env: Mapping[str, str]) -> None:
             register_plaintext_values(item, env)
 
 
+def _masked_values() -> tuple[str, ...]:
+    run = _RUN.get()
+    if run is None:
+        return SECRETS.values()
+    outside = SECRETS.values()
+    if not outside:
+        return run.values()
+    return tuple(sorted({*run.values(), *outside}, key=len, reverse=True))
+
+
 def redact_text(text: str) -> str:
-    """``text`` with every registered secret replaced by the mask."""
-    for value in SECRETS.values():
+    """``text`` with every secret registered in this run (or outside any run) masked."""
+    for value in _masked_values():
         if value in text:
             text = text.replace(value, MASK)
     return text

@@ -13,30 +13,41 @@ Inside a running event loop (a Jupyter or Databricks notebook cell, an async web
 ``asyncio.run`` refuses to start a second loop in the same thread. The synchronous API then
 runs its loop in a worker thread and waits for it, so ``reconciler.api.plan(...)`` works the
 same in a notebook as in a script.
+
+``secrets`` is the run's secret registry (a project's ``secrets``): bound for the whole run,
+in the worker thread too (threads do not inherit context variables by themselves), so what
+the run registers (the workspace token, a resolved key) is masked in its logs and errors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+
+from reconciler.redaction import SecretRegistry, secret_run
 
 T = TypeVar("T")
 
 
-def run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``asyncio.run(make())``, returning its result without asyncio ever formatting it."""
+def run(make: Callable[[], Coroutine[Any, Any, T]],
+        secrets: SecretRegistry | None = None) -> T:
+    """``asyncio.run(make())`` in the secret run ``secrets``, returning its result without
+    asyncio ever formatting it."""
     holder: list[T] = []
 
     async def main() -> None:
         holder.append(await make())
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # no loop in this thread: the ordinary case
-        asyncio.run(main())
-    else:
-        with concurrent.futures.ThreadPoolExecutor(1, "reconciler-loop") as pool:
-            pool.submit(asyncio.run, main()).result()
+    with secret_run(secrets):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread: the ordinary case
+            asyncio.run(main())
+        else:
+            context = contextvars.copy_context()
+            with concurrent.futures.ThreadPoolExecutor(1, "reconciler-loop") as pool:
+                pool.submit(context.run, asyncio.run, main()).result()
     return holder[0]

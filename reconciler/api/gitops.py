@@ -148,7 +148,7 @@ def prepare_import(project: Project, settings: ImportSettings) -> ImportPlan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await import_with(project, registry, settings)
 
-    return event_loop.run(run)
+    return event_loop.run(run, project.secrets)
 
 
 def selected_names(names: Sequence[str]) -> tuple[str, ...]:

@@ -112,4 +112,5 @@ def preview(project: Project, plan: Plan, steps: tuple[int, ...], parallelism: i
         async with open_registry(project, parallelism=parallelism) as registry:
             return await staged_updates(project, registry, plan, steps, parallelism)
 
-    return [(u.name, u.steps if u.staged else u.reason or "") for u in event_loop.run(run)]
+    staged = event_loop.run(run, project.secrets)
+    return [(u.name, u.steps if u.staged else u.reason or "") for u in staged]

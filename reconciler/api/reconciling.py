@@ -157,7 +157,7 @@ class Reconciler:
         try:
             project = self._load()
             target = project.target_name
-            plan, report = event_loop.run(lambda: self._plan_and_apply(project))
+            plan, report = event_loop.run(lambda: self._plan_and_apply(project), project.secrets)
         except errors.ReconcilerError as exc:
             error = redact_text(str(exc))
         except Exception as exc:  # a daemon keeps going; the record and the debug log say why

@@ -85,4 +85,4 @@ def smoke_test(project: Project, settings: SmokeSettings | None = None) -> Smoke
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await smoke_test_with(project, registry, settings)
 
-    return event_loop.run(run)
+    return event_loop.run(run, project.secrets)

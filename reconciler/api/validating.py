@@ -9,7 +9,9 @@ raises ``ManifestError`` (with every located issue) otherwise. ``validate_projec
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from reconciler.loading.securables import LoadedSecurable
 from reconciler.model import load_rules
 from reconciler.model.diagnostics import Issue, ValidationReport
 from reconciler.model.project import Policy
+from reconciler.redaction import redact_text, register_plaintext_values, secret_run
 from reconciler.validation import engine, unity_rules
 
 # Manifest warnings (a deprecated field) go to their own logger, so that continuous mode can
@@ -38,6 +41,22 @@ def semantic_issues(
             *unity_rules.validate(securables, endpoints, policy)]
 
 
+def register_secrets(endpoints: Sequence[LoadedEndpoint], securables: Sequence[LoadedSecurable],
+                     env: Mapping[str, str] | None) -> None:
+    """The plaintext values of what loaded, registered in the current run before any output
+    (a literal as it is, a ``${env.NAME}`` reference as the variable's value)."""
+    environ = os.environ if env is None else env
+    for item in endpoints:
+        register_plaintext_values(item.endpoint.to_wire(), environ)
+    for securable in securables:
+        register_plaintext_values(securable.securable.to_wire(), environ)
+
+
+def _masked(issues: Sequence[Issue]) -> tuple[Issue, ...]:
+    """Issues whose messages show no secret of the run (the report outlives the run)."""
+    return tuple(dataclasses.replace(i, message=redact_text(i.message)) for i in issues)
+
+
 def load_project_parts(
     root: Path,
     target: str | None = None,
@@ -45,11 +64,17 @@ def load_project_parts(
     env: Mapping[str, str] | None = None,
     paths: Sequence[str | Path] | None = None,
 ) -> ProjectParts:
-    """Load the project and validate everything, returning issues instead of raising."""
-    parts = project_loading.read_project_parts(root, target, cli_vars, env, paths)
-    project = parts.project
-    found = semantic_issues(project.endpoints, project.securables, project.file.policy)
-    return ProjectParts(project, (*parts.issues, *found), parts.files)
+    """Load the project and validate everything, returning issues instead of raising.
+
+    Runs in the current secret run (a new one outside any), which becomes the project's
+    ``secrets``: its plaintext values are masked in the output of everything done with it.
+    """
+    with secret_run() as run:
+        parts = project_loading.read_project_parts(root, target, cli_vars, env, paths)
+        project = dataclasses.replace(parts.project, secrets=run)
+        register_secrets(project.endpoints, project.securables, env)
+        found = semantic_issues(project.endpoints, project.securables, project.file.policy)
+        return ProjectParts(project, _masked((*parts.issues, *found)), parts.files)
 
 
 def load_project(
@@ -109,11 +134,13 @@ def validate_paths(
     strict: bool = False,
 ) -> ValidationReport:
     """Validate manifest files, folders or globs with no project file (default policy)."""
-    result = project_loading.load_documents(paths, variables=variables, env=env)
-    issues = [*result.issues, *semantic_issues(result.endpoints, result.securables, policy)]
-    names = [e.endpoint.name for e in result.endpoints]
-    services = [s.securable.name for s in result.securables]
-    return ValidationReport.build(issues, result.files, names, strict, services)
+    with secret_run():
+        result = project_loading.load_documents(paths, variables=variables, env=env)
+        register_secrets(result.endpoints, result.securables, env)
+        issues = [*result.issues, *semantic_issues(result.endpoints, result.securables, policy)]
+        names = [e.endpoint.name for e in result.endpoints]
+        services = [s.securable.name for s in result.securables]
+        return ValidationReport.build(_masked(issues), result.files, names, strict, services)
 
 
 def project_file_exists(root: Path) -> bool:

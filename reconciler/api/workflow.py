@@ -205,7 +205,7 @@ def plan(project: Project, settings: PlanSettings | None = None) -> Plan:
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await plan_with(project, registry, settings)
 
-    return event_loop.run(run)
+    return event_loop.run(run, project.secrets)
 
 
 # -- saved plans -----------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def apply(
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await apply_with(project, registry, plan_, settings, saved=saved)
 
-    return event_loop.run(run)
+    return event_loop.run(run, project.secrets)
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def export(project: Project, settings: ExportSettings | None = None) -> list[dic
         async with open_registry(project, parallelism=settings.parallelism) as registry:
             return await export_with(project, registry, settings)
 
-    return event_loop.run(run)
+    return event_loop.run(run, project.secrets)
 
 
 def selected(names: Sequence[str]) -> tuple[str, ...]:

@@ -15,13 +15,16 @@ import click
 
 from reconciler import errors
 from reconciler.cli import commands
-from reconciler.redaction import redact_text, redacted_stdio
+from reconciler.redaction import redact_text, redacted_stdio, secret_run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="serving-reconciler", prog_name="reconciler")
 def cli() -> None:
     """Keep Databricks Model Serving endpoints in Git: validate, plan, apply."""
+    # The command runs in one secret run (the one main() opened, or a new one when the group
+    # is invoked directly, as click's test runner does), ended when the command is.
+    click.get_current_context().with_resource(secret_run())
 
 
 for _command in commands.ALL:
@@ -32,9 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code; never shows a traceback unless ``--debug``.
 
     Everything written to stdout and stderr passes through the redaction layer (DESIGN.md
-    section 7): one boundary for every command, format and log line.
+    section 7): one boundary for every command, format and log line. The invocation is one
+    secret run: what it loads or resolves is masked in all its output, errors included, and
+    nothing of it is left for the next invocation in the same process.
     """
-    with redacted_stdio():
+    with secret_run(), redacted_stdio():
         _main(argv)
 
 

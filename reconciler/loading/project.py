@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import errors
@@ -23,7 +23,7 @@ from reconciler.model.diagnostics import Issue
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.project import ProjectFile, Target
 from reconciler.model.source import SourceLocation
-from reconciler.redaction import register_plaintext_values
+from reconciler.redaction import SecretRegistry
 
 PROJECT_FILE = "reconciler.yaml"
 IMPLICIT_LOCAL_TARGET = Target(local=".reconciler/local.db")
@@ -50,6 +50,9 @@ class Project:
     endpoints: tuple[LoadedEndpoint, ...]
     # Unity AI Gateway kinds (ModelProviderService, ModelService): loading/securables.py
     securables: tuple[securables.LoadedSecurable, ...] = ()
+    # The plaintext values of this project's run, masked in its output (redaction.py): filled
+    # by api.load_project, bound by the api functions that work on the project.
+    secrets: SecretRegistry = field(default_factory=SecretRegistry, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,6 @@ def load_documents(
         loaded, file_issues = _load_file(path, shown, variables, env, loaded_securables)
         endpoints.extend(loaded)
         issues.extend(file_issues)
-    for item in endpoints:  # masked everywhere from now on, before any output
-        register_plaintext_values(item.endpoint.to_wire(), env)
-    for securable in loaded_securables:
-        register_plaintext_values(securable.securable.to_wire(), env)
     return LoadResult(tuple(endpoints), tuple(issues), tuple(shown_files),
                       tuple(loaded_securables))
 
