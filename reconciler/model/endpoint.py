@@ -42,43 +42,50 @@ class FoundationModelRef(ManifestModel):
     docs: str | None = None
 
 
-class ServedEntity(ManifestModel):
-    """One served entity: an external model, a custom (UC/registry) model, or a foundation model."""
+class ServedCompute(ManifestModel):
+    """The compute settings a served entity and a legacy served model share (defined once).
+
+    The two entry kinds below put their own identity fields first and these after, as the
+    API lists them: pydantic orders fields by the reversed MRO, so each kind names this class
+    first among its bases and its identity class second.
+    """
+
+    workload_size: str | None = None
+    workload_type: str | None = None
+    scale_to_zero_enabled: Bool | None = None
+    min_provisioned_concurrency: Int | None = None
+    max_provisioned_concurrency: Int | None = None
+    min_provisioned_throughput: Int | None = None
+    max_provisioned_throughput: Int | None = None
+    provisioned_model_units: Int | None = None
+    burst_scaling_enabled: Bool | None = None
+    environment_vars: dict[str, str] | None = None
+    instance_profile_arn: str | None = None
+
+
+class EntityIdentity(ManifestModel):
+    """What a ``served_entities`` entry serves."""
 
     name: str | None = None
     entity_name: str | None = None
     entity_version: str | None = None
     external_model: ExternalModel | None = None
-    workload_size: str | None = None
-    workload_type: str | None = None
-    scale_to_zero_enabled: Bool | None = None
-    min_provisioned_concurrency: Int | None = None
-    max_provisioned_concurrency: Int | None = None
-    min_provisioned_throughput: Int | None = None
-    max_provisioned_throughput: Int | None = None
-    provisioned_model_units: Int | None = None
-    burst_scaling_enabled: Bool | None = None
-    environment_vars: dict[str, str] | None = None
-    instance_profile_arn: str | None = None
 
 
-class ServedModel(ManifestModel):
-    """Legacy ``served_models`` entry (superseded by ``served_entities``)."""
+class ModelIdentity(ManifestModel):
+    """What a legacy ``served_models`` entry serves."""
 
     name: str | None = None
     model_name: str | None = None
     model_version: str | None = None
-    workload_size: str | None = None
-    workload_type: str | None = None
-    scale_to_zero_enabled: Bool | None = None
-    min_provisioned_concurrency: Int | None = None
-    max_provisioned_concurrency: Int | None = None
-    min_provisioned_throughput: Int | None = None
-    max_provisioned_throughput: Int | None = None
-    provisioned_model_units: Int | None = None
-    burst_scaling_enabled: Bool | None = None
-    environment_vars: dict[str, str] | None = None
-    instance_profile_arn: str | None = None
+
+
+class ServedEntity(ServedCompute, EntityIdentity):
+    """One served entity: an external model, a custom (UC/registry) model, or a foundation model."""
+
+
+class ServedModel(ServedCompute, ModelIdentity):
+    """Legacy ``served_models`` entry (superseded by ``served_entities``)."""
 
 
 class Route(ManifestModel):

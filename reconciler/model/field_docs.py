@@ -10,7 +10,7 @@ did-you-mean message, which a strict type would replace with a generic one. Pure
 
 from __future__ import annotations
 
-from reconciler.model.endpoint import WORKLOAD_TYPES
+from reconciler.model.endpoint import WORKLOAD_TYPES, ServedCompute
 from reconciler.model.providers import TASKS
 
 _ENTITY = {
@@ -96,12 +96,8 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
     },
     "ServedEntity": _ENTITY,
     "ServedModel": {
-        **{k: v for k, v in _ENTITY.items() if k in (
-            "name", "workload_size", "workload_type", "scale_to_zero_enabled",
-            "min_provisioned_concurrency", "max_provisioned_concurrency",
-            "min_provisioned_throughput", "max_provisioned_throughput",
-            "provisioned_model_units", "burst_scaling_enabled", "environment_vars",
-            "instance_profile_arn")},
+        # The compute fields are the served entity's (one class, ServedCompute).
+        **{k: _ENTITY[k] for k in ("name", *ServedCompute.model_fields)},
         "model_name": "Registered model name (legacy form of entity_name).",
         "model_version": "Registered model version (legacy form of entity_version).",
     },
