@@ -28,7 +28,10 @@ class LoadedSecurable:
 
 def is_securable(doc: yaml_reader.RawDocument) -> bool:
     data = doc.data
-    return isinstance(data, dict) and data.get("kind") in KINDS
+    # A list or a mapping as kind is not hashable: it is not a securable kind (the endpoint
+    # model then reports the wrong type at its place), never a TypeError.
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return isinstance(kind, str) and kind in KINDS
 
 
 def build(doc: yaml_reader.RawDocument, shown: str,

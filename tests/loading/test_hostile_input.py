@@ -144,3 +144,11 @@ def test_any_project_file_is_a_clean_error_or_a_project(content: bytes) -> None:
         except (errors.ManifestError, errors.ProjectError) as exc:
             issues = getattr(exc, "issues", ())
             assert all(i.location is None or i.location.line >= 1 for i in issues)
+
+
+def test_a_kind_that_is_a_list_or_a_mapping_is_a_located_issue() -> None:
+    """Found by the fuzz above: ``kind: [a]`` raised TypeError (unhashable) in the loader."""
+    for kind in ("[ModelService]", "{a: 1}"):
+        endpoints, issues = load_bytes(f"kind: {kind}\nname: x\n".encode(), "k.yaml", {}, {})
+        assert endpoints == []
+        assert issues and all(i.location is not None for i in issues), issues
