@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from planning import golden
@@ -29,6 +30,7 @@ _json = st.recursive(
                          "pending_config", "route_optimized", "description", "weird"]),
         _json, max_size=5),
 )
+@pytest.mark.slow  # 150 fuzzed live shapes
 def test_any_live_shape_plans_without_crashing(top: dict[str, Any]) -> None:
     desired, _, options = golden.load_case("update-all-facets-in-order")
     body = {**top, "name": "chat"}

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
@@ -31,6 +32,7 @@ def test_bad_knob_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "--fault-rate" in result.output
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_token_from_environment_and_free_port(tmp_path: Path) -> None:
     env = {**os.environ, "RECONCILER_EMULATOR_TOKEN": "from-env"}
     log = tmp_path / "out.log"

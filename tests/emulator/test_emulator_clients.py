@@ -15,6 +15,9 @@ from databricks.sdk.errors.platform import ResourceAlreadyExists
 from databricks.sdk.service import serving
 from support.emulator_server import EmulatorServer
 
+# official clients against `reconciler emulator serve` (a subprocess) on loopback
+pytestmark = pytest.mark.e2e
+
 SECRET = "{{secrets/my_openai_secret_scope/openai_api_key}}"
 LEGACY_STYLE = pytest.mark.filterwarnings(
     # The seeds use MLflow's older call styles, which MLflow now flags as deprecated.

@@ -8,7 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from support.emulator_server import EmulatorServer
+
+# servers killed and restarted as subprocesses: seconds each
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 BASE = "/api/2.0/serving-endpoints"
 ENTITY = {"name": "gpt", "external_model": {

@@ -112,6 +112,7 @@ def test_in_process_drop_raises_a_connection_error() -> None:
     assert isinstance(caught.value, DroppedConnection)
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_server_drop_closes_the_socket_without_an_answer(
     start_emulator: Callable[..., EmulatorServer], tmp_path: Path,
 ) -> None:

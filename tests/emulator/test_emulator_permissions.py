@@ -146,6 +146,7 @@ def _sdk_direct(acl: Any) -> dict[str, str]:
     return out
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_sdk_serving_endpoint_permissions(sdk: WorkspaceClient) -> None:
     assert sdk.current_user.me().user_name == "deployer@corp.example"
     endpoint_id = _sdk_endpoint(sdk, "sdk-perms")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.emulator_inprocess import InProcessApi
@@ -48,6 +49,7 @@ def answer_is_well_formed(response: Any) -> None:
         assert set(response.json()) == {"error_code", "message"}
 
 
+@pytest.mark.slow  # 150 fuzzed bodies
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=shaped(schemas.CREATE_ENDPOINT), update=shaped(schemas.CORE_CONFIG),
        gateway=shaped(schemas.AI_GATEWAY), query=shaped(schemas.QUERY))

@@ -155,6 +155,7 @@ def served(start_emulator: Any, tmp_path: Path) -> EmulatorServer:
     return server
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_openai_client(served: EmulatorServer, tmp_path: Path) -> None:
     import openai
 
@@ -183,6 +184,7 @@ def test_openai_client(served: EmulatorServer, tmp_path: Path) -> None:
         (200, "a"), (401, None)}
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_sdk_query_and_served_models_route(served: EmulatorServer) -> None:
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.errors import Unauthenticated
@@ -205,6 +207,7 @@ def test_sdk_query_and_served_models_route(served: EmulatorServer) -> None:
         assert w.serving_endpoints.query(name="chat", messages=[message]).choices
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 @pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 def test_mlflow_predict_sees_the_fault(served: EmulatorServer,
                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -223,6 +226,7 @@ def test_mlflow_predict_sees_the_fault(served: EmulatorServer,
         client.predict(endpoint="completions", inputs={"prompt": "x"})
 
 
+@pytest.mark.e2e  # a served emulator subprocess
 def test_plain_http_with_basic_auth(served: EmulatorServer) -> None:
     with httpx.Client(base_url=served.url, auth=("token", served.token)) as http:
         answer = http.post("/serving-endpoints/chat/served-models/b/invocations", json=CHAT)

@@ -14,6 +14,9 @@ from databricks.sdk.service import catalog as uc
 from openai import OpenAI
 from support.emulator_server import EmulatorServer
 
+# official clients against `reconciler emulator serve` (a subprocess) on loopback
+pytestmark = pytest.mark.e2e
+
 PARENT = "schemas/main.genai"
 CHAT = "openai/v1/chat/completions"
 

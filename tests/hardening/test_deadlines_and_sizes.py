@@ -67,6 +67,7 @@ def test_an_endless_list_stops_at_the_cap(
     assert len(server.seen) == 1  # an oversized answer is not worth asking for again
 
 
+@pytest.mark.slow  # real deadlines of seconds
 def test_a_dripping_server_meets_the_request_deadline() -> None:
     async def scenario(url: str) -> errors.RegistryError:
         policy = RetryPolicy(backoffs=(0.1,), total_budget=10, request_deadline=1.0)
@@ -85,6 +86,7 @@ def test_a_dripping_server_meets_the_request_deadline() -> None:
     assert server.url in message and "target 't'" in message
 
 
+@pytest.mark.slow  # real deadlines of seconds
 def test_the_retry_budget_bounds_the_whole_call() -> None:
     async def scenario(url: str) -> None:
         policy = RetryPolicy(backoffs=(0.1,) * 20, total_budget=6.0, request_deadline=30.0)

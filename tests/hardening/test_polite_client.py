@@ -56,6 +56,7 @@ def test_the_budget_spaces_concurrent_requests() -> None:
     assert all(sum(1 for u in times if t <= u < t + 1.0) <= 20 for t in times)
 
 
+@pytest.mark.slow  # real request rates over seconds
 def test_a_budget_under_the_throttle_gets_no_429_and_retry_after_is_honoured() -> None:
     with EmulatorServer.start(max_rps=10) as server:
         async def burst(max_rps: float | None) -> tuple[int, float]:
@@ -92,6 +93,7 @@ def test_max_rps_refuses_non_finite_and_negative(
     assert code == 2 and "--max-rps" in err
 
 
+@pytest.mark.slow  # real request rates over seconds
 def test_max_rps_per_target_and_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])  # closed again: nothing listens there
 
 
+@pytest.mark.slow  # the real 3 s first-contact grace
 def test_a_refused_connection_fails_fast_naming_target_and_host(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

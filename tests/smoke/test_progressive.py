@@ -89,6 +89,7 @@ def sdk_config(server: EmulatorServer) -> tuple[list[tuple[str, str]], dict[str,
     return entities, routes
 
 
+@pytest.mark.e2e  # a served emulator subprocess per test
 def test_a_failing_new_entity_rolls_back_then_completes_once_fixed(
     project: Path, server: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -131,6 +132,7 @@ def test_a_failing_new_entity_rolls_back_then_completes_once_fixed(
     assert code == 0, out
 
 
+@pytest.mark.e2e  # a served emulator subprocess per test
 def test_a_canary_split_steps_traffic_and_plan_shows_the_steps(
     project: Path, server: EmulatorServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -154,6 +156,7 @@ def test_a_canary_split_steps_traffic_and_plan_shows_the_steps(
                                   {"canary": 20, "old": 80})
 
 
+@pytest.mark.e2e  # a served emulator subprocess per test
 def test_a_gate_on_the_endpoint_can_fail_a_later_step(
     project: Path, server: EmulatorServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -170,6 +173,7 @@ def test_a_gate_on_the_endpoint_can_fail_a_later_step(
     assert sdk_config(server) == ([("old", "gpt-4o-mini")], {"old": 100})
 
 
+@pytest.mark.e2e  # a served emulator subprocess per test
 def test_updates_that_move_no_traffic_apply_as_usual(
     project: Path, server: EmulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -183,6 +187,7 @@ def test_updates_that_move_no_traffic_apply_as_usual(
     assert sdk_config(server) == ([("old", "gpt-4o")], {"old": 100})
 
 
+@pytest.mark.e2e  # a served emulator subprocess per test
 def test_steps_are_checked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for bad in ("10,50", "50,10,100", "0,100", "x"):
         code, _out, err = cli(capsys, project, "apply", "--auto-approve", "--progressive", bad)

@@ -147,6 +147,7 @@ def test_validate_checks_the_smoke_request(tmp_path: Path, capsys: pytest.Captur
     assert f"{path}:" in out + err
 
 
+@pytest.mark.slow  # a real query timeout
 def test_a_slow_answer_fails_after_the_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     with EmulatorServer.start(db_path=tmp_path / "emu.db", log_path=tmp_path / "server.log",

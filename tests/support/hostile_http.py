@@ -97,7 +97,10 @@ def hostile_server(answer: Answer) -> Iterator[HostileServer]:
     handler = type("Handler", (_Handler,), {"answer": staticmethod(answer), "seen": seen})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever polls for shutdown every 0.5 s by default: each test's teardown then
+    # waited up to half a second for nothing (tests are I/O-bound on this loopback server).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     try:
         yield HostileServer(f"http://127.0.0.1:{server.server_address[1]}", seen)
