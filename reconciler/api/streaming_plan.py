@@ -45,7 +45,7 @@ async def plan_streaming(
     parallelism: int,
 ) -> Plan:
     """One list call, then a GET and a one-endpoint plan per existing endpoint, overlapped."""
-    existing = {item["name"] for item in await registry.list_endpoints(keep=("name",))}
+    existing = {item.name for item in await registry.read_endpoints(keep=("name",))}
     semaphore = asyncio.Semaphore(max(1, parallelism))
     actions: list[EndpointAction] = []
     # The caller once for the run, only when some manifest declares permissions.

@@ -121,10 +121,10 @@ async def fetch_live(
     One list call finds which exist (and, for prune, which are ours: the list carries tags);
     only those are fetched, ``parallelism`` at a time over one pooled connection set.
     """
-    listing = await registry.list_endpoints(keep=("name", "tags"))
+    listing = await registry.read_endpoints(keep=("name", "tags"))
     wanted = [
-        item["name"] for item in listing
-        if item["name"] in names or (owner is not None and _owner_of(item) == owner)
+        item.name for item in listing
+        if item.name in names or (owner is not None and item.owner == owner)
     ]
     del listing  # one list of 10,000 endpoints is megabytes; the GETs below need only names
     live: dict[str, dict[str, Any]] = {}
@@ -136,10 +136,6 @@ async def fetch_live(
 
     await for_each(wanted, get, workers=parallelism)
     return {name: live[name] for name in wanted if name in live}
-
-
-def _owner_of(item: Mapping[str, Any]) -> str | None:
-    return LiveEndpoint.of(item).owner
 
 
 async def plan_with(
@@ -390,8 +386,8 @@ async def export_with(
 async def _export_endpoints(
     project: Project, registry: RegistryClient, settings: ExportSettings
 ) -> list[dict[str, Any]]:
-    listing = await registry.list_endpoints(keep=("name", "tags"))
-    names = {item["name"] for item in listing}
+    listing = await registry.read_endpoints(keep=("name", "tags"))
+    names = {item.name for item in listing}
     if settings.select:
         missing = sorted(set(settings.select) - names)
         if missing:
@@ -400,7 +396,7 @@ async def _export_endpoints(
     elif settings.all:
         chosen = {n for n in names if not is_system_endpoint(n)}
     else:
-        chosen = {item["name"] for item in listing if _owner_of(item) == project.file.project}
+        chosen = {item.name for item in listing if item.owned_by(project.file.project)}
     live = await fetch_live(registry, chosen, owner=None, parallelism=settings.parallelism)
     grants = await permissions.grants_of_all(
         registry, live, [n for n in live if not is_system_endpoint(n)],

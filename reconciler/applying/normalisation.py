@@ -12,9 +12,7 @@ import json
 import logging
 from typing import Any
 
-from reconciler.applying.waiting import is_updating
 from reconciler.diff import normalised
-from reconciler.diff.normalise import key_tags
 from reconciler.model.steps import UpdateConfigStep
 from reconciler.model.vocabulary import NORMALISED_TAG
 from reconciler.planning.plan import EndpointAction
@@ -45,9 +43,10 @@ async def record_normalised(
     config = sent_config(action)
     if not config:
         return []
-    fresh = await registry.get_endpoint(action.name)
-    if fresh is None or is_updating(fresh):
+    view = await registry.read_endpoint(action.name)
+    if view is None or view.updating:
         return []
+    fresh = view.raw
     kept = normalised.kept_values(config, fresh, action.name, project)
     if not kept:
         return []
@@ -60,7 +59,7 @@ async def record_normalised(
         log.warning("%s: %s", action.name, note)
     mark = normalised.config_mark_of(config, action.name)
     value = normalised.record_value(mark, kept)
-    if key_tags(fresh.get("tags")).get(NORMALISED_TAG) != value:
+    if view.tags.get(NORMALISED_TAG) != value:
         await registry.patch_tags(
             action.name, add=[{"key": NORMALISED_TAG, "value": value}], delete=[])
     return notes

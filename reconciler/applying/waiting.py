@@ -58,10 +58,6 @@ class WaitSettings:
     clock: Callable[[], float] = time.monotonic
 
 
-def config_update_state(endpoint: dict[str, Any]) -> str:
-    return LiveEndpoint.of(endpoint).config_update
-
-
 def is_updating(endpoint: dict[str, Any]) -> bool:
     return LiveEndpoint.of(endpoint).updating
 
@@ -146,7 +142,7 @@ class UpdateWaiter:
         poll_number = self._polls_started
         self.polls += 1
         try:
-            items = await self._registry.list_endpoints(keep=("name", "state"))
+            items = await self._registry.read_endpoints(keep=("name", "state"))
         except errors.RegistryTemporaryError as exc:
             # Retries already happened inside the client; keep waiting, the deadline still
             # holds, unless the target has stopped answering altogether.
@@ -172,7 +168,7 @@ class UpdateWaiter:
                 _settle(entry, error=exc)
             return
         self._failed_polls, self._first_failure = 0, None
-        by_name = {item["name"]: item for item in items}
+        by_name = {item.name: item for item in items}
         for entry in list(self._waits.values()):
             if entry.after_poll >= poll_number or entry.future.done():
                 continue
@@ -181,13 +177,13 @@ class UpdateWaiter:
                 _settle(entry, error=errors.RegistryNotFound(
                     f"endpoint {entry.name!r} disappeared while waiting for its update"))
                 continue
-            state = config_update_state(item)
+            state = item.config_update
             if state in FAILED_STATES:
                 _settle(entry, error=UpdateFailed(
                     f"the config update of {entry.name!r} ended in {state}; the previous "
                     "config, if any, keeps serving", error_code=state))
-            elif state != "IN_PROGRESS":
-                _settle(entry, result=item)
+            elif not item.updating:
+                _settle(entry, result=dict(item.raw))
         self._expire()
         still = [(w.name, self._settings.clock() - w.since) for w in self._pending()]
         if still and self._on_progress is not None:

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from reconciler import errors
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import (
     CreateStep,
     PatchTagsStep,
@@ -155,6 +156,16 @@ class RegistryClient:
         if keep is not None:  # the ordinary parse was the fallback: trim here
             items = [{k: v for k, v in item.items() if k in keep} for item in items]
         return items
+
+    async def read_endpoints(self, keep: Collection[str] | None = None) -> list[LiveEndpoint]:
+        """The list as typed views (``model/live.py``), parsed here once for every reader;
+        each keeps its raw JSON (``.raw``), unknown members included."""
+        return [LiveEndpoint.of(item) for item in await self.list_endpoints(keep)]
+
+    async def read_endpoint(self, name: str) -> LiveEndpoint | None:
+        """One endpoint's GET as a typed view (raw JSON in ``.raw``); None when absent."""
+        body = await self.get_endpoint(name)
+        return None if body is None else LiveEndpoint.of(body)
 
     async def get_endpoint(self, name: str) -> dict[str, Any] | None:
         path = endpoint_path(name)
