@@ -146,7 +146,7 @@ def _sdk_direct(acl: Any) -> dict[str, str]:
     return out
 
 
-@pytest.mark.e2e  # a served emulator subprocess
+@pytest.mark.e2e  # a served emulator subprocess (module-scoped)
 def test_sdk_serving_endpoint_permissions(sdk: WorkspaceClient) -> None:
     assert sdk.current_user.me().user_name == "deployer@corp.example"
     endpoint_id = _sdk_endpoint(sdk, "sdk-perms")
@@ -178,6 +178,7 @@ def test_sdk_serving_endpoint_permissions(sdk: WorkspaceClient) -> None:
         sdk.serving_endpoints.get_permissions("sdk-perms")
 
 
+@pytest.mark.e2e  # a served emulator subprocess (module-scoped, shared with the test above)
 def test_sdk_generic_permissions_api(sdk: WorkspaceClient) -> None:
     endpoint_id = _sdk_endpoint(sdk, "sdk-generic")
     kind = "serving-endpoints"
