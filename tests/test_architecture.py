@@ -31,7 +31,7 @@ ALLOWED_INTERNAL: dict[str, set[str]] = {
     "validation": {"model"},
     "diff": {"model"},
     "planning": {"diff", "model"},
-    "registry": {"model", "emulator", "loading.project"},
+    "registry": {"model", "emulator"},
     "applying": {"planning", "diff", "registry", "model"},
     "api": {"loading", "validation", "diff", "planning", "applying", "registry", "model"},
     "render": {"planning", "diff", "applying", "validation", "loading", "model"},

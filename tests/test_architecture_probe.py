@@ -35,6 +35,8 @@ PLANTS = [
      "not import reconciler.validation.issues"),
     ("validation/engine.py", "from reconciler.loading import source", "validation must not "
      "import reconciler.loading"),
+    ("registry/client.py", "from reconciler.loading.project import Project", "registry must "
+     "not import reconciler.loading.project"),
     ("redaction.py", "from reconciler.model import steps", "redaction must not import "
      "reconciler.model"),
 ]

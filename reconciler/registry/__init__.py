@@ -11,19 +11,18 @@ import contextlib
 import ipaddress
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 
+from reconciler.model.project import Target
 from reconciler.registry.auth import bearer_auth, normalise_host, resolve_credentials
 from reconciler.registry.budget import DEFAULT_MAX_RPS, RequestBudget
 from reconciler.registry.client import CallStats, RegistryClient
 from reconciler.registry.local import local_db_path, local_http_client
 from reconciler.registry.retry import NO_RETRIES, RetryPolicy
 from reconciler.registry.routes import API, endpoint_path, request_line, route
-
-if TYPE_CHECKING:
-    from reconciler.loading.project import Project
 
 __all__ = [
     "API",
@@ -38,13 +37,30 @@ __all__ = [
     "route",
 ]
 
+
+
+class TargetOf(Protocol):
+    """What ``open_registry`` needs of a project: its folder (a relative ``local:`` path is
+    under it), the target's name and the target. ``loading.project.Project`` is one; the
+    registry sits below loading and does not import it."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def target_name(self) -> str: ...
+
+    @property
+    def target(self) -> Target: ...
+
+
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 USER_AGENT = "serving-reconciler"
 
 
 @contextlib.asynccontextmanager
 async def open_registry(
-    project: Project,
+    project: TargetOf,
     *,
     parallelism: int = 8,
     retry: RetryPolicy | None = None,
