@@ -22,7 +22,7 @@ from reconciler import errors
 from reconciler.applying.report import EndpointOutcome, FailureKind
 from reconciler.applying.rollout_report import GateResult, RolloutReport, RolloutStepReport
 from reconciler.applying.smoke import SmokeRequest, run_smoke
-from reconciler.applying.waiting import UpdateFailed, UpdateWaiter, WaitTimeout, is_updating
+from reconciler.applying.waiting import UpdateFailed, UpdateWaiter, WaitTimeout
 from reconciler.diff.digest import live_digest
 from reconciler.model.steps import UpdateConfigStep
 from reconciler.planning.plan import EndpointAction
@@ -104,11 +104,12 @@ class _Rollout:
 
     async def run(self) -> EndpointOutcome:
         name = self.action.name
-        fresh = await self.registry.get_endpoint(name)
-        if fresh is None or live_digest(fresh) != self.action.live_digest:
+        view = await self.registry.read_endpoint(name)
+        if view is None or live_digest(view.raw) != self.action.live_digest:
             raise _Failed("stale-plan", f"stale plan: {name!r} changed since the plan was made; "
                           "run `reconciler plan` again and apply the new plan")
-        if is_updating(fresh):
+        fresh = dict(view.raw)
+        if view.updating:
             raise _Failed("conflict", f"{name!r} has a config update in progress; run plan "
                           "and apply again once it finished")
         config = config_step(self.action)

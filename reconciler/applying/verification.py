@@ -58,9 +58,12 @@ async def read_back(registry: RegistryClient, name: str,
     """The fresh view ``overwritten`` compares with: the endpoint's GET body (None: deleted)
     and, for each facet written that is read apart, its own read under its key. The id is
     the endpoint's as read now: an endpoint replaced meanwhile shows the new one's state."""
-    fresh = await registry.get_endpoint(name)
-    endpoint_id = (fresh or {}).get("id")
-    if fresh is None or not isinstance(endpoint_id, str) or not endpoint_id:
+    view = await registry.read_endpoint(name)
+    if view is None:
+        return None
+    fresh = dict(view.raw)
+    endpoint_id = view.id
+    if not endpoint_id:
         return fresh
     for write in writes:
         spec = facet_of_step(write.step)
