@@ -1,6 +1,6 @@
 """After a config write: values the service kept instead of those sent (docs/apply.md).
 
-Reads the endpoint once its config update is done and compares it with the config apply
+Reads the endpoint once its create or config update is done and compares it with the config apply
 sent (reconciler.diff.normalised). Each field the service normalised is reported as a
 warning naming the value it keeps, and recorded in the reserved ``reconciler-normalised``
 tag, so the next plans do not send it again while the manifest's config is unchanged.
@@ -13,7 +13,8 @@ import logging
 from typing import Any
 
 from reconciler.diff import normalised
-from reconciler.model.steps import UpdateConfigStep
+from reconciler.diff.desired import CONFIG_KEYS
+from reconciler.model.steps import CreateStep, UpdateConfigStep
 from reconciler.model.vocabulary import NORMALISED_TAG
 from reconciler.planning.plan import EndpointAction
 from reconciler.registry import RegistryClient
@@ -22,17 +23,21 @@ log = logging.getLogger(__name__)
 
 
 def sent_config(action: EndpointAction) -> dict[str, Any] | None:
-    """The config body of the action's config update, if it has one.
+    """The config the action wrote: its config update's body, or the config of its create
+    (its ``config.*`` members as a ``PUT .../config`` would send them), if it has one.
 
-    Creates are left out on purpose: apply waits for them by polling the list (one call for
-    all endpoints), and a GET per created endpoint would double the cost of a large first
-    apply. A value the service normalises at create shows in the next plan once, and the
-    config update that plan sends records it.
+    Creates are checked too, at the price of one GET per created endpoint once it is ready
+    (apply waits for creates by polling the list, whose summaries lack the fields a service
+    normalises): without it, a value normalised at create would show in the next plan as a
+    rolling update.
     """
+    config: dict[str, Any] | None = None
     for step in action.steps:
         if isinstance(step, UpdateConfigStep):
-            return dict(step.body)
-    return None
+            config = dict(step.body)
+        elif isinstance(step, CreateStep) and isinstance(step.body.get("config"), dict):
+            config = {k: v for k, v in step.body["config"].items() if k in CONFIG_KEYS}
+    return config
 
 
 async def record_normalised(

@@ -9,13 +9,25 @@ import click
 
 from reconciler.cli.options import FiniteFloatRange
 from reconciler.emulator import server
-from reconciler.emulator.settings import DEFAULT_CREATOR, EmulatorSettings
+from reconciler.emulator.settings import DEFAULT_CREATOR, EmulatorSettings, parse_normalise
 from reconciler.emulator.store import StoreError
 
 
 @click.group("emulator")
 def emulator_group() -> None:
     """The local Databricks serving-endpoints API (for tests, CI and trying things out)."""
+
+
+def _normalise_option(_ctx: click.Context, _param: click.Parameter,
+                      values: tuple[str, ...]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for text in values:
+        try:
+            path, value = parse_normalise(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        out[path] = value
+    return out
 
 
 @emulator_group.command("serve")
@@ -50,12 +62,17 @@ def emulator_group() -> None:
                    "(a UUID makes it a service principal's application id).")
 @click.option("--enforce-unity-gateway", is_flag=True, default=False,
               help="Play the workspace setting: refuse external-model serving endpoints.")
+@click.option("--normalise", "normalise", multiple=True, callback=_normalise_option,
+              metavar="FIELD=VALUE",
+              help="Play a service that keeps VALUE (JSON, else a string) at this config "
+                   "path whatever is sent, e.g. served_entities[].scale_to_zero_enabled=false "
+                   "([] = every element); repeatable.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]),
               default="warning", show_default=True, help="Server log level.")
 def serve_command(host: str, port: int, db: Path | None, token: str | None, ready_after: float,
                   latency_ms: int, fault_rate: float, drop_rate: float, retry_after: int,
                   max_rps: float, seed: int | None, request_log: Path | None, user_name: str,
-                  enforce_unity_gateway: bool,
+                  enforce_unity_gateway: bool, normalise: dict[str, object],
                   log_level: str) -> None:
     """Serve the serving-endpoints API until interrupted (Ctrl-C)."""
     if fault_rate + drop_rate > 1:
@@ -72,7 +89,7 @@ def serve_command(host: str, port: int, db: Path | None, token: str | None, read
             db_path=db, token=token, ready_after=ready_after, latency_ms=latency_ms,
             fault_rate=fault_rate, drop_rate=drop_rate, seed=seed, request_log=request_log,
             retry_after_seconds=retry_after, creator=user_name, max_rps=max_rps,
-            enforce_unity_gateway=enforce_unity_gateway,
+            enforce_unity_gateway=enforce_unity_gateway, normalise=normalise,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 DEFAULT_CREATOR = "emulator@localhost"
+# A path inside a config: members, ``[]`` after a list for each of its elements.
+NORMALISE_PATH = re.compile(r"^[a-z_]+(\[\])?(\.[a-z_]+(\[\])?)*$")
+
+
+def parse_normalise(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` of ``emulator serve --normalise``: VALUE is JSON (``false``, ``3``,
+    ``"Small"``), or a plain string when it is not JSON (``Small``)."""
+    path, sep, raw = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ValueError(f"expected FIELD=VALUE, e.g. served_entities[].scale_to_zero_enabled="
+                         f"false; got {text!r}")
+    check_normalise_path(path)
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return path, value
+
+
+def check_normalise_path(path: str) -> None:
+    if not NORMALISE_PATH.match(path) or path.endswith("[]"):
+        raise ValueError(f"normalise: {path!r} is not a field path inside a config, such as "
+                         "served_entities[].scale_to_zero_enabled ([] for every element)")
 
 
 @dataclass(frozen=True)
@@ -66,3 +92,5 @@ class EmulatorSettings:
             raise ValueError("creator (the user name) must not be empty")
         if self.retry_after_seconds < 0:
             raise ValueError("retry_after_seconds must be >= 0")
+        for path in self.normalise:
+            check_normalise_path(path)

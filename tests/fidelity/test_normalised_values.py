@@ -4,10 +4,14 @@ planned on every run (the emulator's `normalise` knob plays the service)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
+import pytest
+from support.cli import run_process
+from support.emulator_server import EmulatorServer
 from support.registry_harness import emulator_registry
-from support.roundtrip import converge, write_project
+from support.roundtrip import REMOTE_TOKEN_ENV, converge, write_project
 
 FOUNDATION = """\
 name: llama
@@ -19,38 +23,44 @@ config:
 KNOB = {"served_entities[].scale_to_zero_enabled": False}
 
 
+NOTE = ("the service keeps config.served_entities[llama].scale_to_zero_enabled = false "
+        "(sent true)")
+
+
 def test_a_normalised_value_is_warned_recorded_and_not_planned_again(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"llama.yaml": FOUNDATION.replace("SCALE", "true")})
 
     async def scenario() -> None:
         async with emulator_registry(tmp_path / "emulator", normalise=KNOB) as emu:
+            # The read after the create finds the kept value, says so and records it ...
             created = await converge(tmp_path, root, harness=emu)
-            # Creates are not read back: the next plan shows the kept value once ...
-            assert created.changed_after() == {
-                "llama": ["config.served_entities[llama].scale_to_zero_enabled"]}
-            # ... and the config update it sends finds out and records it.
-            first = await converge(tmp_path, root, harness=emu)
-            assert first.report.ok, [o.error for o in first.report.failed]
-            (outcome,) = first.report.done
-            assert outcome.note is not None
-            assert ("the service keeps config.served_entities[llama].scale_to_zero_enabled = "
-                    "false (sent true)") in outcome.note
-            tags = {t["key"]: t["value"] for t in first.emulator_gets[0]["tags"]}
+            assert created.report.ok, [o.error for o in created.report.failed]
+            (outcome,) = created.report.done
+            assert outcome.action == "create"
+            assert outcome.note is not None and NOTE in outcome.note
+            tags = {t["key"]: t["value"] for t in created.emulator_gets[0]["tags"]}
             assert "reconciler-normalised" in tags
-            # The second plan of converge: nothing to do, and it says why.
-            (action,) = first.second.actions
+            # ... so the plan after it has nothing to do, and says why.
+            assert created.changed_after() == {}
+            (action,) = created.second.actions
             assert action.action == "no-op" and action.changes == []
             assert [(x.path, x.kind, x.value) for x in action.explanations] == [
                 ("config.served_entities[llama].scale_to_zero_enabled", "normalised", False)
             ]
-            # A manifest change: compared again (the record is for the old config).
+            # A manifest change: compared again (the record is for the old config), and the
+            # config update finds the kept value and records it for the new config.
             (root / "endpoints" / "llama.yaml").write_text(
                 FOUNDATION.replace("SCALE", "true").replace("Small", "Medium"))
             again = await converge(tmp_path, root, harness=emu)
             paths = sorted(c.path for a in again.first.actions for c in a.changes)
             assert paths == ["config.served_entities[llama].scale_to_zero_enabled",
                              "config.served_entities[llama].workload_size"]
+            (updated,) = again.report.done
+            assert updated.note is not None and NOTE in updated.note
             assert again.changed_after() == {}
+            assert again.emulator_gets[0] != created.emulator_gets[0]
+            after = {t["key"]: t["value"] for t in again.emulator_gets[0]["tags"]}
+            assert after["reconciler-normalised"] != tags["reconciler-normalised"]
 
     asyncio.run(scenario())
 
@@ -61,3 +71,21 @@ def test_without_normalisation_nothing_is_recorded(tmp_path: Path) -> None:
     assert result.report.ok and result.changed_after() == {}
     assert "reconciler-normalised" not in {t["key"] for t in result.emulator_gets[0]["tags"]}
     assert all(o.note is None for o in result.report.done)
+
+
+@pytest.mark.e2e
+def test_emulator_serve_normalise_plays_the_service_through_the_cli(tmp_path: Path) -> None:
+    flag = "served_entities[].scale_to_zero_enabled=false"
+    with EmulatorServer.start(db_path=tmp_path / "e.db", normalise=flag) as server:
+        root = write_project(tmp_path, {"llama.yaml": FOUNDATION.replace("SCALE", "true")},
+                             host=server.url)
+        env = {REMOTE_TOKEN_ENV: server.token}
+        applied = run_process(root, "apply", "--auto-approve", "--format", "json", env=env)
+        assert applied.returncode == 0, applied.stderr
+        (outcome,) = json.loads(applied.stdout)["outcomes"]
+        assert outcome["action"] == "create" and NOTE in outcome["note"]
+        assert NOTE in applied.stderr  # the warning, also on the terminal
+        plan = run_process(root, "plan", "--detailed-exitcode", env=env)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        drift = run_process(root, "drift", env=env)
+        assert drift.returncode == 0, drift.stdout + drift.stderr

@@ -75,8 +75,10 @@ class EmulatorServer:
         if self.db_path is not None:
             cmd += ["--db", str(self.db_path)]
         for name, value in self.knobs.items():
-            if value is not None:
-                cmd += ["--" + name.replace("_", "-"), str(value)]
+            # A list is a repeated option (``normalise=["a=1", "b=2"]``).
+            for one in value if isinstance(value, (list, tuple)) else [value]:
+                if one is not None:
+                    cmd += ["--" + name.replace("_", "-"), str(one)]
         return cmd
 
     def _launch(self) -> None:

@@ -23,20 +23,28 @@ from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_regis
 PROJECT_FILE = """\
 project: fidelity
 manifests: [endpoints/]
-default_target: local
+default_target: {default}
 targets:
   local: {{local: .reconciler/local.db}}
-policy:
+{remote}policy:
   plaintext_secrets: {plaintext}
 """
+# The variable a remote project's target reads its token from (``write_project(host=...)``).
+REMOTE_TOKEN_ENV = "FIDELITY_TOKEN"
 
 
 def write_project(
-    tmp_path: Path, manifests: Mapping[str, str], *, plaintext: str = "allow"
+    tmp_path: Path, manifests: Mapping[str, str], *, plaintext: str = "allow",
+    host: str | None = None,
 ) -> Path:
+    """A project in ``tmp_path/project`` with these ``endpoints/`` files. Its default target
+    is the embedded ``local`` one, or with ``host`` a workspace target ``remote`` on that URL
+    (an ``emulator serve``) whose token is in ``$FIDELITY_TOKEN``."""
     root = tmp_path / "project"
     (root / "endpoints").mkdir(parents=True, exist_ok=True)
-    (root / "reconciler.yaml").write_text(PROJECT_FILE.format(plaintext=plaintext))
+    remote = f"  remote: {{host: '{host}', token_env: {REMOTE_TOKEN_ENV}}}\n" if host else ""
+    (root / "reconciler.yaml").write_text(PROJECT_FILE.format(
+        plaintext=plaintext, default="remote" if host else "local", remote=remote))
     for name, text in manifests.items():
         (root / "endpoints" / name).write_text(text)
     return root
