@@ -123,18 +123,19 @@ def _scope_live(
         }
         if not scoped["tags"]:
             del scoped["tags"]
-    _drop_unwritten(scoped, "", False, written)
+    _drop_unwritten(scoped, "", False, written, live_form)
     return scoped
 
 
-def _drop_unwritten(node: dict[str, Any], path: str, keyed: bool, written: set[str]) -> None:
+def _drop_unwritten(node: dict[str, Any], path: str, keyed: bool, written: set[str],
+                    endpoint: Mapping[str, Any]) -> None:
     """Remove server-chosen fields (and secret references whose plaintext twin the manifest
     uses) that the manifest does not write."""
     for key in list(node):
         child = f"{path}[{key}]" if keyed else (f"{path}.{key}" if path else key)
         if not keyed and child not in written:
             server_chosen = any(
-                normalise.condition_holds(rule, node)
+                normalise.condition_holds(rule, node, endpoint)
                 for rule in fields.rules_for(child, FieldClass.SERVER_CHOSEN)
             )
             if server_chosen or f"{child}_plaintext" in written:
@@ -142,7 +143,8 @@ def _drop_unwritten(node: dict[str, Any], path: str, keyed: bool, written: set[s
                 continue
         value = node[key]
         if isinstance(value, dict):
-            _drop_unwritten(value, child, not keyed and key in fields.KEYED_LISTS, written)
+            _drop_unwritten(value, child, not keyed and key in fields.KEYED_LISTS, written,
+                            endpoint)
             if not value:
                 del node[key]
 
@@ -269,6 +271,10 @@ def compare_endpoint(
         _field_change(segments, old, new, scoped, desired_form, endpoint.name)
         for segments, old, new in _raw_changes(scoped, desired_form)
     ]
+    # A side dropped as a default shows the default: when that equals the other side (a
+    # conditional default judged differently on the two sides, e.g. workload_size "Small"
+    # beside a concurrency range the service echoes), there is nothing to change.
+    changes = [c for c in changes if c.old != c.new]
     changes = _mark_kind_change(changes, scoped, desired_form)
     # Recreate-only top-level fields first, then facet by facet in apply order.
     changes.sort(key=lambda c: (FACET_ORDER.index(c.facet) + 1 if c.facet else 0, c.path))

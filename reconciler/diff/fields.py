@@ -151,6 +151,16 @@ FIELD_RULES: tuple[FieldRule, ...] = (
                   when="not_custom_model")
         for f in ("workload_type", "workload_size", "scale_to_zero_enabled")
     ),
+    *(
+        FieldRule(f"{_E}.{f}", FieldClass.SERVER_CHOSEN,
+                  "the range the service derives from workload_size (the API refuses both "
+                  "on input, so a live range beside a size is the server's)",
+                  when="sized_by_workload")
+        for f in ("min_provisioned_concurrency", "max_provisioned_concurrency")
+    ),
+    FieldRule(f"{_G}.usage_tracking_config", FieldClass.SERVER_CHOSEN,
+              "provisioned-throughput endpoints: filled by the service (Terraform's PT "
+              "resource marks it computed)", when="pt_endpoint"),
     FieldRule(f"{_E}.external_model.cohere_config.cohere_api_base", FieldClass.SERVER_CHOSEN,
               "the provider's public URL when omitted (as openai_api_base)"),
     FieldRule("config.served_entities", FieldClass.SERVER_CHOSEN,

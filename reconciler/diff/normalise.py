@@ -73,12 +73,33 @@ CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "custom_model_without_capacity": lambda o: is_custom_model(o) and _without_capacity(o),
     "single_entity": lambda c: _entity_count(c) == 1,
     "multi_entity": lambda c: _entity_count(c) > 1,
+    "sized_by_workload": lambda o: o.get("workload_size") is not None,
 }
 
 
-def condition_holds(rule: fields.FieldRule, parent: Mapping[str, Any]) -> bool:
+def is_pt_endpoint(body: Mapping[str, Any]) -> bool:
+    """Every served entity of the endpoint (a wire body or its minimal form) is sized in
+    provisioned model units: a provisioned-throughput endpoint of the ``/pt`` routes."""
+    config = body.get("config")
+    entities = config.get("served_entities") if isinstance(config, Mapping) else None
+    items = list(entities.values()) if isinstance(entities, Mapping) else list(entities or ())
+    return bool(items) and all(
+        isinstance(e, Mapping) and e.get("provisioned_model_units") is not None for e in items)
+
+
+# Named predicates on the whole endpoint (the side being scoped), for fields whose server
+# behaviour depends on the kind of endpoint rather than on the object holding them.
+ENDPOINT_CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "pt_endpoint": is_pt_endpoint,
+}
+
+
+def condition_holds(rule: fields.FieldRule, parent: Mapping[str, Any],
+                    endpoint: Mapping[str, Any] | None = None) -> bool:
     if rule.when is None:
         return True
+    if rule.when in ENDPOINT_CONDITIONS:
+        return endpoint is not None and ENDPOINT_CONDITIONS[rule.when](endpoint)
     predicate = CONDITIONS.get(rule.when)
     # Conditions that need more than the parent (e.g. "live_set") are the planner's.
     return predicate(parent) if predicate is not None else False

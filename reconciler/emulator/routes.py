@@ -217,6 +217,7 @@ class ApiHandlers:
             doc.pop("ai_gateway", None)
             if gateway:
                 doc["ai_gateway"] = gateway
+                endpoints.fill_pt_gateway(doc)
             txn.put(doc)
             return gateway
 

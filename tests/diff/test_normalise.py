@@ -137,7 +137,8 @@ def test_bedrock_provider_is_compared_case_insensitively() -> None:
 class TestFieldTable:
     def test_every_condition_is_known(self) -> None:
         for rule in fields.FIELD_RULES:
-            assert rule.when is None or rule.when in normalise.CONDITIONS or rule.when == "live_set"
+            assert (rule.when is None or rule.when in normalise.CONDITIONS
+                    or rule.when in normalise.ENDPOINT_CONDITIONS or rule.when == "live_set")
             assert rule.why
 
     def test_classes_are_matched_by_pattern(self) -> None:

@@ -8,18 +8,11 @@ from typing import Any
 import pytest
 from support.cli import run_cli as run
 from support.emulator_inprocess import InProcessApi
+from support.roundtrip import write_project
 
 from reconciler.api import validate_project
 
 API = "/api/2.0/serving-endpoints"
-PROJECT = """\
-project: started-by-import
-manifests: [endpoints/]
-targets:
-  local: {local: .reconciler/local.db}
-policy:
-  plaintext_secrets: env-only
-"""
 
 
 def external(name: str, provider: str, block: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -48,9 +41,9 @@ HANDMADE: list[dict[str, Any]] = [
 
 @pytest.fixture
 def empty_project(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "endpoints").mkdir(parents=True)
-    (root / "reconciler.yaml").write_text(PROJECT)
+    """A project whose manifests folder is still empty, on a local target that someone
+    else's scripts already filled."""
+    root = write_project(tmp_path, {}, plaintext="env-only")
     with InProcessApi(db_path=root / ".reconciler" / "local.db") as api:
         for body in HANDMADE:
             response = api.post(API, json=body)

@@ -8,13 +8,17 @@ client that sent a PT endpoint down the classic route fails these tests.
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 
 import pytest
+import yaml
 from support.emulator_inprocess import InProcessApi
 from support.registry_harness import emulator_registry
 from support.roundtrip import converge, problems, write_project
 
+from reconciler.diff.compare import compare_endpoint
+from reconciler.model.endpoint import ServingEndpoint
 from reconciler.registry.routes import route
 
 PT = """\
@@ -41,6 +45,9 @@ def test_a_pt_endpoint_is_created_and_updated_through_the_pt_routes(tmp_path: Pa
             (create,) = created.first.actions[0].steps
             assert route(create) == ("POST", "/api/2.0/serving-endpoints/pt")
             assert set(create.wire_body() or {}) == {"name", "config", "ai_gateway", "tags"}
+            # The service fills usage tracking on PT endpoints (audit G15); not a change.
+            gateway = created.emulator_gets[0]["ai_gateway"]
+            assert gateway["usage_tracking_config"] == {"enabled": True}
 
             (root / "endpoints" / "pt.yaml").write_text(PT.replace("100,", "200,"))
             changed = await converge(tmp_path, root, harness=emu)
@@ -116,3 +123,22 @@ def test_the_classic_routes_refuse_newer_foundation_models(model: str) -> None:
                                       "entity_name": OLDER}]}
         assert api.post("/api/2.0/serving-endpoints",
                         json={"name": "old", "config": older}).status_code == 200
+
+
+def test_a_uc_registered_pt_entity_gets_no_custom_model_defaults(tmp_path: Path) -> None:
+    # A fine-tuned model registered in Unity Catalog (not system.ai.*) in model units: the
+    # service picks its hardware, so neither the emulator nor the diff assumes CPU/Small.
+    text = PT.replace("system.ai.llama-4-maverick", "main.ft.my_llama")
+    root = write_project(tmp_path, {"pt.yaml": text})
+    result = asyncio.run(converge(tmp_path, root))
+    assert result.report.ok and result.changed_after() == {}
+    (create,) = result.first.actions[0].steps
+    assert route(create) == ("POST", "/api/2.0/serving-endpoints/pt")
+    (entity,) = result.emulator_gets[0]["config"]["served_entities"]
+    assert not {"workload_type", "workload_size", "scale_to_zero_enabled"} & set(entity)
+    # What a workspace fills instead (GPU hardware, scale to zero) is not a change either.
+    live = copy.deepcopy(result.emulator_gets[0])
+    live["config"]["served_entities"][0].update(
+        workload_type="GPU_MEDIUM", workload_size="Large", scale_to_zero_enabled=True)
+    manifest = ServingEndpoint.model_validate(yaml.safe_load(text))
+    assert compare_endpoint(manifest, live, "fidelity").changes == ()

@@ -138,3 +138,11 @@ def required_in_types() -> dict[str, set[str]]:
             if name != "return" and dataclasses.is_dataclass(inner):
                 visit(inner)
     return out
+
+
+def type_leaves(tp: Any) -> list[Leaf]:
+    """Leaf fields of one SDK dataclass (a response type such as ``ServingEndpointDetailed``),
+    in the syntax of ``method_leaves``."""
+    leaves: list[Leaf] = []
+    _walk(tp, "", tp.__name__, leaves, [])
+    return leaves
