@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support.cli import run_process
 from support.emulator_server import EmulatorServer
 from support.registry_harness import emulator_registry
-from support.roundtrip import REMOTE_TOKEN_ENV, converge, write_project
+from support.remote_project import point_at, reconciler
+from support.roundtrip import converge, write_project
 
 FOUNDATION = """\
 name: llama
@@ -77,15 +77,14 @@ def test_without_normalisation_nothing_is_recorded(tmp_path: Path) -> None:
 def test_emulator_serve_normalise_plays_the_service_through_the_cli(tmp_path: Path) -> None:
     flag = "served_entities[].scale_to_zero_enabled=false"
     with EmulatorServer.start(db_path=tmp_path / "e.db", normalise=flag) as server:
-        root = write_project(tmp_path, {"llama.yaml": FOUNDATION.replace("SCALE", "true")},
-                             host=server.url)
-        env = {REMOTE_TOKEN_ENV: server.token}
-        applied = run_process(root, "apply", "--auto-approve", "--format", "json", env=env)
+        root = point_at(write_project(
+            tmp_path, {"llama.yaml": FOUNDATION.replace("SCALE", "true")}), server)
+        applied = reconciler(root, server, "apply", "--auto-approve", "--format", "json")
         assert applied.returncode == 0, applied.stderr
         (outcome,) = json.loads(applied.stdout)["outcomes"]
         assert outcome["action"] == "create" and NOTE in outcome["note"]
         assert NOTE in applied.stderr  # the warning, also on the terminal
-        plan = run_process(root, "plan", "--detailed-exitcode", env=env)
+        plan = reconciler(root, server, "plan", "--detailed-exitcode")
         assert plan.returncode == 0, plan.stdout + plan.stderr
-        drift = run_process(root, "drift", env=env)
+        drift = reconciler(root, server, "drift")
         assert drift.returncode == 0, drift.stdout + drift.stderr

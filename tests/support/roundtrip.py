@@ -23,28 +23,22 @@ from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_regis
 PROJECT_FILE = """\
 project: fidelity
 manifests: [endpoints/]
-default_target: {default}
+default_target: local
 targets:
   local: {{local: .reconciler/local.db}}
-{remote}policy:
+policy:
   plaintext_secrets: {plaintext}
 """
-# The variable a remote project's target reads its token from (``write_project(host=...)``).
-REMOTE_TOKEN_ENV = "FIDELITY_TOKEN"
 
 
 def write_project(
-    tmp_path: Path, manifests: Mapping[str, str], *, plaintext: str = "allow",
-    host: str | None = None,
+    tmp_path: Path, manifests: Mapping[str, str], *, plaintext: str = "allow"
 ) -> Path:
-    """A project in ``tmp_path/project`` with these ``endpoints/`` files. Its default target
-    is the embedded ``local`` one, or with ``host`` a workspace target ``remote`` on that URL
-    (an ``emulator serve``) whose token is in ``$FIDELITY_TOKEN``."""
+    """A project in ``tmp_path/project`` with these ``endpoints/`` files, on the embedded
+    ``local`` target (``support.remote_project.point_at`` turns it to a served emulator)."""
     root = tmp_path / "project"
     (root / "endpoints").mkdir(parents=True, exist_ok=True)
-    remote = f"  remote: {{host: '{host}', token_env: {REMOTE_TOKEN_ENV}}}\n" if host else ""
-    (root / "reconciler.yaml").write_text(PROJECT_FILE.format(
-        plaintext=plaintext, default="remote" if host else "local", remote=remote))
+    (root / "reconciler.yaml").write_text(PROJECT_FILE.format(plaintext=plaintext))
     for name, text in manifests.items():
         (root / "endpoints" / name).write_text(text)
     return root
