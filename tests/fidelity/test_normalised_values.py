@@ -8,10 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from support.emulator_server import EmulatorServer
 from support.registry_harness import emulator_registry
 from support.remote_project import point_at, reconciler
 from support.roundtrip import converge, write_project
+
+from reconciler.cli.main import cli
+from reconciler.emulator.settings import parse_normalise
 
 FOUNDATION = """\
 name: llama
@@ -88,3 +92,25 @@ def test_emulator_serve_normalise_plays_the_service_through_the_cli(tmp_path: Pa
         assert plan.returncode == 0, plan.stdout + plan.stderr
         drift = reconciler(root, server, "drift")
         assert drift.returncode == 0, drift.stdout + drift.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("served_entities[].scale_to_zero_enabled=false",
+     ("served_entities[].scale_to_zero_enabled", False)),
+    ("served_entities[].workload_size=Small", ("served_entities[].workload_size", "Small")),
+    ('served_entities[].workload_size="Large"', ("served_entities[].workload_size", "Large")),
+    ("auto_capture_config.enabled=true", ("auto_capture_config.enabled", True)),
+])
+def test_normalise_flag_values(text: str, expected: tuple[str, object]) -> None:
+    assert parse_normalise(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "scale_to_zero_enabled", "=false", "served_entities[]=1", "Served.Entities=1",
+    "served_entities..x=1",
+])
+def test_a_bad_normalise_flag_is_refused_before_serving(text: str) -> None:
+    result = CliRunner().invoke(cli, ["emulator", "serve", "--normalise", text])
+    assert result.exit_code == 2
+    assert "Invalid value for '--normalise'" in result.output
+    assert "Traceback" not in result.output
