@@ -1,7 +1,7 @@
 """After a config write: values the service kept instead of those sent (docs/apply.md).
 
-Reads the endpoint once its create or config update is done and compares it with the config apply
-sent (reconciler.diff.normalised). Each field the service normalised is reported as a
+Reads the endpoint once its create or config update is done and compares it with the config
+apply sent (reconciler.diff.normalised). Each field the service normalised is reported as a
 warning naming the value it keeps, and recorded in the reserved ``reconciler-normalised``
 tag, so the next plans do not send it again while the manifest's config is unchanged.
 """
