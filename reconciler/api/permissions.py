@@ -12,20 +12,14 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reconciler.diff.normalise import key_tags
 from reconciler.diff.permissions import Grants, GrantsRead, caller_principal, live_direct_grants
 from reconciler.model.permissions import Principal
-from reconciler.model.vocabulary import OWNERSHIP_TAG
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions
 from reconciler.registry import RegistryClient
 from reconciler.registry import permissions as permissions_api
 from reconciler.registry.pacing import for_each
 from reconciler.registry.routes import permissions_path
-
-
-def owner_of(live: Mapping[str, Any]) -> str | None:
-    return key_tags(live.get("tags")).get(OWNERSHIP_TAG)
 
 
 async def caller(registry: RegistryClient) -> Principal | None:
@@ -60,13 +54,13 @@ async def grants_of_all(registry: RegistryClient, live: Mapping[str, Mapping[str
 
 
 def managed_names(desired: Sequence[DesiredEndpoint], live: Mapping[str, Mapping[str, Any]],
-                  project: str) -> list[str]:
+                  options: PlanOptions) -> list[str]:
     """Live endpoints whose grants a plan needs: a manifest declares ``permissions`` and the
-    endpoint is this project's or nobody's (another project's is never planned)."""
+    plan may write the endpoint (another project's is never planned)."""
     return [
         d.endpoint.name for d in desired
         if d.endpoint.permissions is not None and d.endpoint.name in live
-        and owner_of(live[d.endpoint.name]) in (None, project)
+        and options.may_write(live[d.endpoint.name])
     ]
 
 
@@ -75,14 +69,14 @@ def needs_caller(desired: Sequence[DesiredEndpoint]) -> bool:
 
 
 async def read_for_plan(registry: RegistryClient, desired: Sequence[DesiredEndpoint],
-                        live: Mapping[str, Mapping[str, Any]], project: str, *,
+                        live: Mapping[str, Mapping[str, Any]], options: PlanOptions, *,
                         parallelism: int) -> GrantsRead:
     """The caller (once) and the grants the plan of ``desired`` against ``live`` needs;
     nothing at all is read when no manifest declares ``permissions``."""
     if not needs_caller(desired):
         return GrantsRead()
     who = await caller(registry)
-    grants = await grants_of_all(registry, live, managed_names(desired, live, project),
+    grants = await grants_of_all(registry, live, managed_names(desired, live, options),
                                  parallelism=parallelism)
     return GrantsRead(who, grants)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.loading.project import Project
+from reconciler.model.live import Owner
 from reconciler.model.unity import NAME_PART
 from reconciler.planning.service_export import ServiceEnvReference, service_manifest
 from reconciler.planning.service_plan import COLLECTIONS, owner_of
@@ -92,12 +93,14 @@ async def export_services(project: Project, registry: RegistryClient, *,
         if missing:
             raise errors.PlanError(f"no live service named {', '.join(map(repr, missing))}")
     elif not select:
+        # Ours, and ours by name only (export reads; it may help adopting them).
+        owner = Owner(project.file.project, project.file.project_id)
         parents = sorted({schema_parent(s) for s in schemas}
                          | {s.securable.parent() for s in project.securables})
         for collection in COLLECTIONS.values():
             for parent in parents:
                 for live in await unity_client.list_services(registry, collection, parent):
-                    if all_ or owner_of(live)[0] == project.file.project:
+                    if all_ or owner_of(live).ownership(owner) in ("ours", "legacy"):
                         chosen.append((collection, live))
     order = list(COLLECTIONS.values())
     chosen.sort(key=lambda c: (order.index(c[0]), str(c[1].get("name"))))

@@ -17,6 +17,7 @@ from reconciler.applying.report import ApplyReport
 from reconciler.applying.service_apply import ResolveBody, apply_services
 from reconciler.loading.interpolation import ENV_REF_PATTERN
 from reconciler.loading.project import Project
+from reconciler.model.live import Owner
 from reconciler.model.unity import ModelService
 from reconciler.planning.service_plan import (
     COLLECTIONS,
@@ -102,7 +103,7 @@ async def _check_references(registry: RegistryClient, project: Project,
 
 async def plan_services_with(project: Project, registry: RegistryClient, *, prune: bool,
                              select: tuple[str, ...], env: Mapping[str, str],
-                             ) -> list[ServiceAction]:
+                             adopt_legacy_ownership: bool = False) -> list[ServiceAction]:
     if not project.securables and not prune:
         if any("." in n for n in select):
             raise errors.PlanError("--select names a service (catalog.schema.id) but the "
@@ -124,12 +125,14 @@ async def plan_services_with(project: Project, registry: RegistryClient, *, prun
         if raw:
             values = resolve_values(raw, env, f"{service.kind} {service.name!r}")
             current = live.get((service.kind, service.name))
-            held = owner_of(current.body)[1] if current else None
+            held = owner_of(current.body).secrets if current else None
             salt = held.split(".")[0] if held and "." in held else new_salt()
             digest = secrets_digest(values, salt)
         desired.append(DesiredService(service, f"{item.location.file}:{item.location.line}",
                                       digest))
-    actions = plan_services(desired, live, project.file.project, prune=prune, select=select)
+    actions = plan_services(desired, live, Owner(project.file.project, project.file.project_id),
+                            prune=prune, select=select,
+                            adopt_legacy_ownership=adopt_legacy_ownership)
     return await _attributed(registry, actions, live)
 
 
@@ -159,11 +162,11 @@ def check_apply_env(actions: list[ServiceAction], env: Mapping[str, str]) -> Non
 
 async def apply_services_into(report: ApplyReport, registry: RegistryClient,
                               actions: list[ServiceAction], resolve: ResolveBody,
-                              ) -> ApplyReport:
+                              owner: Owner | None = None) -> ApplyReport:
     """``report`` (of the endpoints) with the services' outcomes and calls added."""
     before = dict(registry.stats.by_method)
     started = time.monotonic()
-    outcomes = await apply_services(registry, actions, resolve, report.project)
+    outcomes = await apply_services(registry, actions, resolve, owner or Owner(report.project))
     calls = {k: v for k, v in report.calls.items() if k != "total"}
     for method, count in registry.stats.by_method.items():
         if count - before.get(method, 0):

@@ -61,7 +61,7 @@ async def plan_streaming(
                 body = await registry.get_endpoint(name)
         # Outside the semaphore: the next GET is already on its way while this one diffs.
         live = {name: body} if body is not None else {}
-        if permissions.managed_names([item], live, options.project):
+        if permissions.managed_names([item], live, options):
             async with semaphore:
                 grants[name] = await permissions.grants_of(registry, live[name])
         [checked] = secrets.with_secrets_status([item], live, env)

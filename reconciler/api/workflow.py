@@ -40,7 +40,7 @@ from reconciler.applying.smoke import SmokeSettings, smoke_after_apply
 from reconciler.applying.waiting import ProgressCallback, WaitSettings
 from reconciler.diff.export import live_to_manifest
 from reconciler.loading.project import Project
-from reconciler.model.live import LiveEndpoint
+from reconciler.model.live import LiveEndpoint, Owner, prune_refusal
 from reconciler.model.unity import ModelService
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning import marking
@@ -67,6 +67,8 @@ class PlanSettings:
     select: tuple[str, ...] = ()
     prune: bool = False
     allow_recreate: bool = False
+    # Adopt declared endpoints tagged with the project name but no id (docs/ownership.md).
+    adopt_legacy_ownership: bool = False
     parallelism: int = 8
     # Where ``${env.NAME}`` in ``*_plaintext`` fields is resolved to check the secret digest.
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
@@ -100,6 +102,8 @@ def desired_endpoints(project: Project) -> list[DesiredEndpoint]:
 def plan_options(project: Project, settings: PlanSettings) -> PlanOptions:
     return PlanOptions(
         project=project.file.project,
+        project_id=project.file.project_id,
+        adopt_legacy_ownership=settings.adopt_legacy_ownership,
         target_name=project.target_name,
         target_host=project.target.host or None,
         prune=settings.prune,
@@ -113,10 +117,11 @@ async def fetch_live(
     registry: RegistryClient,
     names: set[str],
     *,
-    owner: str | None,
+    owner: Callable[[LiveEndpoint], bool] | None,
     parallelism: int,
 ) -> dict[str, dict[str, Any]]:
-    """GET bodies of the live endpoints in ``names``, plus those tagged as ``owner``'s.
+    """GET bodies of the live endpoints in ``names``, plus those whose list summary (name and
+    tags) ``owner`` says prune has to look at.
 
     One list call finds which exist (and, for prune, which are ours: the list carries tags);
     only those are fetched, ``parallelism`` at a time over one pooled connection set.
@@ -124,7 +129,7 @@ async def fetch_live(
     listing = await registry.read_endpoints(keep=("name", "tags"))
     wanted = [
         item.name for item in listing
-        if item.name in names or (owner is not None and item.owner == owner)
+        if item.name in names or (owner is not None and owner(item))
     ]
     del listing  # one list of 10,000 endpoints is megabytes; the GETs below need only names
     live: dict[str, dict[str, Any]] = {}
@@ -142,8 +147,12 @@ async def plan_with(
     project: Project, registry: RegistryClient, settings: PlanSettings
 ) -> Plan:
     """The plan for ``project`` against the registry ``registry`` (read-only)."""
+    refusal = prune_refusal(project.file.project_id) if settings.prune else None
+    if refusal is not None:  # before any request
+        raise errors.PlanError(refusal)
     services = await service_workflow.plan_services_with(
-        project, registry, prune=settings.prune, select=settings.select, env=settings.env)
+        project, registry, prune=settings.prune, select=settings.select, env=settings.env,
+        adopt_legacy_ownership=settings.adopt_legacy_ownership)
     planned = await _plan_endpoints(project, registry, settings)
     planned = await unity_preflight.check(registry, project, planned)
     return planned.model_copy(update={"services": services})
@@ -162,13 +171,15 @@ async def _plan_endpoints(
     names = {d.endpoint.name for d in desired}
     if settings.select:
         names &= set(settings.select)
-    owner = project.file.project if settings.prune else None
+    # Ours to prune, and ours by name only (listed as never pruned).
+    owner = (lambda item: options.ownership(item) in ("ours", "legacy")) if settings.prune \
+        else None
     live = await fetch_live(registry, names | set(settings.select), owner=owner,
                             parallelism=settings.parallelism)
     if settings.select:
         live = {n: body for n, body in live.items() if n in settings.select}
     desired = secrets.with_secrets_status(desired, live, settings.env)
-    read = await permissions.read_for_plan(registry, desired, live, options.project,
+    read = await permissions.read_for_plan(registry, desired, live, options,
                                            parallelism=settings.parallelism)
     planned = build_plan(desired, live, permissions.with_caller(options, read), read.grants)
     _refuse_missing_system_endpoints(planned, project)
@@ -227,6 +238,10 @@ def load_saved_plan(path: Path, project: Project) -> Plan:
             f"{path} was made for project {saved.project!r}, target {saved.target_name!r}; "
             f"this is project {project.file.project!r}, target {project.target_name!r}"
         )
+    if saved.project_id != project.file.project_id:
+        raise errors.PlanError(
+            f"{path} was made for project_id {saved.project_id or '(none)'}; this project's "
+            f"is {project.file.project_id or '(none)'}: plan again")
     host = project.target.host or None
     local = project.target.local or None
     # target_local is absent from plans saved before it existed: those are checked on host.
@@ -271,8 +286,9 @@ def _replanner(
 ) -> Callable[[str, dict[str, Any] | None], EndpointAction]:
     """Re-plan one endpoint from fresh live state, with the same manifests and options."""
     by_name = {d.endpoint.name: d for d in desired_endpoints(project)}
-    options = plan_options(project, PlanSettings(prune=plan_.prune,
-                                                 allow_recreate=plan_.allow_recreate))
+    options = plan_options(project, PlanSettings(
+        prune=plan_.prune, allow_recreate=plan_.allow_recreate,
+        adopt_legacy_ownership=plan_.adopt_legacy_ownership))
 
     def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
         live = {name: fresh} if fresh else {}
@@ -282,7 +298,7 @@ def _replanner(
             [checked] = secrets.with_secrets_status([item], live, env)
             return plan_endpoint(checked, live.get(name), permissions.with_caller(options, read),
                                  read.grants)
-        if fresh is not None and LiveEndpoint.of(fresh).owned_by(options.project):
+        if fresh is not None and options.ownership(fresh) == "ours":
             return plan_orphan(name, fresh, options)
         raise errors.PlanError(f"re-planning {name!r} gave no action")
 
@@ -323,7 +339,8 @@ async def apply_with(
         report = await apply_plan(plan_, registry, options)
     if plan_.services:
         report = await service_workflow.apply_services_into(
-            report, registry, plan_.services, plaintext_resolver(settings.env))
+            report, registry, plan_.services, plaintext_resolver(settings.env),
+            Owner(plan_.project, plan_.project_id))
     if settings.smoke:
         manifests = {e.endpoint.name: e.endpoint for e in project.endpoints}
         report = await smoke_after_apply(report, registry, manifests, SmokeSettings(
@@ -396,7 +413,10 @@ async def _export_endpoints(
     elif settings.all:
         chosen = {n for n in names if not is_system_endpoint(n)}
     else:
-        chosen = {item.name for item in listing if item.owned_by(project.file.project)}
+        options = plan_options(project, PlanSettings())
+        # Ours, and ours by name only (export reads; it may help adopting them).
+        chosen = {item.name for item in listing
+                  if options.ownership(item) in ("ours", "legacy")}
     live = await fetch_live(registry, chosen, owner=None, parallelism=settings.parallelism)
     grants = await permissions.grants_of_all(
         registry, live, [n for n in live if not is_system_endpoint(n)],

@@ -120,7 +120,7 @@ class _Executor:
         self.registry = registry
         self.options = options
         self.machine = sm.Machine(project=plan.project, can_replan=options.replan is not None,
-                                  wait=options.wait)
+                                  wait=options.wait, project_id=plan.project_id)
         self.semaphore = asyncio.Semaphore(max(1, options.parallelism))
         # Endpoints started and not yet waiting for a rollout: twice the calls in flight, so
         # the next endpoint is always ready when a call slot frees.

@@ -16,8 +16,9 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.applying.report import EndpointOutcome
+from reconciler.model.live import Owner, as_owner
 from reconciler.model.steps import DeleteServiceStep
-from reconciler.planning.service_plan import ServiceAction, owner_of
+from reconciler.planning.service_plan import ServiceAction, marker, owner_of
 from reconciler.registry import unity_client
 from reconciler.registry.client import RegistryClient
 from reconciler.registry.routes import UC_API, service_route
@@ -43,15 +44,15 @@ class NotOurs(errors.RegistryConflict):
 
 
 async def _run(registry: RegistryClient, action: ServiceAction, resolve: ResolveBody,
-               sent: list[str], project: str) -> None:
+               sent: list[str], owner: Owner) -> None:
     """Send the action's steps in order; each request comes from the route table."""
     for step in action.steps:
         if isinstance(step, DeleteServiceStep):
             # A saved plan may have been edited: delete only what still carries our marker.
             current = await unity_client.get_service(registry, step.collection, step.service)
-            if current is not None and owner_of(current)[0] != project:
-                raise NotOurs(f"{step.collection}/{step.service} does not carry project "
-                              f"{project!r}'s marker; not deleted")
+            if current is not None and owner_of(current).ownership(owner) != "ours":
+                raise NotOurs(f"{step.collection}/{step.service} does not carry this "
+                              f"project's marker ({marker(owner, None)}); not deleted")
         body = step.wire_body()
         method, path = service_route(step)
         sent.append(f"{method} {path.split('?')[0].removeprefix(UC_API + '/')}")
@@ -59,7 +60,7 @@ async def _run(registry: RegistryClient, action: ServiceAction, resolve: Resolve
 
 
 async def apply_services(registry: RegistryClient, actions: list[ServiceAction],
-                         resolve: ResolveBody, project: str) -> list[EndpointOutcome]:
+                         resolve: ResolveBody, owner: Owner | str) -> list[EndpointOutcome]:
     outcomes: list[EndpointOutcome] = []
     failed_providers: set[str] = set()
     for action in actions:
@@ -79,7 +80,7 @@ async def apply_services(registry: RegistryClient, actions: list[ServiceAction],
         sent: list[str] = []
         started = time.monotonic()
         try:
-            await _run(registry, action, resolve, sent, project)
+            await _run(registry, action, resolve, sent, as_owner(owner))
         except NotOurs as exc:
             outcomes.append(EndpointOutcome(
                 name=label, action=action.action, status="failed", requests=sent,

@@ -43,9 +43,8 @@ from reconciler.applying.report import EndpointOutcome, FailureKind
 from reconciler.applying.verification import Written, needs_verifying, overwritten
 from reconciler.diff.digest import live_digest
 from reconciler.diff.facets import facet_of_step
-from reconciler.model.live import LiveEndpoint
+from reconciler.model.live import LiveEndpoint, Owner
 from reconciler.model.steps import PlanStep
-from reconciler.model.vocabulary import OWNERSHIP_TAG
 from reconciler.planning.plan import EndpointAction
 from reconciler.redaction import redact_text
 
@@ -344,6 +343,11 @@ class Machine:
     project: str
     can_replan: bool  # the caller has the manifests (not a saved plan)
     wait: bool  # wait for config updates to roll out (not --no-wait)
+    project_id: str | None = None  # reconciler.yaml's; ownership is decided by it
+
+    def _is_ours(self, endpoint: Mapping[str, Any] | None) -> bool:
+        return endpoint is not None and \
+            LiveEndpoint.of(endpoint).owned_by(self.project, self.project_id)
 
     def decide(self, state: Active, event: Event, journal: Journal, stop: StopLevel) -> State:
         """The next state after ``event`` happened in ``state``; records it in ``journal``."""
@@ -448,9 +452,11 @@ class Machine:
         if action.action == "delete" and fresh is None:
             journal.notes.append("already deleted")
             return Done(action.model_copy(update={"steps": []}))
-        if action.action == "delete" and not _is_ours(fresh, self.project):
+        if action.action == "delete" and not self._is_ours(fresh):
+            tags = ", ".join(f"{k}={v}" for k, v in
+                             Owner(self.project, self.project_id).tags().items())
             return Failed(action, "not-ours", f"refusing to delete {action.name!r}: it does "
-                          f"not carry the tag {OWNERSHIP_TAG}={self.project}")
+                          f"not carry this project's ownership tags ({tags})")
         if _digest(fresh) == action.live_digest:
             journal.endpoint_id = _endpoint_id(fresh)
             return self._next_write(action, 0, journal, state.round, state.foreign)
@@ -504,7 +510,7 @@ class Machine:
         journal.endpoint_id = _endpoint_id(found)
         taken = Failed(state.action, "conflict", f"{state.action.name!r} already exists and "
                        "is not the endpoint this apply created; run plan again")
-        if found is None or not _is_ours(found, self.project):
+        if found is None or not self._is_ours(found):
             return taken
         if self.can_replan:
             return ReplanningAdopted(state.action, state.index, state.retried, state.request,
@@ -644,8 +650,6 @@ def _endpoint_id(endpoint: Mapping[str, Any] | None) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def _is_ours(endpoint: Mapping[str, Any] | None, project: str) -> bool:
-    return endpoint is not None and LiveEndpoint.of(endpoint).owned_by(project)
 
 
 def _entities_match(body: Mapping[str, Any], found: Mapping[str, Any]) -> bool:

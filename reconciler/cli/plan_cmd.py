@@ -66,6 +66,14 @@ def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: P
     return shlex.join([*args, str(out)])
 
 
+adopt_option = click.option(
+    "--adopt-legacy-ownership", "adopt_legacy_ownership", is_flag=True,
+    help="Adopt the endpoints (and Unity services) that a manifest declares and that are "
+         "tagged with this project's name but no project id (written before project ids): "
+         "apply adds the id. Only from the repository that really owns them "
+         "(docs/ownership.md).")
+
+
 @click.command("plan")
 @common_options
 @max_rps_option
@@ -76,6 +84,7 @@ def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: P
 @select_option
 @click.option("--prune", is_flag=True, help="Plan deletes of our endpoints not in manifests.")
 @click.option("--allow-recreate", is_flag=True, help="Plan recreates where a change needs one.")
+@adopt_option
 @click.option("--show-requests", is_flag=True,
               help="Also list every request apply will send (method, URL, body).")
 @parallelism_option
@@ -83,13 +92,14 @@ def apply_hint(project_dir: Path, target: str, cli_vars: tuple[str, ...], out: P
 @gate_queries_option
 def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                  out: Path | None, fmt: str, detailed_exitcode: bool, select: tuple[str, ...],
-                 prune: bool, allow_recreate: bool, show_requests: bool,
-                 parallelism: int, progressive: tuple[int, ...] | None,
+                 prune: bool, allow_recreate: bool, adopt_legacy_ownership: bool,
+                 show_requests: bool, parallelism: int, progressive: tuple[int, ...] | None,
                  gate_queries: int) -> int:
     """Show what apply would change on the target (read-only)."""
     project = load_cli_project(project_dir, target, cli_vars)
     settings = workflow.PlanSettings(select=workflow.selected(select), prune=prune,
-                                     allow_recreate=allow_recreate, parallelism=parallelism)
+                                     allow_recreate=allow_recreate, parallelism=parallelism,
+                                     adopt_legacy_ownership=adopt_legacy_ownership)
     plan = workflow.plan(project, settings)
     if out is not None:
         workflow.save_plan(plan, out)
@@ -119,6 +129,7 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
               help="How long to wait for config updates (90s, 20m, 1h).")
 @click.option("--allow-recreate", is_flag=True, help="Recreate where a change needs it.")
 @click.option("--prune", is_flag=True, help="Delete our endpoints that no manifest declares.")
+@adopt_option
 @select_option
 @format_option(formats.APPLY, help="Format of the apply report on stdout.")
 @click.option("--smoke", is_flag=True,
@@ -131,7 +142,8 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
               show_default=True, help="Share of gate queries that must pass (--progressive).")
 def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...],
                   planfile: Path | None, auto_approve: bool, parallelism: int, no_wait: bool,
-                  timeout: float, allow_recreate: bool, prune: bool, select: tuple[str, ...],
+                  timeout: float, allow_recreate: bool, prune: bool,
+                  adopt_legacy_ownership: bool, select: tuple[str, ...],
                   fmt: str, smoke: bool, progressive: tuple[int, ...] | None,
                   step_pause: float, gate_queries: int, gate_success: float) -> int:
     """Converge the target to the manifests (or to a saved PLANFILE), then report."""
@@ -139,12 +151,14 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
         raise click.UsageError("--smoke and --progressive query endpoints once they are "
                                "ready: they cannot be combined with --no-wait")
     project = load_cli_project(project_dir, target, cli_vars)
-    if planfile is not None and (allow_recreate or prune or select):
-        raise click.UsageError("--allow-recreate, --prune and --select are set when the "
-                               "plan is made (`reconciler plan --out FILE ...`), not here")
+    if planfile is not None and (allow_recreate or prune or select or adopt_legacy_ownership):
+        raise click.UsageError("--allow-recreate, --prune, --adopt-legacy-ownership and "
+                               "--select are set when the plan is made (`reconciler plan "
+                               "--out FILE ...`), not here")
     plan = workflow.load_saved_plan(planfile, project) if planfile else workflow.plan(
         project, workflow.PlanSettings(select=workflow.selected(select), prune=prune,
-                                       allow_recreate=allow_recreate, parallelism=parallelism))
+                                       allow_recreate=allow_recreate, parallelism=parallelism,
+                                       adopt_legacy_ownership=adopt_legacy_ownership))
     to_stderr = fmt == "json"
     echo_report(formats.PLAN, "text", plan, err=to_stderr)
     if planfile is not None and plan.has_changes:

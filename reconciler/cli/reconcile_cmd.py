@@ -40,6 +40,7 @@ from reconciler.cli.options import (
     with_cli_max_rps,
 )
 from reconciler.loading.project import Project
+from reconciler.model.live import prune_refusal
 from reconciler.redaction import RedactingFilter
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -174,6 +175,9 @@ def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str
     stop = threading.Event()
     with record_writer(log_file, debug=debug) as write, stop_on_signals(stop):
         first = load()  # fail fast (exit 1) on a wrong -C, -t, --var or an invalid project
+        refusal = prune_refusal(first.file.project_id) if prune else None
+        if refusal is not None:  # every cycle would fail the same way
+            raise errors.PlanError(refusal)
         reconciler = Reconciler(load, settings, target=first.target_name, on_cycle=write,
                                 stop=stop)
         last = reconciler.run()

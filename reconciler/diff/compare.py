@@ -30,7 +30,7 @@ from reconciler.diff.desired import desired_body, uses_legacy_rate_limits
 from reconciler.diff.facets import FACET_BY_KEY
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.live import LiveEndpoint
+from reconciler.model.live import LiveEndpoint, Owner
 from reconciler.model.naming import derived_entity_name
 
 KIND_CHANGE_NOTE = "external and non-external entities cannot be swapped in place"
@@ -254,10 +254,11 @@ def _kind(entities: Mapping[str, Any]) -> str | None:
 
 
 def compare_endpoint(
-    endpoint: ServingEndpoint, live: Mapping[str, Any], project: str
+    endpoint: ServingEndpoint, live: Mapping[str, Any], owner: Owner | str
 ) -> EndpointDiff:
-    """The differences that matter between a manifest and its live endpoint. Pure."""
-    body = desired_body(endpoint, project)
+    """The differences that matter between a manifest and its live endpoint (``owner``: the
+    project whose ownership tags the endpoint should carry). Pure."""
+    body = desired_body(endpoint, owner)
     live_body = normalise.project(effective_live(live), ServingEndpoint) or {}
     live_body.pop("smoke_test", None)  # ours alone: a server that sends one is ignored
     names = match_entity_names(_entities(body), _entities(live_body))

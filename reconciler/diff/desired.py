@@ -3,7 +3,8 @@
 One function per body, so the create body, the config PUT, the AI Gateway PUT and the
 comparison all start from the same data:
 
-* the ownership tag ``reconciler-project: <project>`` is added to the tags;
+* the ownership tags ``reconciler-project: <project>`` and, for a project with an id,
+  ``reconciler-project-id: <project_id>`` are added to the tags;
 * legacy top-level ``rate_limits`` become AI Gateway rate limits (GET never returns legacy
   ones, so only gateway limits can be compared); the body never carries legacy limits;
 * ``*_plaintext`` values stay as written (a ``${env.NAME}`` reference that apply resolves).
@@ -14,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.diff.fields import OWNERSHIP_TAG
 from reconciler.diff.normalise import project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import AiGatewayConfig
+from reconciler.model.live import Owner, as_owner
 
 CONFIG_KEYS = ("served_entities", "served_models", "traffic_config", "auto_capture_config")
 GATEWAY_KEYS = (
@@ -47,14 +48,14 @@ def uses_legacy_rate_limits(endpoint: ServingEndpoint) -> bool:
     return endpoint.ai_gateway is None and endpoint.rate_limits is not None
 
 
-def desired_tags(endpoint: ServingEndpoint, project: str) -> dict[str, str]:
-    """The manifest's tags plus the ownership tag (which the manifest cannot override)."""
+def desired_tags(endpoint: ServingEndpoint, owner: Owner | str) -> dict[str, str]:
+    """The manifest's tags plus the ownership tags (which the manifest cannot override)."""
     tags = endpoint.tag_map()
-    tags[OWNERSHIP_TAG] = project
+    tags.update(as_owner(owner).tags())
     return tags
 
 
-def desired_body(endpoint: ServingEndpoint, project: str) -> dict[str, Any]:
+def desired_body(endpoint: ServingEndpoint, owner: Owner | str) -> dict[str, Any]:
     """The ``POST /api/2.0/serving-endpoints`` body for this manifest."""
     body = endpoint.to_wire()
     body.pop("kind", None)
@@ -64,7 +65,7 @@ def desired_body(endpoint: ServingEndpoint, project: str) -> dict[str, Any]:
         # Beside an ai_gateway block without rate limits, legacy limits become its limits
         # (validation rejects giving both kinds of rate limits).
         body.setdefault("ai_gateway", {}).setdefault("rate_limits", limits)
-    body["tags"] = [{"key": k, "value": v} for k, v in desired_tags(endpoint, project).items()]
+    body["tags"] = [{"key": k, "value": v} for k, v in desired_tags(endpoint, owner).items()]
     return body
 
 

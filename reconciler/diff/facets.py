@@ -41,6 +41,7 @@ from reconciler.diff.containment import contained, lost_tags
 from reconciler.diff.normalise import key_tags
 from reconciler.diff.permissions import lost_grants
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import Owner
 from reconciler.model.steps import (
     PatchNotificationsStep,
     PatchTagsStep,
@@ -55,8 +56,9 @@ from reconciler.model.vocabulary import FACET_ORDER, is_reserved_tag
 if TYPE_CHECKING:
     from reconciler.diff.compare import EndpointDiff
 
-StepBuilder = Callable[[ServingEndpoint, "EndpointDiff", Mapping[str, Any], str], list[PlanStep]]
-"""(manifest, its diff, the live GET body, project) -> the steps that write the facet."""
+StepBuilder = Callable[[ServingEndpoint, "EndpointDiff", Mapping[str, Any], Owner | str],
+                       list[PlanStep]]
+"""(manifest, its diff, the live GET body, owner) -> the steps that write the facet."""
 LostCheck = Callable[["Mapping[str, Any] | None", Mapping[str, Any], Mapping[str, Any]],
                      list[str]]
 """(body sent, the write's answer, a fresh GET body) -> what of ours was replaced."""
@@ -86,7 +88,7 @@ class FacetSpec:
 
 
 def _config_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, _live: Mapping[str, Any],
-                  _project: str) -> list[PlanStep]:
+                  _owner: Owner | str) -> list[PlanStep]:
     route = "provisioned_throughput" if desired_bodies.uses_pt_route(endpoint) else "classic"
     return [UpdateConfigStep(endpoint=endpoint.name, route=route,
                              body=desired_bodies.config_body(endpoint))]
@@ -99,7 +101,7 @@ _TABLE_LOCATION = tuple(
 
 
 def _gateway_steps(endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any],
-                   _project: str) -> list[PlanStep]:
+                   _owner: Owner | str) -> list[PlanStep]:
     gateway = live.get("ai_gateway")
     live_gateway = gateway if isinstance(gateway, Mapping) else None
     body = desired_bodies.gateway_body(endpoint, live_gateway)
@@ -124,16 +126,16 @@ def _moves_enabled_inference_table(diff: EndpointDiff, body: Mapping[str, Any]) 
 
 
 def _telemetry_steps(endpoint: ServingEndpoint, _diff: EndpointDiff,
-                     _live: Mapping[str, Any], _project: str) -> list[PlanStep]:
+                     _live: Mapping[str, Any], _owner: Owner | str) -> list[PlanStep]:
     return [PatchTelemetryConfigStep(endpoint=endpoint.name,
                                      body=desired_bodies.telemetry_body(endpoint))]
 
 
 def _tags_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, live: Mapping[str, Any],
-                project: str) -> list[PlanStep]:
+                owner: Owner | str) -> list[PlanStep]:
     """Add what differs, remove user tags no longer declared; reserved tags are left alone
     (``planning.reserved_tags`` adds the ones apply writes)."""
-    wanted = desired_bodies.desired_tags(endpoint, project)
+    wanted = desired_bodies.desired_tags(endpoint, owner)
     current = key_tags(live.get("tags"))
     return [PatchTagsStep(
         endpoint=endpoint.name,
@@ -143,7 +145,7 @@ def _tags_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, live: Mapping[st
 
 
 def _notifications_steps(endpoint: ServingEndpoint, _diff: EndpointDiff,
-                         _live: Mapping[str, Any], _project: str) -> list[PlanStep]:
+                         _live: Mapping[str, Any], _owner: Owner | str) -> list[PlanStep]:
     return [PatchNotificationsStep(endpoint=endpoint.name,
                                    body=desired_bodies.notifications_body(endpoint))]
 

@@ -223,6 +223,15 @@ def _target_issues(project: ProjectFile, raw: yaml_reader.RawDocument) -> list[I
     ]
 
 
+def _project_id_issues(project: ProjectFile, raw: yaml_reader.RawDocument) -> list[Issue]:
+    """The PROJECT-003 warning: no project_id, or the examples' placeholder."""
+    message = load_rules.project_id_problem(project.project_id)
+    if message is None:
+        return []
+    path = ("project_id",) if project.project_id is not None else ("project",)
+    return [load_rules.PROJECT_ID.issue(message, raw.location_of(path, key=True), path)]
+
+
 def issues_message(head: str, issues: Sequence[Issue], limit: int = 5) -> str:
     """``head``, then the first ``limit`` problems as ``validate`` prints them (located)."""
     ordered = sorted(issues, key=Issue.sort_key)
@@ -335,4 +344,5 @@ def read_project_parts(
         result = load_documents(paths, variables=variables, env=env)
     project = Project(root, project_file, target_name, chosen, variables, result.endpoints,
                       result.securables)
-    return ProjectParts(project, result.issues, result.files)
+    return ProjectParts(project, (*_project_id_issues(project_file, raw), *result.issues),
+                        result.files)

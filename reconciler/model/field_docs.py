@@ -233,7 +233,14 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
     # reconciler.yaml
     "ProjectFile": {
         "project": "The project name, written into an ownership tag on every endpoint it "
-                   "manages (prune deletes only those).",
+                   "manages, next to project_id.",
+        "project_id": "This repository's own ownership id (8-64 lower case letters, digits, "
+                      "dashes), recorded in the tag reconciler-project-id of every endpoint "
+                      "apply writes and in the marker of Unity services: another repository "
+                      "with the same project name never changes or prunes them. `reconciler "
+                      "init` and `reconciler migrate-ownership` write a random one; keep it "
+                      "when renaming the project, never copy it to another repository. "
+                      "--prune needs it.",
         "manifests": "Files, folders or globs of endpoint manifests, inside the project "
                      "folder (default endpoints/).",
         "default_target": "The target used without -t or RECONCILER_TARGET.",

@@ -3,21 +3,87 @@
 The registry hands out raw JSON bodies (the diff compares their projections); everything else
 reads the few members that drive decisions through this view instead of re-parsing the body:
 name, id, the config update state, active and pending config versions, the tags as a map and
-the owner (the ownership tag). Hostile shapes (a state that is not an object, tags that are
-not a list of ``{key, value}``) read as absent, never as an exception.
+the owner (the ownership tags, judged by ``ownership``, also for the comment markers of Unity
+services). Hostile shapes (a state that is not an object, tags that are not a list of
+``{key, value}``) read as absent, never as an exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from reconciler.model.vocabulary import OWNERSHIP_TAG
+from reconciler.model.vocabulary import EXAMPLE_PROJECT_ID, OWNERSHIP_TAG, PROJECT_ID_TAG
 
 IN_PROGRESS = "IN_PROGRESS"
 UPDATE_FAILED = "UPDATE_FAILED"
 NOT_UPDATING = "NOT_UPDATING"
+
+
+# Whose a live resource is, to one project (docs/ownership.md):
+# * ours: it carries this project's id (or, for a project without an id, its name and no id);
+# * legacy: this project's name without any id, as written before project ids; the project
+#   has an id now, so it may be another repository's of the same name: not changed, never
+#   pruned, unless the user adopts it (``--adopt-legacy-ownership``);
+# * foreign: another project's name, or another repository's id;
+# * unowned: no ownership record at all (a manifest may adopt it, prune never sees it).
+Ownership = Literal["ours", "legacy", "foreign", "unowned"]
+
+
+def ownership(name: str | None, ident: str | None, project: str,
+              project_id: str | None) -> Ownership:
+    """How a resource recorded as owned by ``name`` / ``ident`` (None: not recorded) stands
+    to the project ``project`` with ``project_id`` (None: a project without an id). Pure.
+
+    The id decides when there is one: a project renamed with its id kept still owns its
+    endpoints (its name tag is rewritten), and a project without an id owns nothing that
+    carries one, so a repository that has migrated is safe from one that has not.
+    """
+    if ident:
+        return "ours" if ident == project_id else "foreign"
+    if name is None:
+        return "unowned"
+    if name != project:
+        return "foreign"
+    return "ours" if project_id is None else "legacy"
+
+
+def prune_refusal(project_id: str | None) -> str | None:
+    """Why ``--prune`` may not run for a project with this id (None: it may).
+
+    Without an id of its own, "ours" would mean "tagged with our project name", which every
+    repository copied from the same example shares: prune would delete their endpoints.
+    """
+    if project_id is None:
+        return ("--prune needs a project_id in reconciler.yaml (without one, another "
+                "repository with the same project name would lose its endpoints): run "
+                "`reconciler migrate-ownership` to add one (docs/ownership.md)")
+    if project_id == EXAMPLE_PROJECT_ID:
+        return (f"--prune refuses the examples' placeholder project_id {EXAMPLE_PROJECT_ID} "
+                "(every copy of the examples shares it): run `reconciler migrate-ownership` "
+                "to replace it with one of this repository's own (docs/ownership.md)")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The project that writes: its name and id, as recorded on what apply writes."""
+
+    project: str
+    project_id: str | None = None
+
+    def tags(self) -> dict[str, str]:
+        """The ownership tags apply writes (the id tag only for a project with an id)."""
+        tags = {OWNERSHIP_TAG: self.project}
+        if self.project_id:
+            tags[PROJECT_ID_TAG] = self.project_id
+        return tags
+
+
+def as_owner(owner: Owner | str) -> Owner:
+    """A bare project name is a project without an id."""
+    return owner if isinstance(owner, Owner) else Owner(owner)
 
 
 def key_tags(tags: Any) -> dict[str, str]:
@@ -70,8 +136,22 @@ class LiveEndpoint:
         """The project named by the ownership tag; None when the tag is absent."""
         return self.tags.get(OWNERSHIP_TAG)
 
-    def owned_by(self, project: str) -> bool:
-        return self.owner == project
+    @property
+    def owner_id(self) -> str | None:
+        """The project id of the ownership tags; None when absent (or written before ids)."""
+        return self.tags.get(PROJECT_ID_TAG) or None
+
+    def ownership(self, project: str, project_id: str | None) -> Ownership:
+        return ownership(self.owner, self.owner_id, project, project_id)
+
+    def owned_by(self, project: str, project_id: str | None) -> bool:
+        """True when the endpoint is this project's (never for a legacy or foreign one)."""
+        return self.ownership(project, project_id) == "ours"
+
+    def owner_text(self) -> str:
+        """Who owns it, for messages: the project name, and its id when there is one."""
+        name = repr(self.owner) if self.owner is not None else "(no name)"
+        return f"project {name}" + (f", id {self.owner_id}" if self.owner_id else "")
 
     @property
     def updating(self) -> bool:

@@ -1,5 +1,6 @@
 """Rules the loader reports while reading files and building models (layers load, structure),
-and the one project-file rule it checks while reading ``reconciler.yaml`` (PROJECT-002).
+and the project-file rules it checks while reading ``reconciler.yaml`` (PROJECT-002, and the
+PROJECT-003 warning about ``project_id``).
 
 They have no check function: reading YAML, interpolating and building pydantic models is the
 loader's job, and it reports through these objects so the IDs and docs live in one catalogue
@@ -9,6 +10,7 @@ loader's job, and it reports through these objects so the IDs and docs live in o
 from __future__ import annotations
 
 from reconciler.model.diagnostics import RuleSpec
+from reconciler.model.vocabulary import EXAMPLE_PROJECT_ID
 
 UNREADABLE = RuleSpec("LOAD-001", "A manifest file cannot be read or is not UTF-8 text.", "load")
 YAML_SYNTAX = RuleSpec("LOAD-002", "The file is not valid YAML.", "load")
@@ -55,6 +57,30 @@ TARGET_KIND = RuleSpec(
     "A target is either the embedded registry (`local:`) or a workspace (`host:`), not both.",
     "project",
 )
+
+# A warning, as plan and apply still work without an id (owning by the project name, as
+# before project ids), but --prune is refused (docs/ownership.md).
+PROJECT_ID = RuleSpec(
+    "PROJECT-003",
+    "reconciler.yaml has a `project_id` of its own (ownership of what apply writes; `--prune` "
+    "needs it).",
+    "project",
+    severity="warning",
+)
+
+
+def project_id_problem(project_id: str | None) -> str | None:
+    """What PROJECT-003 says about a project's ``project_id`` (None: nothing)."""
+    if project_id is None:
+        return ("no project_id: endpoints are owned by the project name alone, which another "
+                "repository (a copy of the same example, say) may share, and --prune is "
+                "refused; run `reconciler migrate-ownership` to add one (docs/ownership.md)")
+    if project_id == EXAMPLE_PROJECT_ID:
+        return (f"project_id {EXAMPLE_PROJECT_ID} is the examples' placeholder, shared by every "
+                "copy of them, and --prune refuses it; run `reconciler migrate-ownership` to "
+                "replace it with one of this repository's own (docs/ownership.md)")
+    return None
+
 
 LOAD_RULES: tuple[RuleSpec, ...] = (
     UNREADABLE,

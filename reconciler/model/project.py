@@ -8,6 +8,7 @@ from pydantic import Field
 
 from reconciler.model.base import ManifestModel
 from reconciler.model.permissions import PermissionsPolicy
+from reconciler.model.vocabulary import PROJECT_ID_PATTERN
 
 VariableValue = str | int | float | bool
 PlaintextPolicy = Literal["forbid", "env-only", "allow"]
@@ -47,6 +48,9 @@ class Policy(ManifestModel):
 
 class ProjectFile(ManifestModel):
     project: str
+    # Random and stable, written by `reconciler init` (or `migrate-ownership`): recorded next
+    # to the project name on everything apply writes, it is what ownership is decided by.
+    project_id: str | None = Field(default=None, pattern=PROJECT_ID_PATTERN)
     manifests: list[str] = Field(default_factory=lambda: ["endpoints/"])
     default_target: str | None = None
     variables: dict[str, VariableValue] = Field(default_factory=dict)

@@ -24,9 +24,18 @@ SYSTEM_ENDPOINT_PREFIX = "databricks-"
 # diff never removes them.
 RESERVED_TAG_PREFIX = "reconciler-"
 OWNERSHIP_TAG = "reconciler-project"  # value: the project that owns the endpoint
+# value: the owning project's ``project_id`` (reconciler.yaml), random per repository, so two
+# repositories with one project name do not own each other's endpoints (docs/ownership.md).
+PROJECT_ID_TAG = "reconciler-project-id"
 SECRETS_TAG = "reconciler-secrets"  # value: salted digest of the plaintext keys last sent
 APPLIED_TAG = "reconciler-applied"  # value: per-facet digests of what apply last wrote
 NORMALISED_TAG = "reconciler-normalised"  # value: digest of the values the service rewrote
+
+
+# The placeholder ``project_id`` of examples/reconciler.yaml: every copy of the examples
+# shares it, so validation warns about it and ``--prune`` refuses it like a missing id.
+EXAMPLE_PROJECT_ID = "example-replace-me"
+PROJECT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{7,63}$"
 
 
 def is_system_endpoint(name: str) -> bool:

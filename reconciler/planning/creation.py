@@ -16,11 +16,12 @@ from reconciler.diff.changes import FieldChange
 from reconciler.diff.facets import facet_of_key
 from reconciler.diff.normalise import keyed_wire, project
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import Owner
 from reconciler.redaction import redact_data
 
 
-def creation_changes(endpoint: ServingEndpoint, project_name: str) -> list[FieldChange]:
-    body = desired.desired_body(endpoint, project_name)
+def creation_changes(endpoint: ServingEndpoint, owner: Owner | str) -> list[FieldChange]:
+    body = desired.desired_body(endpoint, owner)
     keyed = redact_data(keyed_wire(project(body, ServingEndpoint)))
     legacy = desired.uses_legacy_rate_limits(endpoint)
     out: list[FieldChange] = []

@@ -88,6 +88,8 @@ class Plan(PlanModel):
 
     schema_version: Literal[2] = SCHEMA_VERSION
     project: str
+    # The project's ownership id (reconciler.yaml ``project_id``); None: a project without one.
+    project_id: str | None = None
     target_name: str
     target_host: str | None = None
     # The local registry's SQLite file (as reconciler.yaml writes it) for a local target.
@@ -97,6 +99,7 @@ class Plan(PlanModel):
     # The options the plan was made with, so a saved plan shows how it was made.
     prune: bool = False
     allow_recreate: bool = False
+    adopt_legacy_ownership: bool = False
     select: list[str] = Field(default_factory=list)
     actions: list[EndpointAction] = Field(default_factory=list)
     # Unity AI Gateway services (planning/service_plan.py), after the endpoints.

@@ -11,6 +11,12 @@ One action per endpoint (docs/diff.md "Actions"):
   says ``--prune`` would delete it. Endpoints of other projects or of nobody are not in the
   plan at all; ``databricks-*`` system endpoints are never deleted.
 
+Ownership (docs/ownership.md, ``model.live.ownership``) is decided by the project id when the
+project has one: an endpoint of another repository with the same project name is blocked,
+never written or pruned; one tagged with our name but no id (written before ids) is blocked
+too unless ``adopt_legacy_ownership`` adopts it (a manifest declares it), and is never
+pruned. ``prune`` needs a project id of the project's own.
+
 ``live`` maps endpoint names to GET bodies. It must hold every endpoint named in a selected
 manifest that exists, and, for prune, every endpoint carrying our ownership tag (a list
 summary is enough to find those, but the digest a delete records is only comparable to a
@@ -33,10 +39,10 @@ from reconciler.diff.facets import FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, SECRETS_TAG
 from reconciler.diff.permissions import Grants
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.live import LiveEndpoint
+from reconciler.model.live import LiveEndpoint, Owner, Ownership, prune_refusal
 from reconciler.model.permissions import Principal
 from reconciler.model.steps import CreateStep, DeleteStep, PlanStep
-from reconciler.model.vocabulary import is_system_endpoint
+from reconciler.model.vocabulary import PROJECT_ID_TAG, is_system_endpoint
 from reconciler.planning import marking, reserved_tags
 from reconciler.planning import permissions as permission_parts
 from reconciler.planning.creation import creation_changes
@@ -74,6 +80,25 @@ class PlanOptions:
     # Who runs the reconciler (SCIM Me), read once per run when some manifest declares
     # permissions: it keeps its CAN_MANAGE (docs/permissions.md). None: not known.
     caller: Principal | None = None
+    # reconciler.yaml's project_id (None: a project without one, owning by name alone).
+    project_id: str | None = None
+    # Adopt the declared endpoints tagged with our project name but no id (docs/ownership.md).
+    adopt_legacy_ownership: bool = False
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.project, self.project_id)
+
+    def ownership(self, live: Mapping[str, Any] | LiveEndpoint) -> Ownership:
+        view = live if isinstance(live, LiveEndpoint) else LiveEndpoint.of(live)
+        return view.ownership(self.project, self.project_id)
+
+    def may_write(self, live: Mapping[str, Any]) -> bool:
+        """True when a manifest of this project may write the live endpoint: ours, nobody's,
+        or tagged with our name only and adopted."""
+        found = self.ownership(live)
+        return found in ("ours", "unowned") or (found == "legacy" and
+                                               self.adopt_legacy_ownership)
 
 
 def build_plan(
@@ -88,8 +113,12 @@ def build_plan(
     ``permissions`` (docs/permissions.md); the others' are not managed and need not be read.
 
     Raises ``errors.PlanError`` for two manifests with one name, a ``select`` name that
-    matches neither a manifest nor a live endpoint, or grants that were needed and not read.
+    matches neither a manifest nor a live endpoint, grants that were needed and not read, or
+    ``prune`` without a project id of the project's own.
     """
+    refusal = prune_refusal(options.project_id) if options.prune else None
+    if refusal is not None:
+        raise errors.PlanError(refusal)
     by_name: dict[str, DesiredEndpoint] = {}
     for item in desired:
         name = item.endpoint.name
@@ -111,10 +140,13 @@ def build_plan(
     actions = [plan_endpoint(item, live.get(name), options, grants)
                for name, item in by_name.items()]
     for name, body in live.items():
-        if name in by_name or not _selected(name, options) or \
-                not LiveEndpoint.of(body).owned_by(options.project):
+        if name in by_name or not _selected(name, options):
             continue
-        actions.append(plan_orphan(name, body, options))
+        found = options.ownership(body)
+        if found == "ours":
+            actions.append(plan_orphan(name, body, options))
+        elif found == "legacy":
+            actions.append(_legacy_orphan(name, body, options))
     return assemble(actions, options)
 
 
@@ -138,6 +170,8 @@ def assemble(actions: Sequence[EndpointAction], options: PlanOptions) -> Plan:
     """The plan of these actions under the options' header, in the stable order (by name)."""
     return Plan(
         project=options.project,
+        project_id=options.project_id,
+        adopt_legacy_ownership=options.adopt_legacy_ownership,
         target_name=options.target_name,
         target_host=options.target_host,
         created_at=options.created_at,
@@ -178,8 +212,21 @@ def plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> End
     )
 
 
-def _create_step(endpoint: ServingEndpoint, project: str) -> CreateStep:
-    body = desired_bodies.desired_body(endpoint, project)
+def _legacy_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+    """A live endpoint tagged with our project name but no id, that no manifest declares:
+    it may be another repository's of the same name, so it is never pruned."""
+    return EndpointAction(
+        name=name, action="no-op", live_config_version=LiveEndpoint.of(live).config_version,
+        live_digest=live_digest(live),
+        reason=f"tagged {OWNERSHIP_TAG}={options.project!r} without {PROJECT_ID_TAG} (written "
+        "before project ids; another repository of this name may own it): never pruned — to "
+        "keep it, declare it and apply with --adopt-legacy-ownership; if it is this "
+        "repository's and unwanted, delete it by hand",
+    )
+
+
+def _create_step(endpoint: ServingEndpoint, owner: Owner) -> CreateStep:
+    body = desired_bodies.desired_body(endpoint, owner)
     step = CreateStep(endpoint=endpoint.name, body=body)
     plaintext = secret_digest.plaintext_fields(body)
     if plaintext:
@@ -228,13 +275,14 @@ def _plan_endpoint(
         perms = permission_parts.for_create(endpoint, options.caller)
         return EndpointAction(
             name=endpoint.name, action="create", reason="not in the workspace",
-            facets=[], changes=[*creation_changes(endpoint, options.project), *perms.changes],
-            steps=[_create_step(endpoint, options.project), *perms.steps], source=item.source,
+            facets=[], changes=[*creation_changes(endpoint, options.owner), *perms.changes],
+            steps=[_create_step(endpoint, options.owner), *perms.steps], source=item.source,
         )
-    diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.project))
+    diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.owner))
     view = LiveEndpoint.of(live)
-    owner = view.owner
-    if owner is not None and owner != options.project:
+    found = options.ownership(live)
+    refusal = _not_ours(view, found, options)
+    if refusal is not None:
         perms = permission_parts.NONE  # not ours: its grants are not read or shown
     elif diff.recreate_changes:
         perms = permission_parts.for_recreate(endpoint, grants, options.caller)
@@ -254,27 +302,43 @@ def _plan_endpoint(
         f"config update to version {pending_version} in progress" if pending_version
         else "config update in progress"
     )
-    if owner is not None and owner != options.project:
-        return EndpointAction(
-            action="no-op", blocked=True, **common,
-            reason=f"owned by project {owner!r} (tag {OWNERSHIP_TAG}); not taken over — "
-            "remove the manifest, or that project's tag first",
-        )
+    if refusal is not None:
+        return EndpointAction(action="no-op", blocked=True, reason=refusal, **common)
     if not diff.changes and not perms.changes:
         reason = "up to date" + (f" ({progress}; apply waits for it)" if in_progress else "")
         return EndpointAction(action="no-op", reason=reason, **common)
     if diff.recreate_changes:
         return _plan_recreate(endpoint, diff, options, in_progress, common, perms.steps)
-    reason = "adopt: exists without the ownership tag" if owner is None else ""
+    reason = ("adopt: exists without the ownership tag" if found == "unowned" else
+              f"adopt: tagged with the project name only; {PROJECT_ID_TAG} is added "
+              "(--adopt-legacy-ownership)" if found == "legacy" else "")
     if in_progress:
         reason = "; ".join(r for r in (reason, f"{progress}: apply waits for it first") if r)
     facets = [*diff.facets, *(["permissions"] if perms.changes else [])]
     return EndpointAction(
         action="update", reason=reason, facets=facets,
-        steps=[*_update_steps(endpoint, diff, live, options.project, item.secrets),
+        steps=[*_update_steps(endpoint, diff, live, options.owner, item.secrets),
                *perms.steps],
         wait_for_update=in_progress, **common,
     )
+
+
+def _not_ours(view: LiveEndpoint, found: Ownership, options: PlanOptions) -> str | None:
+    """Why a declared live endpoint is not written (None: it may be)."""
+    if found == "foreign" and view.owner_id is None:
+        return (f"owned by project {view.owner!r} (tag {OWNERSHIP_TAG}); not taken over — "
+                "remove the manifest, or that project's tag first")
+    if found == "foreign":
+        ours = options.project_id or "not set"
+        return (f"owned by another repository: {view.owner_text()} (tag {PROJECT_ID_TAG}; "
+                f"this project's id: {ours}); not taken over — remove the manifest, or that "
+                "repository's tags first")
+    if found == "legacy" and not options.adopt_legacy_ownership:
+        return (f"tagged {OWNERSHIP_TAG}={options.project!r} without {PROJECT_ID_TAG} "
+                "(written before project ids; another repository of this name may own it): "
+                "not changed — if it is this repository's, plan and apply with "
+                "--adopt-legacy-ownership (docs/ownership.md)")
+    return None
 
 
 def _plan_recreate(
@@ -299,7 +363,7 @@ def _plan_recreate(
         reason=f"recreate-only change: {fields_}",
         facets=diff.facets,
         # The new endpoint has a new id: its grants are written again (never lost).
-        steps=[DeleteStep(endpoint=endpoint.name), _create_step(endpoint, options.project),
+        steps=[DeleteStep(endpoint=endpoint.name), _create_step(endpoint, options.owner),
                *permission_steps],
         wait_for_update=in_progress,
         **common,
@@ -307,13 +371,13 @@ def _plan_recreate(
 
 
 def _update_steps(
-    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], project: str,
+    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], owner: Owner,
     secrets: secret_digest.SecretsStatus | None = None,
 ) -> list[PlanStep]:
     """The steps of each changed facet, in the facet table's order, plus the secrets tag."""
     changed = set(diff.facets)
     steps = [step for spec in FACETS if spec.name in changed and spec.steps is not None
-             for step in spec.steps(endpoint, diff, live, project)]
+             for step in spec.steps(endpoint, diff, live, owner)]
     marker = _secrets_marker(endpoint, diff, secrets)
     if marker is not None:
         steps = reserved_tags.with_secrets_tag(steps, endpoint.name, marker)

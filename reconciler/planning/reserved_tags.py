@@ -1,8 +1,10 @@
 """The reserved tags apply writes, added to the planned steps here and nowhere else. Pure.
 
-* ``reconciler-project`` (ownership) is part of the desired tags
-  (``diff.desired.desired_tags``): the diff compares it like any tag, so it is written by the
-  create body or the ordinary tags step when it differs.
+* ``reconciler-project`` and ``reconciler-project-id`` (ownership: the project name and its
+  ``project_id``, ``model.live.Owner.tags``; docs/ownership.md) are part of the desired tags
+  (``diff.desired.desired_tags``): the diff compares them like any tag, so they are written
+  by the create body or the ordinary tags step when they differ (adopting an endpoint tagged
+  before project ids is that tags step adding the id).
 * ``reconciler-secrets``: the digest marker of the plaintext keys sent (apply turns it into the
   salted digest, ``diff.secret_digest``). In the create body; on an update that sends keys
   again (a config step), in the tags step, which is added at the tags position of the facet

@@ -4,11 +4,14 @@ manifests + live JSON -> one ``ServiceAction`` each, as pure, serialisable data.
 - create: ``POST .../{kind}?parent=schemas/c.s&{kind}_id=id`` with ``comment`` and ``config``;
 - update: one ``PATCH ...?update_mask=&etag=`` with the smallest mask that covers the change
   (granular paths, never ``config`` as a whole) and the etag of the read the plan came from;
-- delete: only with prune, only services carrying this project's ownership marker;
+- delete: only with prune, only services carrying this project's ownership marker (with its
+  project id: the same name with another id, or none, is never deleted);
 - grants: ``PATCH permissions/...`` for the principals the manifest names.
 
-These securables carry no tags, so ownership and the digest of plaintext secrets live in a
-marker at the end of ``comment`` (docs/unity-gateway.md). Pure: no I/O, no clock.
+These securables carry no tags, so ownership (project name and id) and the digest of plaintext
+secrets live in a marker at the end of ``comment`` (docs/unity-gateway.md); whose a marker
+makes a service is decided as for endpoints (``model.live.ownership``, docs/ownership.md).
+Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import Field
 
+from reconciler import errors
 from reconciler.diff.changes import PlanModel
+from reconciler.model.live import Owner, Ownership, as_owner, ownership, prune_refusal
 from reconciler.model.steps import (
     SERVICE_MASKS,
     SERVICE_OPS_BY_ACTION,
@@ -48,7 +53,7 @@ KIND_OF: dict[str, ServiceKind] = {"model-provider-services": "ModelProviderServ
                                    "model-services": "ModelService",
                                    "mcp-services": "McpService"}
 MARKER = re.compile(r"(?:\n\n)?\[managed by serving-reconciler: project=([^;\]\s]+)"
-                    r"(?:; secrets=([0-9a-f.]+))?\]$")
+                    r"(?:; id=([a-z0-9-]+))?(?:; secrets=([0-9a-f.]+))?\]$")
 OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_by",
                          "updated_by", "effective_owner", "metastore_id",
                          "supported_api_types"})
@@ -133,19 +138,38 @@ class LiveService:
     grants: dict[str, list[str]] | None = None
 
 
-def marker(project: str, digest: str | None) -> str:
+def marker(owner: Owner | str, digest: str | None) -> str:
+    owner = as_owner(owner)
+    ident = f"; id={owner.project_id}" if owner.project_id else ""
     secrets = f"; secrets={digest}" if digest else ""
-    return f"[managed by serving-reconciler: project={project}{secrets}]"
+    return f"[managed by serving-reconciler: project={owner.project}{ident}{secrets}]"
 
 
-def owner_of(live: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(project, secrets digest) from a live service's comment marker."""
+class Marker(NamedTuple):
+    """What a live service's comment marker records (None: not recorded)."""
+
+    project: str | None
+    secrets: str | None
+    project_id: str | None = None
+
+    def ownership(self, owner: Owner) -> Ownership:
+        return ownership(self.project, self.project_id, owner.project, owner.project_id)
+
+    def text(self) -> str:
+        return f"project {self.project!r}" + (f", id {self.project_id}"
+                                               if self.project_id else "")
+
+
+def owner_of(live: Mapping[str, Any]) -> Marker:
+    """(project, secrets digest, project id) from a live service's comment marker."""
     match = MARKER.search(str(live.get("comment") or ""))
-    return (match.group(1), match.group(2)) if match else (None, None)
+    if match is None:
+        return Marker(None, None)
+    return Marker(match.group(1), match.group(3), match.group(2))
 
 
-def desired_comment(service: UnitySecurable, project: str, digest: str | None) -> str:
-    mark = marker(project, digest)
+def desired_comment(service: UnitySecurable, owner: Owner | str, digest: str | None) -> str:
+    mark = marker(owner, digest)
     return f"{service.comment}\n\n{mark}" if service.comment else mark
 
 
@@ -301,11 +325,12 @@ def _grant_steps(service: UnitySecurable, held: Mapping[str, Sequence[str]] | No
                              changes=changes)]
 
 
-def plan_service(item: DesiredService, live: LiveService | None, project: str,
-                 ) -> ServiceAction:
+def plan_service(item: DesiredService, live: LiveService | None, owner: Owner | str,
+                 adopt_legacy_ownership: bool = False) -> ServiceAction:
+    owner = as_owner(owner)
     service = item.securable
     kind: ServiceKind = service.kind
-    comment = desired_comment(service, project, item.secrets_digest)
+    comment = desired_comment(service, owner, item.secrets_digest)
     body = {"comment": comment, **service.to_wire()}
     body["comment"] = comment
     base = {"kind": kind, "name": service.name, "source": item.source}
@@ -315,10 +340,18 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
         return ServiceAction(**base, action="create", steps=[create, *_grant_steps(service, {})],
                              changes=[ServiceChange(path=f"config.{key}", after=value)
                                       for key, value in _strip(body["config"]).items()])
-    owner, live_digest = owner_of(live.body)
-    if owner not in (None, project):
+    held = owner_of(live.body)
+    live_digest = held.secrets
+    found = held.ownership(owner)
+    if found == "foreign":
         return ServiceAction(**base, action="no-op", blocked=True,
-                             reason=f"owned by project {owner!r}; not changed")
+                             reason=f"owned by {held.text()}; not changed")
+    if found == "legacy" and not adopt_legacy_ownership:
+        return ServiceAction(
+            **base, action="no-op", blocked=True,
+            reason=f"marked project={owner.project} without an id (written before project "
+            "ids; another repository of this name may own it): not changed — if it is this "
+            "repository's, plan and apply with --adopt-legacy-ownership")
     desired = _strip(body)
     current = _strip(live.body)
     changes = _compare(["comment"], desired, current)
@@ -364,23 +397,30 @@ def plan_service(item: DesiredService, live: LiveService | None, project: str,
 
 def plan_services(desired: Sequence[DesiredService],
                   live: Mapping[tuple[str, str], LiveService],
-                  project: str, *, prune: bool, select: Sequence[str] = ()) -> list[ServiceAction]:
+                  owner: Owner | str, *, prune: bool, select: Sequence[str] = (),
+                  adopt_legacy_ownership: bool = False) -> list[ServiceAction]:
     """One action per service, provider services before the model services that use them;
-    deletes (prune) at the end, model services before provider services."""
+    deletes (prune) at the end, model services before provider services. Prune needs a
+    project id of the project's own (``errors.PlanError`` otherwise)."""
+    owner = as_owner(owner)
+    refusal = prune_refusal(owner.project_id) if prune else None
+    if refusal is not None:
+        raise errors.PlanError(refusal)
     wanted = {(d.securable.kind, d.securable.name): d for d in desired}
     actions: list[ServiceAction] = []
     for kind in ("ModelProviderService", "ModelService", "McpService"):
         for (k, name), item in sorted(wanted.items()):
             if k != kind or (select and name not in select):
                 continue
-            actions.append(plan_service(item, live.get((k, name)), project))
+            actions.append(plan_service(item, live.get((k, name)), owner,
+                                        adopt_legacy_ownership))
     if prune:
         for gone in ("McpService", "ModelService", "ModelProviderService"):
             for (live_kind, name), current in sorted(live.items()):
                 if live_kind != gone or (live_kind, name) in wanted or \
                         (select and name not in select):
                     continue
-                if owner_of(current.body)[0] != project:
+                if owner_of(current.body).ownership(owner) != "ours":
                     continue
                 kind = KIND_OF[COLLECTIONS[live_kind]]
                 etag = str(current.body.get("etag") or "")

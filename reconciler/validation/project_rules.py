@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 
 from reconciler.model.diagnostics import FieldPath, RuleSpec
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.load_rules import TARGET_KIND
+from reconciler.model.load_rules import PROJECT_ID, TARGET_KIND
 from reconciler.validation.provider_rules import external_models, secret_pairs
 from reconciler.validation.rules import (
     EndpointDocument,
@@ -110,6 +110,7 @@ PROJECT_RULES: tuple[RuleSpec, ...] = (
         project_check=_check_unique_names,
     ),
     TARGET_KIND,  # reported by the project loader (reconciler.yaml is read first)
+    PROJECT_ID,  # the same
 )
 
 POLICY_RULES: tuple[Rule, ...] = (

@@ -8,7 +8,8 @@ each endpoint's outcome. A case file holds:
   progress);
 * ``initial``: endpoint manifests applied first (plan + apply, so the endpoints carry our tags
   and applied marks); ``foreign``: create bodies of endpoints made by someone else;
-* ``manifests`` and ``options`` (``prune``, ``allow_recreate``): what is planned;
+* ``manifests`` and ``options`` (``prune``, ``allow_recreate``, ``project_id``,
+  ``adopt_legacy_ownership``): what is planned (and, but for the flags, how ``initial`` was);
 * ``outside``: what someone else does after ``initial`` and before the plan (items as in
   ``between``): changes the plan sees as drift;
 * ``between``: what someone else does after the plan is made and before apply runs: plan
@@ -91,7 +92,9 @@ async def _settle(emu: EmulatorHarness) -> dict[str, dict[str, Any]]:
 def _options(case: dict[str, Any]) -> PlanOptions:
     raw = case.get("options", {})
     return PlanOptions(project=PROJECT, target_name="golden", prune=raw.get("prune", False),
-                       allow_recreate=raw.get("allow_recreate", False))
+                       allow_recreate=raw.get("allow_recreate", False),
+                       project_id=raw.get("project_id"),
+                       adopt_legacy_ownership=raw.get("adopt_legacy_ownership", False))
 
 
 async def _plan(emu: EmulatorHarness, desired: list[DesiredEndpoint],
@@ -99,7 +102,7 @@ async def _plan(emu: EmulatorHarness, desired: list[DesiredEndpoint],
     """As ``reconciler plan`` does: the caller and the grants read when a manifest declares
     permissions (nothing is read otherwise), then the pure planner."""
     live = await _settle(emu)
-    read = await grants_api.read_for_plan(emu.registry, desired, live, options.project,
+    read = await grants_api.read_for_plan(emu.registry, desired, live, options,
                                           parallelism=4)
     plan = build_plan(desired, live, grants_api.with_caller(options, read), read.grants)
     return grants_api.remembered(plan, read)

@@ -12,6 +12,7 @@ API = "/api/2.0/serving-endpoints"
 
 PROJECT = """\
 project: drift-test
+project_id: d41f7e0c9b2a5863
 manifests: [endpoints/]
 targets:
   local: {local: .reconciler/local.db}

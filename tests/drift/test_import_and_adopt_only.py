@@ -68,6 +68,7 @@ def test_import_then_plan_only_adds_ownership_and_apply_makes_it_ours(
     [action] = [a for a in plan["actions"] if a["name"] == "handmade"]
     assert action["action"] == "update" and action["facets"] == ["tags"]
     assert [(c["path"], c["new"]) for c in action["changes"]] == [
+        ("tags[reconciler-project-id]", "d41f7e0c9b2a5863"),
         ("tags[reconciler-project]", "drift-test")]
     [step] = action["steps"]
     assert step["op"] == "patch_tags" and step["endpoint"] == "handmade"
@@ -76,6 +77,7 @@ def test_import_then_plan_only_adds_ownership_and_apply_makes_it_ours(
     assert code == 0, err
     tags = tags_of(live(project, "handmade"))
     assert tags["reconciler-project"] == "drift-test" and "reconciler-applied" in tags
+    assert tags["reconciler-project-id"] == "d41f7e0c9b2a5863"
     assert not any(a["action"] != "no-op" for a in plan_json(capsys, project)["actions"])
     code, _out, _ = run(capsys, "drift", "-C", str(project))
     assert code == 0

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = """\
 project: gitops-e2e
+project_id: 9e2e0a1b2c3d4f56
 default_target: emu
 variables: {{team: genai}}
 targets:

@@ -127,6 +127,13 @@ def test_init_scaffolds_a_project_that_validates_and_applies(
     code, out, _ = run_cli(capsys, "apply", "-C", str(root), "--auto-approve")
     assert code == 0 and "Apply finished: 1 done" in out
     assert "team-genai-chat" in out
+    # A random project id of its own: a second scaffold never shares it (docs/ownership.md).
+    other = tmp_path / "other" / "Team GenAI"
+    assert run_cli(capsys, "init", str(other))[0] == 0
+    ids = [load_project(r, env={}).file.project_id for r in (root, other)]
+    assert all(i and len(i) == 16 for i in ids) and ids[0] != ids[1]
+    code, out, err = run_cli(capsys, "plan", "-C", str(root), "--prune")
+    assert code == 0, err
 
 
 def test_init_refuses_to_overwrite_anything(

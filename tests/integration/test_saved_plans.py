@@ -21,12 +21,15 @@ def save(plan: Plan, path: Path) -> Path:
 
 def test_plan_of_another_project_target_or_host_is_refused(tmp_path: Path) -> None:
     project = load_project(copy_project(EXAMPLES, tmp_path / "project"))
-    good = Plan(project="acme-genai", target_name="local")
+    good = Plan(project="acme-genai", project_id=project.file.project_id, target_name="local")
     assert workflow.load_saved_plan(save(good, tmp_path / "ok.json"), project) == good
     cases = {
         "other-project": good.model_copy(update={"project": "someone-else"}),
         "other-target": good.model_copy(update={"target_name": "prod"}),
         "other-host": good.model_copy(update={"target_host": "https://dbc-1.example.com"}),
+        # Another repository of the same name, or this one before it had an id.
+        "other-repository": good.model_copy(update={"project_id": "b41d0e9a77c25f13"}),
+        "no-project-id": good.model_copy(update={"project_id": None}),
     }
     for name, plan in cases.items():
         with pytest.raises(errors.PlanError, match="was made for"):

@@ -26,7 +26,7 @@ async def both(project: Project, registry: RegistryClient) -> tuple[Plan, Plan]:
                                                    parallelism=4)
     live = await workflow.fetch_live(registry, {d.endpoint.name for d in desired},
                                      owner=None, parallelism=4)
-    read = await permissions.read_for_plan(registry, desired, live, options.project,
+    read = await permissions.read_for_plan(registry, desired, live, options,
                                            parallelism=4)
     whole = build_plan(secrets.with_secrets_status(desired, live, ENV), live,
                        permissions.with_caller(options, read), read.grants)

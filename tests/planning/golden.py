@@ -5,7 +5,8 @@ Each case folder holds:
 * ``manifest.yaml``: one or more endpoint manifests (``---`` separated; may be empty);
 * ``live.json``: a list of GET bodies (``ServingEndpointDetailed``) as the workspace has them;
 * ``options.json`` (optional): ``{"prune": bool, "select": [...], "allow_recreate": bool,
-  "project": "..."}`` (project defaults to ``acme-genai``);
+  "project": "...", "project_id": "...", "adopt_legacy_ownership": bool}`` (project defaults
+  to ``acme-genai``, project_id to none: a project without an id);
 * ``permissions.json`` (optional): the permissions facet's live side, ``{"caller":
   USER_NAME, "grants": {ENDPOINT: the GET .../permissions/serving-endpoints/{id} answer}}``;
 * ``expected.json``: what the plan must say: per action its name, action, reason, facets,
@@ -61,6 +62,8 @@ def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, dict[str, Any
         prune=raw.get("prune", False),
         select=tuple(raw.get("select", ())),
         allow_recreate=raw.get("allow_recreate", False),
+        project_id=raw.get("project_id"),
+        adopt_legacy_ownership=raw.get("adopt_legacy_ownership", False),
     )
     return desired, live, options
 

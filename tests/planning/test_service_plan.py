@@ -1,11 +1,16 @@
 """The pure planning of Unity AI Gateway services: smallest masks, server-filled members that
-are not changes, other projects' services, immutable fields and prune order."""
+are not changes, other projects' and repositories' services, legacy markers (no project id)
+and their adoption, immutable fields and prune order."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import pytest
+
+from reconciler import errors
+from reconciler.model.live import Owner
 from reconciler.model.unity import ModelProviderService, ModelService
 from reconciler.planning.service_plan import (
     DesiredService,
@@ -31,7 +36,11 @@ SERVICE: dict[str, Any] = {
                                   "target": {"model": "gpt-4o"}}}]}}}
 
 
-def live_of(doc: dict[str, Any], project: str = "p", **config: Any) -> LiveService:
+OURS = Owner("p", "3f9c2a7e1b4d8c60")
+OTHER_REPOSITORY = Owner("p", "b41d0e9a77c25f13")
+
+
+def live_of(doc: dict[str, Any], project: str | Owner = "p", **config: Any) -> LiveService:
     body = {"name": "x/" + doc["name"], "etag": "E1", "comment": marker(project, None),
             "create_time": "2026-01-01T00:00:00Z", "config": copy.deepcopy(doc["config"])}
     body["config"].update(config)
@@ -87,9 +96,45 @@ def test_order_and_prune() -> None:
                 {**PROVIDER, "name": "main.genai.gone"}),
             ("ModelService", "main.genai.foreign"): live_of(
                 {**SERVICE, "name": "main.genai.foreign"}, project="other")}
-    actions = plan_services(desired, live, "p", prune=True)
+    with pytest.raises(errors.PlanError, match="--prune needs a project_id"):
+        plan_services(desired, live, "p", prune=True)  # "p" alone: a project without an id
+    live = {key: live_of({**SERVICE, "name": key[1]} if key[0] == "ModelService" else
+                         {**PROVIDER, "name": key[1]},
+                         OURS if key[1] != "main.genai.foreign" else "other")
+            for key in live}
+    live[("ModelService", "main.genai.legacy")] = live_of(
+        {**SERVICE, "name": "main.genai.legacy"}, "p")  # our name, no id: never pruned
+    live[("ModelService", "main.genai.theirs")] = live_of(
+        {**SERVICE, "name": "main.genai.theirs"}, OTHER_REPOSITORY)
+    actions = plan_services(desired, live, OURS, prune=True)
     assert [(a.action, a.name) for a in actions] == [
         ("create", "main.genai.openai"), ("create", "main.genai.chat"),
         ("delete", "main.genai.old"), ("delete", "main.genai.gone")]
-    assert [a.action for a in plan_services(desired, live, "p", prune=False)] == [
+    assert [a.action for a in plan_services(desired, live, OURS, prune=False)] == [
         "create", "create"]
+    assert [a.action for a in plan_services(desired, live, OURS, prune=True,
+                                            adopt_legacy_ownership=True)] == [
+        "create", "create", "delete", "delete"]  # adopting never extends to prune
+
+
+def test_the_marker_records_the_project_id_and_decides_by_it() -> None:
+    service = ModelService.model_validate(SERVICE)
+    created = plan_service(DesiredService(service), None, OURS)
+    assert created.body is not None
+    assert created.body["comment"] == \
+        "[managed by serving-reconciler: project=p; id=3f9c2a7e1b4d8c60]"
+    assert plan_service(DesiredService(service), live_of(SERVICE, OURS), OURS).action == "no-op"
+    theirs = plan_service(DesiredService(service), live_of(SERVICE, OTHER_REPOSITORY), OURS)
+    assert theirs.blocked and "id b41d0e9a77c25f13" in theirs.reason
+    # A project without an id does not take over a service that carries one.
+    assert plan_service(DesiredService(service), live_of(SERVICE, OURS), "p").blocked
+
+
+def test_a_legacy_marker_is_blocked_unless_adopted_and_adopting_adds_the_id() -> None:
+    service = ModelService.model_validate(SERVICE)
+    legacy = live_of(SERVICE, "p")
+    blocked = plan_service(DesiredService(service), legacy, OURS)
+    assert blocked.blocked and "--adopt-legacy-ownership" in blocked.reason
+    adopted = plan_service(DesiredService(service), legacy, OURS, adopt_legacy_ownership=True)
+    assert (adopted.action, adopted.mask) == ("update", ["comment"])
+    assert adopted.body == {"comment": marker(OURS, None), "config": {}}

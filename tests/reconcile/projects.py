@@ -21,7 +21,8 @@ config:
 def make_project(root: Path, *names: str, team: str = "genai") -> Path:
     (root / "endpoints").mkdir(parents=True)
     (root / "reconciler.yaml").write_text(
-        "project: loop-test\ntargets:\n  local: {local: .reconciler/local.db}\n")
+        "project: loop-test\nproject_id: 10095e5f0a1b2c3d\n"
+        "targets:\n  local: {local: .reconciler/local.db}\n")
     for name in names:
         write_endpoint(root, name, team)
     return root

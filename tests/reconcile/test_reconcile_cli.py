@@ -32,7 +32,7 @@ def env_for(server: EmulatorServer) -> dict[str, str]:
 def project_on(server: EmulatorServer, root: Path, *names: str) -> Path:
     make_project(root, *names)
     (root / "reconciler.yaml").write_text(
-        "project: loop-test\ndefault_target: emu\ntargets:\n"
+        "project: loop-test\nproject_id: 10095e5f0a1b2c3d\ndefault_target: emu\ntargets:\n"
         f"  emu: {{host: '{server.url}', token_env: EMU_TOKEN}}\n")
     return root
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -77,10 +78,26 @@ async def emulator_registry(
         app.close()
 
 
-def copy_project(source: Path, destination: Path) -> Path:
-    """A private copy of an example project (without its local database)."""
+def copy_project(source: Path, destination: Path, *, own_id: bool = True) -> Path:
+    """A private copy of an example project (without its local database). ``own_id``: the
+    copy gets a project id of its own in place of the examples' placeholder, as a copy
+    should (docs/ownership.md), so ``--prune`` works on it."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns(".reconciler", "invalid"))
+    if own_id:
+        set_project_id(destination, secrets.token_hex(8))
     return destination
+
+
+def set_project_id(root: Path, project_id: str | None) -> None:
+    """Set (None: remove) ``project_id`` in ``root/reconciler.yaml``: the examples' line
+    replaced, or one added after ``project:``."""
+    path = root / "reconciler.yaml"
+    lines = [line for line in path.read_text().splitlines(keepends=True)
+             if not line.startswith("project_id:")]
+    if project_id is not None:
+        at = next(i for i, line in enumerate(lines) if line.startswith("project:")) + 1
+        lines.insert(at, f"project_id: {project_id}\n")
+    path.write_text("".join(lines))
 
 
 def add_target(root: Path, name: str, host: str, token_env: str) -> None:

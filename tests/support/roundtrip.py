@@ -22,6 +22,7 @@ from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_regis
 
 PROJECT_FILE = """\
 project: fidelity
+project_id: f1de1175a0c4e2b9
 manifests: [endpoints/]
 default_target: local
 targets:

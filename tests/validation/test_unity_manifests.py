@@ -46,7 +46,8 @@ def test_committed_unity_schema_is_up_to_date() -> None:
 
 def _project(tmp_path: Path, policy: str, plaintext: str) -> Path:
     (tmp_path / "reconciler.yaml").write_text(
-        f"project: p\nmanifests: [s.yaml]\npolicy: {{plaintext_secrets: {policy}}}\n")
+        f"project: p\nproject_id: 3f9c2a7e1b4d8c60\nmanifests: [s.yaml]\n"
+        f"policy: {{plaintext_secrets: {policy}}}\n")
     (tmp_path / "s.yaml").write_text(
         "kind: ModelProviderService\nname: main.genai.openai\nconfig:\n"
         "  provider_type: EXTERNAL_MODEL_PROVIDER_TYPE_OPENAI\n"
@@ -79,7 +80,9 @@ def test_a_literal_plaintext_is_refused_and_never_printed(
 def test_the_validate_summary_counts_services_too(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "validate", "-C", str(EXAMPLE))
     assert code == 0
-    assert out.strip().endswith("4 files, 1 endpoint, 4 services: no problems")
+    # The one warning: the examples' placeholder project_id (docs/ownership.md).
+    assert out.strip().endswith("4 files, 1 endpoint, 4 services: 0 errors, 1 warning")
+    assert "PROJECT-003 project_id example-replace-me" in out
     code, out, _ = run_cli(capsys, "validate", "-C", str(EXAMPLE), "--format", "json")
     document = json.loads(out)
     assert document["summary"]["services"] == 4
