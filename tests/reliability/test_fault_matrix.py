@@ -44,7 +44,7 @@ def test_half_the_connections_dropped_converges_without_doubles(tmp_path: Path) 
     project = load_project(root, env={})
 
     async def scenario() -> tuple[int, list[dict[str, object]], list[str]]:
-        async with emulator_registry(tmp_path, latency_ms=1, seed=14, drop_rate=0.5) as emu:
+        async with emulator_registry(tmp_path, latency_ms=1, seed=15, drop_rate=0.5) as emu:
             emu.registry.retry = RetryPolicy(sleep=SimulatedClock().sleep)
             applies = 0
             while applies < 4:
