@@ -3,8 +3,8 @@ and 60 % of requests answered 429/503 with a long Retry-After. The emulator is t
 in-process; the retry clock is simulated (it moves only when a retry sleeps), so the retry
 budget is enforced as in a real run without the test waiting for it.
 
-Not covered here yet: the emulator killed and restarted mid-apply, and SIGINT mid-apply
-(docs/reliability.md says so).
+The emulator killed and restarted mid-apply is test_fault_matrix_restart.py; SIGINT
+mid-apply is not covered yet (docs/reliability.md says so).
 """
 
 from __future__ import annotations
