@@ -10,11 +10,13 @@ mid-apply is not covered yet (docs/reliability.md says so).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
 from support.registry_harness import FAST_WAITS, emulator_registry
 
+from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.validating import load_project
 from reconciler.registry import RetryPolicy
@@ -43,24 +45,37 @@ def test_half_the_connections_dropped_converges_without_doubles(tmp_path: Path) 
     root = write_project(tmp_path / "project", ENDPOINTS, target="{local: unused.db}")
     project = load_project(root, env={})
 
-    async def scenario() -> tuple[int, list[dict[str, object]], list[str]]:
+    async def scenario() -> tuple[bool, int, int, list[dict[str, object]], list[str]]:
         async with emulator_registry(tmp_path, latency_ms=1, seed=15, drop_rate=0.5) as emu:
             emu.registry.retry = RetryPolicy(sleep=SimulatedClock().sleep)
-            applies = 0
-            while applies < 4:
-                applies += 1
-                plan = await workflow.plan_with(project, emu.registry, workflow.PlanSettings())
+            converged, applies, gave_up = False, 0, 0
+            for _round in range(6):
+                try:
+                    plan = await workflow.plan_with(project, emu.registry,
+                                                    workflow.PlanSettings())
+                except errors.RegistryTemporaryError:
+                    # One call drew a drop on all 8 attempts (1 in 256 per call at 50 %):
+                    # the plan gives up with that call named, and is simply run again.
+                    gave_up += 1
+                    continue
                 if not plan.has_changes:
+                    converged = True
                     break
+                applies += 1
                 await workflow.apply_with(project, emu.registry, plan, APPLY)
-            names = [e["name"] for e in await emu.registry.list_endpoints()]
-            return applies, read_log(emu.log_path), names
+            names: list[str] = []
+            for _attempt in range(3):  # the final read goes through the drops too
+                with contextlib.suppress(errors.RegistryTemporaryError):
+                    names = [e["name"] for e in await emu.registry.list_endpoints()]
+                    break
+            return converged, applies, gave_up, read_log(emu.log_path), names
 
-    applies, rows, names = asyncio.run(scenario())
+    converged, applies, gave_up, rows, names = asyncio.run(scenario())
     counts = status_counts(rows)
-    print(f"50% drops: {len(rows)} requests, {dict(counts)}, converged after {applies - 1} "
-          "apply run(s)")
-    assert applies <= 4, "did not converge in 3 applies"
+    print(f"50% drops: {len(rows)} requests, {dict(counts)}, converged after {applies} "
+          f"apply run(s); {gave_up} plan run(s) gave up on a call dropped 8 times")
+    assert converged and applies <= 3, "did not converge in 3 applies"
+    assert gave_up <= 2
     assert counts["drop-before"] + counts["drop-after"] > 0.4 * len(rows)
     assert sorted(names) == sorted(e.endpoint.name for e in project.endpoints)
     assert not [r for r in rows if r["method"] == "DELETE"]
