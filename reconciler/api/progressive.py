@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from reconciler.api import event_loop
 from reconciler.applying.executor import ApplyOptions, apply_plan
-from reconciler.applying.report import ApplyReport, EndpointOutcome
+from reconciler.applying.report import NOT_STARTED_NOTE, ApplyReport, EndpointOutcome
 from reconciler.applying.rollout import RolloutOptions, candidate, config_step, run_rollout
 from reconciler.applying.smoke import SmokeRequest, smoke_request
 from reconciler.applying.waiting import UpdateWaiter
@@ -84,6 +84,13 @@ async def apply_progressive(project: Project, registry: RegistryClient, plan: Pl
     calls_before = dict(registry.stats.by_method)
 
     async def one(action: EndpointAction) -> None:
+        if any(asked is not None and asked()
+               for asked in (options.stop_requested, options.stop_now)):
+            # Apply is stopping: a rollout not begun is not begun (one begun runs its steps).
+            outcomes.append(EndpointOutcome(name=action.name, action=action.action,
+                                            status="not-started", facets=list(action.facets),
+                                            note=NOT_STARTED_NOTE))
+            return
         request = staged[action.name].request
         assert request is not None
         outcomes.append(await run_rollout(registry, action, request, rollout, waiter))

@@ -11,8 +11,11 @@ Stopping is cooperative, through a ``threading.Event`` (the CLI sets it from SIG
 SIGINT). Between cycles the sleep ends at once. During an apply, endpoints that have not
 started writing are not started, an endpoint that has started finishes its writes (so none
 is left half-written), and waits for config updates to roll out are abandoned: the writes
-are accepted by then, and the next run compares the result. Sleep and clocks are injected,
-so tests drive the loop without waiting.
+are accepted by then, and the next run compares the result. A second event, ``stop_now``
+(a second signal), stops the apply at once (the calls in flight are cancelled); the cycle
+still ends with its record. Outside an apply (``applying`` false) the CLI raises
+``KeyboardInterrupt`` for it instead; with ``stop_now`` set, the cycle catches it and still
+writes its record. Sleep and clocks are injected, so tests drive the loop without waiting.
 """
 
 from __future__ import annotations
@@ -109,6 +112,7 @@ class Reconciler:
         target: str,
         on_cycle: Callable[[CycleRecord], None],
         stop: threading.Event | None = None,
+        stop_now: threading.Event | None = None,
         sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime.datetime] = _utc_now,
@@ -119,6 +123,8 @@ class Reconciler:
         self._target = target
         self._on_cycle = on_cycle
         self.stop = stop or threading.Event()
+        self.stop_now = stop_now or threading.Event()
+        self.applying = False  # an apply is running (it watches ``stop_now``)
         # The default sleep is the stop event's wait: a stop ends it at once.
         self._sleep = sleep or self.stop.wait
         self._clock = clock
@@ -160,11 +166,21 @@ class Reconciler:
             plan, report = event_loop.run(lambda: self._plan_and_apply(project), project.secrets)
         except errors.ReconcilerError as exc:
             error = redact_text(str(exc))
+        except KeyboardInterrupt:
+            if not self.stop_now.is_set():
+                raise  # not ours (a library caller's Ctrl-C): never swallowed
+            error = "stopped at once by a second signal"
         except Exception as exc:  # a daemon keeps going; the record and the debug log say why
             log.debug("reconcile cycle %d failed unexpectedly", number, exc_info=True)
             error = redact_text(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.applying = False
         changed = [a.name for a in plan.actions if a.has_changes] if plan else []
         failed = len(report.failed) if report else 0
+        if report is not None and report.stopped == "now" and error is None:
+            error = (f"stopped at once by a second signal: {len(report.interrupted)} "
+                     f"endpoint(s) interrupted between their writes, "
+                     f"{len(report.not_started)} not started")
         if report is not None and failed and error is None:
             first = report.failed[0]
             error = f"{first.name}: {first.error or first.failure}"
@@ -206,7 +222,9 @@ class Reconciler:
                 parallelism=plan_settings.parallelism,
                 timeout=self.settings.timeout,
                 stop_requested=self.stop.is_set,
+                stop_now=self.stop_now.is_set,
                 env=self._env,
             )
+            self.applying = True
             report = await workflow.apply_with(project, registry, plan, apply_settings)
         return plan, report

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.api.secrets import new_salt, resolve_values
-from reconciler.applying.report import ApplyReport
+from reconciler.applying.report import NOT_STARTED_NOTE, ApplyReport, EndpointOutcome
 from reconciler.applying.service_apply import ResolveBody, apply_services
 from reconciler.loading.interpolation import ENV_REF_PATTERN
 from reconciler.loading.project import Project
@@ -158,6 +158,14 @@ def check_apply_env(actions: list[ServiceAction], env: Mapping[str, str]) -> Non
     if missing:
         raise errors.ManifestError("environment variables not set for apply: "
                                    + ", ".join(dict.fromkeys(missing)))
+
+
+def services_not_started(report: ApplyReport, actions: list[ServiceAction]) -> ApplyReport:
+    """``report`` with each service that had changes listed as not started (apply stopping)."""
+    outcomes = [EndpointOutcome(name=f"{a.collection}/{a.name}", action=a.action,
+                                status="not-started", note=NOT_STARTED_NOTE)
+                for a in actions if a.has_changes]
+    return report.model_copy(update={"outcomes": [*report.outcomes, *outcomes]})
 
 
 async def apply_services_into(report: ApplyReport, registry: RegistryClient,

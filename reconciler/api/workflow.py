@@ -81,7 +81,10 @@ class ApplySettings:
     timeout: float = 1200.0
     on_event: EventCallback | None = None
     on_wait_progress: ProgressCallback | None = None
-    stop_requested: Callable[[], bool] | None = None  # continuous mode: stop cleanly when true
+    # A first SIGINT/SIGTERM (or continuous mode's stop): finish the endpoints being written,
+    # start no other; ``stop_now`` (a second signal): stop at once, report what is known.
+    stop_requested: Callable[[], bool] | None = None
+    stop_now: Callable[[], bool] | None = None
     wait_settings: WaitSettings | None = None  # tests inject a fast clock; else from timeout
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     smoke: bool = False  # apply --smoke: a smoke query after each created or changed endpoint
@@ -330,6 +333,7 @@ async def apply_with(
         on_event=settings.on_event,
         on_wait_progress=settings.on_wait_progress,
         stop_requested=settings.stop_requested,
+        stop_now=settings.stop_now,
     )
     if settings.progressive is not None:
         rollout = dataclasses.replace(settings.progressive, resolve_body=options.resolve_body,
@@ -337,11 +341,13 @@ async def apply_with(
         report = await progressive.apply_progressive(project, registry, plan_, options, rollout)
     else:
         report = await apply_plan(plan_, registry, options)
-    if plan_.services:
+    if plan_.services and _stopping(settings):
+        report = service_workflow.services_not_started(report, plan_.services)
+    elif plan_.services:
         report = await service_workflow.apply_services_into(
             report, registry, plan_.services, plaintext_resolver(settings.env),
             Owner(plan_.project, plan_.project_id))
-    if settings.smoke:
+    if settings.smoke and not _stopping(settings):  # a stop skips the smoke queries
         manifests = {e.endpoint.name: e.endpoint for e in project.endpoints}
         report = await smoke_after_apply(report, registry, manifests, SmokeSettings(
             timeout=settings.smoke_timeout, parallelism=settings.parallelism))
@@ -352,6 +358,11 @@ async def apply_with(
                 report, registry, model_services, SmokeSettings(
                     timeout=settings.smoke_timeout, parallelism=settings.parallelism))
     return report
+
+
+def _stopping(settings: ApplySettings) -> bool:
+    return any(asked is not None and asked()
+               for asked in (settings.stop_requested, settings.stop_now))
 
 
 def empty_report(plan_: Plan) -> ApplyReport:

@@ -19,6 +19,7 @@ OutcomeStatus = Literal["done", "failed", "skipped", "rolled-back", "not-started
 # Why apply stopped early: "finish" (a first SIGINT/SIGTERM: endpoints being written were
 # finished, no other started) or "now" (a second signal: everything stopped at once).
 StopKind = Literal["finish", "now"]
+NOT_STARTED_NOTE = "not started: apply is stopping"
 # Why an endpoint failed, for scripts that want to react differently (e.g. re-plan on stale).
 FailureKind = Literal[
     "stale-plan", "registry", "update-failed", "timeout", "conflict", "not-ours", "internal",

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
-from reconciler.applying.report import EndpointOutcome, FailureKind
+from reconciler.applying.report import NOT_STARTED_NOTE, EndpointOutcome, FailureKind
 from reconciler.applying.verification import Written, needs_verifying, overwritten
 from reconciler.diff.digest import live_digest
 from reconciler.diff.facets import facet_of_step
@@ -50,7 +50,6 @@ from reconciler.redaction import redact_text
 
 ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
 MAX_ROUNDS = 3  # re-reads after waiting out someone else's update, before giving up
-NOT_STARTED_NOTE = "not started: apply is stopping"
 
 LiveBody = dict[str, Any]
 

@@ -1,7 +1,8 @@
 """Entry point of ``reconciler``: builds the command group and maps errors to exit codes.
 
 Exit codes (DESIGN.md section 3): 0 success or nothing to do; 1 any error; 2 changes found by
-``plan --detailed-exitcode`` or ``drift``. ``ReconcilerError`` is printed as its message;
+``plan --detailed-exitcode`` or ``drift``; 130 stopped by SIGINT or SIGTERM
+(cli/interrupts.py). ``ReconcilerError`` is printed as its message;
 anything else is a bug, reported as one short masked line (the masked traceback with
 ``--debug``): an uncaught traceback would bypass the masking of the output streams.
 """
@@ -48,7 +49,12 @@ def _main(argv: list[str] | None) -> None:
     debug = "--debug" in args
     try:
         result = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort: an interrupt exits 130; a
+        # prompt answered "no" (or Ctrl-C at the prompt, which click raises from None) 1.
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.exceptions.Exit as exc:

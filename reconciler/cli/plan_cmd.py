@@ -18,6 +18,13 @@ from reconciler.api import progressive as api_progressive
 from reconciler.api import service_gitops, workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.applying.rollout import RolloutOptions
+from reconciler.cli.interrupts import (
+    APPLY_FIRST,
+    APPLY_SECOND,
+    INTERRUPTED_EXIT,
+    Interrupts,
+    stop_on_signals,
+)
 from reconciler.cli.options import (
     colour,
     common_options,
@@ -173,15 +180,21 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
     plan = plan.for_apply()  # shown and approved: let its field-by-field changes go
     progress = ProgressDisplay(sys.stderr, interactive=sys.stderr.isatty(),
                                colour=colour("stderr"))
-    report = workflow.apply(project, plan, workflow.ApplySettings(
-        parallelism=parallelism, wait=not no_wait, timeout=timeout,
-        on_event=progress.event, on_wait_progress=progress.waiting, smoke=smoke,
-        progressive=None if progressive is None else RolloutOptions(
-            steps=progressive, step_pause=step_pause, gate_queries=gate_queries,
-            gate_success=gate_success)),
-        saved=planfile is not None)
+    # SIGINT/SIGTERM from here on: finish what is being written and report (exit 130);
+    # a second signal stops at once and still reports (docs/apply.md, "Interrupting").
+    with stop_on_signals(Interrupts(), say=(APPLY_FIRST, APPLY_SECOND)) as interrupts:
+        report = workflow.apply(project, plan, workflow.ApplySettings(
+            parallelism=parallelism, wait=not no_wait, timeout=timeout,
+            on_event=progress.event, on_wait_progress=progress.waiting, smoke=smoke,
+            progressive=None if progressive is None else RolloutOptions(
+                steps=progressive, step_pause=step_pause, gate_queries=gate_queries,
+                gate_success=gate_success),
+            stop_requested=interrupts.finish.is_set, stop_now=interrupts.now.is_set),
+            saved=planfile is not None)
     progress.finish()
     echo_report(formats.APPLY, fmt, report)
+    if interrupts.signalled:
+        return INTERRUPTED_EXIT
     return 0 if report.ok else 1
 
 

@@ -1,11 +1,13 @@
 """``reconciler reconcile --interval DURATION``: continuous mode, one JSON line per cycle.
 
 The loop itself is ``reconciler.api.reconciling.Reconciler``; this module parses options,
-turns SIGTERM and SIGINT into a clean stop, and writes each cycle's record as one line of
-JSON to stderr or ``--log-file``. A second signal while stopping gives up at once (exit 130).
+turns SIGTERM and SIGINT into a clean stop (``cli/interrupts.py``), and writes each cycle's
+record as one line of JSON to stderr or ``--log-file``. A second signal while stopping stops
+at once: the apply in flight is cancelled, the cycle's record is still written, exit 130.
 
 Exit codes: 0 when stopped by a signal (whatever the last cycle did: a service manager
-stopping it is not a failure); with ``--max-cycles``, 1 when the last cycle was an error.
+stopping it is not a failure); 130 when a second signal stopped it at once; with
+``--max-cycles``, 1 when the last cycle was an error.
 The project is loaded once before the first cycle, so a wrong ``-C``/``-t``/``--var`` or an
 invalid project fails at once with exit 1 instead of looping on errors.
 """
@@ -15,13 +17,10 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
 import click
@@ -30,6 +29,7 @@ from reconciler import errors
 from reconciler.api import workflow
 from reconciler.api.reconciling import CycleRecord, Reconciler, ReconcileSettings
 from reconciler.api.validating import MANIFEST_LOGGER, load_project
+from reconciler.cli.interrupts import INTERRUPTED_EXIT, Interrupts, stop_on_signals
 from reconciler.cli.options import (
     common_options,
     max_rps_option,
@@ -42,25 +42,6 @@ from reconciler.cli.options import (
 from reconciler.loading.project import Project
 from reconciler.model.live import prune_refusal
 from reconciler.redaction import RedactingFilter
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT set ``stop``; a second one raises KeyboardInterrupt (exit 130)."""
-
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 class JsonLineHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -172,16 +153,23 @@ def reconcile_command(project_dir: Path, target: str | None, cli_vars: tuple[str
         max_backoff=max_backoff, timeout=timeout,
         plan=workflow.PlanSettings(select=workflow.selected(select), prune=prune,
                                    parallelism=parallelism))
-    stop = threading.Event()
-    with record_writer(log_file, debug=debug) as write, stop_on_signals(stop):
+    interrupts = Interrupts()
+    running: list[Reconciler] = []
+    # Nothing on the record stream: it is machine-read. A second signal outside an apply
+    # (loading, planning) raises KeyboardInterrupt, which the cycle turns into its record.
+    with record_writer(log_file, debug=debug) as write, stop_on_signals(
+            interrupts, listening=lambda: any(r.applying for r in running)):
         first = load()  # fail fast (exit 1) on a wrong -C, -t, --var or an invalid project
         refusal = prune_refusal(first.file.project_id) if prune else None
         if refusal is not None:  # every cycle would fail the same way
             raise errors.PlanError(refusal)
         reconciler = Reconciler(load, settings, target=first.target_name, on_cycle=write,
-                                stop=stop)
+                                stop=interrupts.finish, stop_now=interrupts.now)
+        running.append(reconciler)
         last = reconciler.run()
-    if stop.is_set() or last is None:
+    if interrupts.now.is_set():
+        return INTERRUPTED_EXIT
+    if interrupts.signalled or last is None:
         return 0
     return 1 if last.outcome == "error" else 0
 

@@ -1,0 +1,178 @@
+"""Ctrl-C and SIGTERM during ``reconciler apply`` and ``reconcile`` (issue 14 item 8).
+
+Real processes against ``reconciler emulator serve`` on 127.0.0.1 with injected latency. A
+first signal: the endpoints being written finish all their facets, no other is started, the
+normal report is printed with the not-started endpoints listed, exit 130; every endpoint is
+then either fully at its new state or untouched, and the next apply converges. A second
+signal: stop at once, exit 130, the report (or the cycle's record) still printed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+from reliability.generated import read_log, set_manifests, write_project
+from support.emulator_server import EmulatorServer
+from support.interrupt_runs import NEW, OLD, facets, interrupt, run, start, stop_signal, target
+from support.interrupt_runs import wait_for as wait_for_requests
+
+pytestmark = pytest.mark.e2e
+COUNT = 5
+
+
+def edited_project(tmp_path: Path, server: EmulatorServer) -> Path:
+    """COUNT endpoints applied, then edited: three writes each (config, AI Gateway, tags)."""
+    root = write_project(tmp_path / "project", COUNT, target=target(server))
+    code, output = run(root, server, "apply", "--auto-approve")
+    assert code == 0, output
+    set_manifests(root, COUNT, tier=NEW[1], calls=NEW[2], model=NEW[0])
+    return root
+
+
+def assert_whole_or_untouched(server: EmulatorServer) -> dict[str, tuple[object, ...]]:
+    states = {}
+    for index in range(COUNT):
+        name = f"ep-{index:05d}"
+        state = facets(server, name)
+        assert state in (OLD, NEW), f"{name} is half-written: {state}"
+        states[name] = state
+    return states
+
+
+def assert_converges(root: Path, server: EmulatorServer) -> None:
+    code, output = run(root, server, "apply", "--auto-approve")
+    assert code == 0, output
+    code, output = run(root, server, "plan", "--detailed-exitcode")
+    assert code == 0, f"the plan after the next apply is not empty: {output[-2000:]}"
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_first_signal_finishes_the_endpoint_being_written_and_reports(
+        tmp_path: Path, sig: str) -> None:
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=150, ready_after=0.3,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        puts_before = sum(1 for r in read_log(log) if r["method"] == "PUT")
+        process = start(root, server, "apply", "--auto-approve", "--parallelism", "1")
+        wait_for_requests(log, process, puts_before + 1, method="PUT")  # the first config PUT
+        _took, out, err = interrupt(process, stop_signal(sig))
+
+        assert process.returncode == 130, out + err
+        assert "Traceback" not in out + err
+        assert "Stopping: the endpoints being written finish their writes" in err
+        assert "Apply stopped: " in out and " not started" in out
+        assert "not started (update config, ai_gateway, tags): apply was stopping; left " \
+               "untouched" in out
+        states = assert_whole_or_untouched(server)
+        done = [line for line in out.splitlines() if line.startswith("~ ep-")]
+        assert done and all("updated config, ai_gateway, tags" in line for line in done)
+        assert sum(1 for s in states.values() if s == NEW) == len(done)
+        assert_converges(root, server)
+
+
+def test_a_second_signal_stops_at_once_and_still_reports(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=700, ready_after=0.3,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        puts_before = sum(1 for r in read_log(log) if r["method"] == "PUT")
+        process = start(root, server, "apply", "--auto-approve", "--parallelism", "1")
+        wait_for_requests(log, process, puts_before + 1, method="PUT")
+        took, out, err = interrupt(process, signal.SIGINT, signal.SIGINT, gap=0.1)
+
+        assert process.returncode == 130, out + err
+        assert took < 5, f"{took:.1f}s after the second signal"  # not three 0.7 s writes
+        assert "Traceback" not in out + err
+        assert "Stopping at once" in err
+        assert "Apply stopped at once: " in out
+        # The endpoint being written was stopped between (or in) its writes: reported with
+        # what it sent; the others were not started.
+        assert "! ep-00000: INTERRUPTED: stopped at once while writing" in out
+        assert "(sent: PUT /api/2.0/serving-endpoints/ep-00000/config" in out
+        assert out.count("not started (update") == COUNT - 1
+        assert_converges(root, server)
+
+
+def test_reconcile_a_second_signal_stops_at_once_with_exit_130_and_its_record(
+        tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=700, ready_after=0.3,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        puts_before = sum(1 for r in read_log(log) if r["method"] == "PUT")
+        cycles = tmp_path / "cycles.jsonl"
+        process = start(root, server, "reconcile", "--interval", "1h", "--parallelism", "1",
+                        "--log-file", str(cycles))
+        wait_for_requests(log, process, puts_before + 1, method="PUT")
+        took, out, err = interrupt(process, signal.SIGTERM, signal.SIGTERM, gap=0.1)
+
+        assert process.returncode == 130, out + err
+        assert took < 5, f"{took:.1f}s after the second signal"
+        assert "Traceback" not in out + err
+        [record] = [json.loads(line) for line in cycles.read_text().splitlines()]
+        assert record["stopping"] is True and record["next_delay_seconds"] is None
+        assert record["outcome"] == "error" and record["applied"] == 0
+        assert record["error"].startswith("stopped at once by a second signal: 1 endpoint(s) "
+                                          "interrupted between their writes, 4 not started")
+        assert_converges(root, server)
+
+
+def test_reconcile_a_first_signal_mid_apply_still_exits_0(tmp_path: Path) -> None:
+    """As docs/ci.md says: a service manager stopping it is no failure."""
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=150, ready_after=0.3,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        puts_before = sum(1 for r in read_log(log) if r["method"] == "PUT")
+        cycles = tmp_path / "cycles.jsonl"
+        process = start(root, server, "reconcile", "--interval", "1h", "--parallelism", "1",
+                        "--log-file", str(cycles))
+        wait_for_requests(log, process, puts_before + 1, method="PUT")
+        _took, out, err = interrupt(process, signal.SIGTERM)
+
+        assert process.returncode == 0, out + err
+        [record] = [json.loads(line) for line in cycles.read_text().splitlines()]
+        assert record["stopping"] is True and record["applied"] >= 1
+        assert_whole_or_untouched(server)
+        assert_converges(root, server)
+
+
+def test_reconcile_a_second_signal_while_planning_stops_at_once_with_its_record(
+        tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=700, ready_after=0.3,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        before = len(read_log(log))
+        cycles = tmp_path / "cycles.jsonl"
+        process = start(root, server, "reconcile", "--interval", "1h", "--parallelism", "1",
+                        "--log-file", str(cycles))
+        wait_for_requests(log, process, before + 1)  # the plan's listing: planning now
+        took, out, err = interrupt(process, signal.SIGINT, signal.SIGINT, gap=0.1)
+
+        assert process.returncode == 130, out + err
+        assert took < 5, f"{took:.1f}s after the second signal"
+        assert "Traceback" not in out + err
+        [record] = [json.loads(line) for line in cycles.read_text().splitlines()]
+        assert record["outcome"] == "error" and record["stopping"] is True
+        assert record["error"] == "stopped at once by a second signal"
+        assert not [r for r in read_log(log)[before:] if r["method"] != "GET"]
+
+
+def test_apply_interrupted_while_planning_exits_130_without_writing(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    with EmulatorServer.start(db_path=tmp_path / "emu.db", latency_ms=700,
+                              request_log=log) as server:
+        root = edited_project(tmp_path, server)
+        before = len(read_log(log))
+        process = start(root, server, "apply", "--auto-approve")
+        wait_for_requests(log, process, before + 1)
+        took, out, err = interrupt(process, signal.SIGINT)
+
+        assert process.returncode == 130, out + err
+        assert took < 5 and "Interrupted." in err and "Traceback" not in out + err
+        assert not [r for r in read_log(log)[before:] if r["method"] != "GET"]
