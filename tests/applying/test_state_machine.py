@@ -38,8 +38,9 @@ def test_a_fresh_read_goes_to_the_first_write_and_records_the_id() -> None:
 
 def test_a_first_stop_before_any_write_ends_as_not_started() -> None:
     action = update(digest())
-    for state, event in [(sm.Begin(action), sm.Started()),
-                         (sm.Reading(action), sm.Read(LIVE))]:
+    cases: list[tuple[sm.Active, sm.Event]] = [(sm.Begin(action), sm.Started()),
+                                               (sm.Reading(action), sm.Read(LIVE))]
+    for state, event in cases:
         journal = sm.Journal(action)
         assert isinstance(MACHINE.decide(state, event, journal, sm.StopLevel.FINISH),
                           sm.NotStarted)

@@ -51,7 +51,7 @@ def _trial(trial: int, after_first_write: int, work: Path) -> dict[str, object]:
         victim = start(root, server, "apply", "--auto-approve", "--parallelism", "4")
         first_write = _wait_first_write(log, victim, before)
         mid_apply = first_write is not None
-        if mid_apply:
+        if first_write is not None:
             wait_for(log, victim, first_write + after_first_write)
         mid_apply = mid_apply and victim.poll() is None
         _took, out, err = interrupt(victim, signal.SIGINT)
