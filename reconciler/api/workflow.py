@@ -286,14 +286,15 @@ def _where(host: str | None, local: str | None) -> str:
 
 def _replanner(
     project: Project, plan_: Plan, env: Mapping[str, str]
-) -> Callable[[str, dict[str, Any] | None], EndpointAction]:
+) -> Callable[[str, LiveEndpoint | None], EndpointAction]:
     """Re-plan one endpoint from fresh live state, with the same manifests and options."""
     by_name = {d.endpoint.name: d for d in desired_endpoints(project)}
     options = plan_options(project, PlanSettings(
         prune=plan_.prune, allow_recreate=plan_.allow_recreate,
         adopt_legacy_ownership=plan_.adopt_legacy_ownership))
 
-    def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
+    def replan(name: str, view: LiveEndpoint | None) -> EndpointAction:
+        fresh = None if view is None else view.raw
         live = {name: fresh} if fresh else {}
         item = by_name.get(name)
         if item is not None:
@@ -301,7 +302,7 @@ def _replanner(
             [checked] = secrets.with_secrets_status([item], live, env)
             return plan_endpoint(checked, live.get(name), permissions.with_caller(options, read),
                                  read.grants)
-        if fresh is not None and options.ownership(fresh) == "ours":
+        if view is not None and fresh is not None and options.ownership(view) == "ours":
             return plan_orphan(name, fresh, options)
         raise errors.PlanError(f"re-planning {name!r} gave no action")
 

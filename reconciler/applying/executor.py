@@ -48,6 +48,7 @@ from reconciler.applying.waiting import (
     WaitSettings,
     WaitTimeout,
 )
+from reconciler.model.live import LiveEndpoint
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.serialize import step_problems
 from reconciler.redaction import redact_text
@@ -55,7 +56,7 @@ from reconciler.registry import RegistryClient, route
 
 log = logging.getLogger(__name__)
 
-Replan = Callable[[str, "dict[str, Any] | None"], EndpointAction]
+Replan = Callable[[str, "LiveEndpoint | None"], EndpointAction]
 EventCallback = Callable[[str, str], None]
 """Called with (endpoint, what happens now) as apply progresses, for a progress display."""
 
@@ -142,7 +143,7 @@ class _Executor:
                 and self.stop_level() is sm.StopLevel.NONE:
             # One list call tells every create whether its name is still free.
             listing = await self._safe_list()
-            self.existing = None if listing is None else {e["name"] for e in listing}
+            self.existing = None if listing is None else {e.name for e in listing}
         outcomes: list[EndpointOutcome] = []
         watcher = None
         if self.options.stop_requested is not None or self.options.stop_now is not None:
@@ -189,9 +190,9 @@ class _Executor:
                 return
             await asyncio.sleep(STOP_POLL_SECONDS)
 
-    async def _safe_list(self) -> list[dict[str, Any]] | None:
+    async def _safe_list(self) -> list[LiveEndpoint] | None:
         try:
-            return await self.registry.list_endpoints(keep=("name",))
+            return await self.registry.read_endpoints(keep=("name",))
         except errors.RegistryError as exc:
             log.info("listing endpoints before creating failed, will GET each: %s", exc)
             return None
@@ -245,7 +246,7 @@ class _Executor:
                 return sm.Started()
             case sm.Reading():
                 if state.settled:
-                    return sm.Read(await self.registry.get_endpoint(name))
+                    return sm.Read(await self.registry.read_endpoint(name))
                 return sm.Read(await self._read(state.action))
             case sm.WaitingForeign():
                 self._event(name, "waiting for an update already in progress")
@@ -257,7 +258,7 @@ class _Executor:
             case sm.Writing():
                 return await self._write(endpoint, state)
             case sm.Adopting():
-                return sm.Found(await self.registry.get_endpoint(name))
+                return sm.Found(await self.registry.read_endpoint(name))
             case sm.WaitingOurs():
                 return await self._wait_ours(endpoint)
             case sm.Verifying():
@@ -266,11 +267,11 @@ class _Executor:
                 return sm.Normalised(await record_normalised(
                     self.registry, state.action, self.plan.project))
 
-    async def _read(self, action: EndpointAction) -> dict[str, Any] | None:
+    async def _read(self, action: EndpointAction) -> LiveEndpoint | None:
         if action.action == "create" and self.existing is not None \
                 and action.name not in self.existing:
             return None
-        return await self.registry.get_endpoint(action.name)
+        return await self.registry.read_endpoint(action.name)
 
     async def _write(self, endpoint: _Endpoint, state: sm.Writing) -> sm.Event:
         action, step = state.action, state.step

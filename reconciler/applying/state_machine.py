@@ -51,7 +51,7 @@ from reconciler.redaction import redact_text
 ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
 MAX_ROUNDS = 3  # re-reads after waiting out someone else's update, before giving up
 
-LiveBody = dict[str, Any]
+LiveBody = LiveEndpoint  # the registry's typed read (reconciler/model/live.py)
 
 
 class StopLevel(enum.IntEnum):
@@ -303,7 +303,7 @@ class Found:
 
 @dataclass(frozen=True)
 class ReadBack:
-    fresh: LiveBody | None
+    fresh: dict[str, Any] | None  # the GET body with each facet read apart under its key
 
 
 @dataclass(frozen=True)
@@ -344,9 +344,8 @@ class Machine:
     wait: bool  # wait for config updates to roll out (not --no-wait)
     project_id: str | None = None  # reconciler.yaml's; ownership is decided by it
 
-    def _is_ours(self, endpoint: Mapping[str, Any] | None) -> bool:
-        return endpoint is not None and \
-            LiveEndpoint.of(endpoint).owned_by(self.project, self.project_id)
+    def _is_ours(self, endpoint: LiveEndpoint | None) -> bool:
+        return endpoint is not None and endpoint.owned_by(self.project, self.project_id)
 
     def decide(self, state: Active, event: Event, journal: Journal, stop: StopLevel) -> State:
         """The next state after ``event`` happened in ``state``; records it in ``journal``."""
@@ -445,7 +444,7 @@ class Machine:
 
     def _after_read(self, state: Reading, fresh: LiveBody | None, journal: Journal) -> State:
         action = state.action
-        if not state.settled and fresh is not None and LiveEndpoint.of(fresh).updating:
+        if not state.settled and fresh is not None and fresh.updating:
             return WaitingForeign(action, then_round=state.round, then_settled=True,
                                   foreign=state.foreign)
         if action.action == "delete" and fresh is None:
@@ -515,7 +514,7 @@ class Machine:
             return ReplanningAdopted(state.action, state.index, state.retried, state.request,
                                      found)
         body = state.action.steps[state.index].wire_body() or {}
-        if not (state.retried and _entities_match(body, found)):
+        if not (state.retried and _entities_match(body, found.raw)):
             return taken
         return self._adopted(state, journal)
 
@@ -592,7 +591,7 @@ def _record_write(step: PlanStep, event: Accepted, journal: Journal) -> None:
     if needs_verifying(step):
         journal.unguarded.append(Written(step, event.body, event.answer))
     if step.op == "create":
-        journal.endpoint_id = _endpoint_id(event.answer)  # a new id: grants go there
+        journal.endpoint_id = _answer_id(event.answer)  # a new id: grants go there
     elif step.op == "delete":
         journal.endpoint_id = None
     journal.written = True
@@ -641,11 +640,16 @@ def outcome(state: Terminal, journal: Journal) -> EndpointOutcome:
 
 
 def _digest(fresh: LiveBody | None) -> str | None:
-    return None if fresh is None else live_digest(fresh)
+    return None if fresh is None else live_digest(fresh.raw)
 
 
-def _endpoint_id(endpoint: Mapping[str, Any] | None) -> str | None:
-    found = (endpoint or {}).get("id")
+def _endpoint_id(endpoint: LiveEndpoint | None) -> str | None:
+    return None if endpoint is None else endpoint.id or None
+
+
+def _answer_id(answer: Mapping[str, Any]) -> str | None:
+    """The id in a create's answer (a write's answer, not a read: no LiveEndpoint)."""
+    found = answer.get("id")
     return found if isinstance(found, str) and found else None
 
 

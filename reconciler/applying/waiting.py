@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import errors
-from reconciler.model.live import LiveEndpoint
 from reconciler.registry import RegistryClient
 
 log = logging.getLogger(__name__)
@@ -56,10 +55,6 @@ class WaitSettings:
     max_failed_polls: int = 3
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
-
-
-def is_updating(endpoint: dict[str, Any]) -> bool:
-    return LiveEndpoint.of(endpoint).updating
 
 
 @dataclass

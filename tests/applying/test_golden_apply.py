@@ -58,6 +58,7 @@ from reconciler.api import permissions as grants_api
 from reconciler.applying.executor import ApplyOptions, apply_plan
 from reconciler.applying.report import ApplyReport
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import PlanStep
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -195,9 +196,10 @@ async def _run(emu: EmulatorHarness, case: dict[str, Any],
     plan = await _plan(emu, desired, options)
     await _someone_else(emu, case.get("between", []))
     start = len(emu.writes())
-    def replan(name: str, fresh: dict[str, Any] | None) -> EndpointAction:
+    def replan(name: str, view: LiveEndpoint | None) -> EndpointAction:
         # As apply's re-plan does: the same manifests and options, for this endpoint only,
         # with the grants read at plan time.
+        fresh = None if view is None else view.raw
         read = grants_api.for_replan(plan, name, fresh)
         one = grants_api.with_caller(replace(options, select=(name,)), read)
         again = build_plan(desired, {name: fresh} if fresh else {}, one,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from reconciler import errors
 from reconciler.applying import state_machine as sm
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import PatchTagsStep, UpdateConfigStep
 from reconciler.planning.plan import EndpointAction
 
@@ -25,12 +26,12 @@ def update(digest: str | None) -> EndpointAction:
 
 
 def digest() -> str:
-    return sm._digest(LIVE) or ""
+    return sm._digest(LiveEndpoint.of(LIVE)) or ""
 
 
 def test_a_fresh_read_goes_to_the_first_write_and_records_the_id() -> None:
     journal = sm.Journal(update(digest()))
-    state = MACHINE.decide(sm.Reading(update(digest())), sm.Read(LIVE), journal,
+    state = MACHINE.decide(sm.Reading(update(digest())), sm.Read(LiveEndpoint.of(LIVE)), journal,
                            sm.StopLevel.NONE)
     assert isinstance(state, sm.Writing) and state.index == 0
     assert journal.endpoint_id == "id-a"
@@ -39,7 +40,7 @@ def test_a_fresh_read_goes_to_the_first_write_and_records_the_id() -> None:
 def test_a_first_stop_before_any_write_ends_as_not_started() -> None:
     action = update(digest())
     cases: list[tuple[sm.Active, sm.Event]] = [(sm.Begin(action), sm.Started()),
-                                               (sm.Reading(action), sm.Read(LIVE))]
+                                               (sm.Reading(action), sm.Read(LiveEndpoint.of(LIVE)))]
     for state, event in cases:
         journal = sm.Journal(action)
         assert isinstance(MACHINE.decide(state, event, journal, sm.StopLevel.FINISH),
