@@ -49,11 +49,12 @@ async def staged_updates(project: Project, registry: RegistryClient, plan: Plan,
     found: dict[str, StagedUpdate] = {}
 
     async def one(action: EndpointAction) -> None:
-        live = await registry.get_endpoint(action.name)
+        view = await registry.read_endpoint(action.name)
         request = config_step(action)
-        if live is None or request is None:
+        if view is None or request is None:
             found[action.name] = StagedUpdate(action.name, reason="the endpoint is gone")
             return
+        live = view.raw
         task = live.get("task") if isinstance(live.get("task"), str) else None
         smoke = smoke_request(manifests[action.name], task)
         planned = staged_rollout(live, request.body, steps)

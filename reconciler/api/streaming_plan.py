@@ -55,10 +55,11 @@ async def plan_streaming(
 
     async def plan_one(item: DesiredEndpoint) -> None:
         name = item.endpoint.name
-        body: dict[str, Any] | None = None
+        body: Mapping[str, Any] | None = None
         if name in existing:
             async with semaphore:
-                body = await registry.get_endpoint(name)
+                view = await registry.read_endpoint(name)
+                body = None if view is None else view.raw
         # Outside the semaphore: the next GET is already on its way while this one diffs.
         live = {name: body} if body is not None else {}
         if permissions.managed_names([item], live, options):

@@ -138,9 +138,9 @@ async def fetch_live(
     live: dict[str, dict[str, Any]] = {}
 
     async def get(name: str) -> None:
-        body = await registry.get_endpoint(name)
-        if body is not None:
-            live[name] = body
+        view = await registry.read_endpoint(name)
+        if view is not None:
+            live[name] = dict(view.raw)  # the planner still diffs raw bodies
 
     await for_each(wanted, get, workers=parallelism)
     return {name: live[name] for name in wanted if name in live}

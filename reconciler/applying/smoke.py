@@ -175,7 +175,7 @@ def failed(name: str, message: str, task: str | None = None) -> SmokeResult:
     return SmokeResult(name=name, result="failed", task=task, message=message)
 
 
-def live_entity_names(live: dict[str, Any]) -> list[str]:
+def live_entity_names(live: Mapping[str, Any]) -> list[str]:
     """The served entities of a live endpoint's active config, by name."""
     config = live.get("config") or {}
     entities: Sequence[Any] = config.get("served_entities") or config.get("served_models") or []
@@ -195,11 +195,12 @@ async def smoke_endpoint(registry: RegistryClient, endpoint: ServingEndpoint,
     """The smoke results of one endpoint (one, or one per live entity with each_entity)."""
     name = endpoint.name
     try:
-        live = await registry.get_endpoint(name)
+        view = await registry.read_endpoint(name)
     except errors.RegistryError as exc:
         return [failed(name, f"cannot read the endpoint: {exc}")]
-    if live is None:
+    if view is None:
         return [failed(name, "the endpoint does not exist on the target (apply first)")]
+    live = view.raw
     task = live.get("task") if isinstance(live.get("task"), str) else None
     request = smoke_request(endpoint, task)
     if isinstance(request, str):
