@@ -255,6 +255,10 @@ class _Executor:
                 assert self.options.replan is not None  # the machine re-plans only with one
                 fresh = state.fresh if isinstance(state, sm.Replanning) else state.found
                 return sm.Replanned(self.options.replan(name, fresh))
+            case sm.CheckingGrants():
+                assert endpoint.journal.endpoint_id is not None  # the machine checked
+                return sm.GrantsRead(await self.registry.read_back(
+                    state.step, endpoint.journal.endpoint_id))
             case sm.Writing():
                 return await self._write(endpoint, state)
             case sm.Adopting():

@@ -9,10 +9,13 @@ of every transition (``StopLevel``), so stopping is decided here too, never by a
 
     Begin        -> Failed (blocked) | Skipped (no-op) | NotStarted (stopping) | Reading
     Reading      -Read(updating)-> WaitingForeign   -Read-> Writing(0) | Done (already gone)
-                 | Replanning (after a wait) | Failed (stale-plan, not-ours)
+                 | CheckingGrants | Replanning (after a wait) | Failed (stale-plan, not-ours)
+    CheckingGrants -GrantsRead-> Writing(0) | Failed (stale-plan: grants changed since the
+                 plan, which its PUT of the whole list would remove unseen)
     WaitingForeign -Settled(landed|failed)-> Reading (same round after an update found in
                  progress, the next one after a 409) | Failed (timeout, kept changing)
-    Replanning   -Replanned-> Writing(0) | Done (nothing left) | Reading (next round) | Failed
+    Replanning   -Replanned-> Writing(0) | CheckingGrants | Done (nothing left) | Reading
+                 (next round) | Failed
     Writing(i)   -Accepted-> Writing(i+1) | WaitingOurs | Verifying | Normalising | Done
                  -Conflict(already exists)-> Adopting -Found-> ReplanningAdopted | Writing(i+1)
                  -Conflict(guarded facet)-> WaitingForeign (next round)
@@ -43,8 +46,9 @@ from reconciler.applying.report import NOT_STARTED_NOTE, EndpointOutcome, Failur
 from reconciler.applying.verification import Written, needs_verifying, overwritten
 from reconciler.diff.digest import live_digest
 from reconciler.diff.facets import facet_of_step
+from reconciler.diff.permissions import change_path, live_direct_grants, written_grants
 from reconciler.model.live import LiveEndpoint, Owner
-from reconciler.model.steps import PlanStep
+from reconciler.model.steps import PlanStep, SetPermissionsStep
 from reconciler.planning.plan import EndpointAction
 from reconciler.redaction import redact_text
 
@@ -82,6 +86,7 @@ class Journal:
     update_started: bool = False  # a create or config write: wait for the rollout
     unguarded: list[Written] = field(default_factory=list)  # checked by one read at the end
     endpoint_id: str | None = None  # keys the grants: from the re-read or the create answer
+    grants_checked: bool = False  # the grants a planned PUT was made against are still live
 
 
 # -- states ------------------------------------------------------------------------------------
@@ -124,6 +129,17 @@ class Replanning:
     foreign: Foreign
     fresh: LiveBody | None
     doing = "re-planning after an update in progress finished"
+
+
+@dataclass(frozen=True)
+class CheckingGrants:
+    """Read the grants again before the first write: the action PUTs the whole list."""
+
+    action: EndpointAction
+    step: SetPermissionsStep  # the PUT, with the grants it was planned against
+    round: int = 0
+    foreign: Foreign | None = None
+    doing = "re-reading the endpoint's grants"
 
 
 @dataclass(frozen=True)
@@ -217,7 +233,7 @@ class Interrupted:
     doing: str  # what was in progress when apply stopped at once
 
 
-Active = (Begin | Reading | WaitingForeign | Replanning | Writing | Adopting
+Active = (Begin | Reading | WaitingForeign | Replanning | CheckingGrants | Writing | Adopting
           | ReplanningAdopted | WaitingOurs | Verifying | Normalising)
 Terminal = Done | Skipped | NotStarted | Failed | Interrupted
 State = Active | Terminal
@@ -226,7 +242,7 @@ State = Active | Terminal
 # ``--parallelism`` slot. The re-read, the check and the writes keep one slot from state to
 # state (another writer's window is one round trip, not the time spent queueing); the read
 # back and the normalisation record each queue for a slot of their own, as any new request.
-SLOT_KEPT = (Reading, Replanning, Writing, Adopting, ReplanningAdopted)
+SLOT_KEPT = (Reading, Replanning, CheckingGrants, Writing, Adopting, ReplanningAdopted)
 SLOT_OWN = (Verifying, Normalising)
 
 
@@ -307,6 +323,11 @@ class ReadBack:
 
 
 @dataclass(frozen=True)
+class GrantsRead:
+    answer: Mapping[str, Any]  # the ACL GET, shape-checked by the registry
+
+
+@dataclass(frozen=True)
 class Normalised:
     notes: list[str]
 
@@ -329,7 +350,8 @@ class StoppedNow:
 
 
 Event = (Started | Read | Settled | UpdateEnded | Abandoned | NotWaited | Replanned | Accepted
-         | Conflict | NotFound | Found | ReadBack | Normalised | Errored | Crashed | StoppedNow)
+         | Conflict | NotFound | Found | ReadBack | GrantsRead | Normalised | Errored | Crashed
+         | StoppedNow)
 
 
 # -- the transition function ---------------------------------------------------------------
@@ -385,6 +407,16 @@ class Machine:
                 return _stopped(state, journal)
             case Replanning(), Replanned():
                 return self._after_replan(state, event.again, journal)
+            case CheckingGrants(), GrantsRead():
+                moved = grants_moved(state.step, event.answer)
+                if moved:
+                    return Failed(state.action, "stale-plan", f"stale plan: the grants of "
+                                  f"{state.action.name!r} changed since the plan was made "
+                                  f"({'; '.join(moved)}), and its PUT of the whole list would "
+                                  "undo that unseen; run `reconciler plan` again and apply the "
+                                  "new plan")
+                journal.grants_checked = True
+                return self._next_write(state.action, 0, journal, state.round, state.foreign)
             case Writing(), Accepted():
                 _record_write(state.step, event, journal)
                 return self._next_write(state.action, state.index + 1, journal, state.round,
@@ -537,6 +569,14 @@ class Machine:
         if step.op == "set_permissions" and journal.endpoint_id is None:
             return Failed(action, "registry", f"{action.name!r}: no endpoint id to write its "
                           "permissions to (the endpoint's answer had none); run apply again")
+        put = _grants_precondition(action) if index == 0 and not journal.grants_checked \
+            else None
+        if put is not None:
+            if journal.endpoint_id is None:
+                return Failed(action, "registry", f"{action.name!r}: no endpoint id to read "
+                              "its grants with (the endpoint's answer had none); run apply "
+                              "again")
+            return CheckingGrants(action, put, round_, foreign)
         return Writing(action, index, round_, foreign)
 
     def _verify_or_finish(self, action: EndpointAction, journal: Journal) -> State:
@@ -565,7 +605,7 @@ def _begin(action: EndpointAction) -> State:
 
 def _before_writing(state: State) -> bool:
     """A state an endpoint reaches before its first write (a stop ends it there)."""
-    return isinstance(state, Reading | WaitingForeign | Replanning) or (
+    return isinstance(state, Reading | WaitingForeign | Replanning | CheckingGrants) or (
         isinstance(state, Writing) and state.index == 0)
 
 
@@ -580,6 +620,31 @@ def _stopped(state: State, journal: Journal) -> State:
     if not journal.written:
         return NotStarted(state.action)
     return Interrupted(state.action, state.doing)
+
+
+def _grants_precondition(action: EndpointAction) -> SetPermissionsStep | None:
+    """The action's PUT of the whole grant list, planned against the grants it ``saw``."""
+    for step in action.steps:
+        if isinstance(step, SetPermissionsStep) and step.seen is not None:
+            return step
+    return None
+
+
+def grants_moved(step: SetPermissionsStep, answer: Mapping[str, Any]) -> list[str]:
+    """Each principal whose direct grant is not what ``step`` was planned against. Pure."""
+    seen = {p.identity: (p, level) for p, level in
+            written_grants([g.model_dump(exclude_none=True) for g in step.seen or []]).items()}
+    live = {p.identity: (p, level) for p, level in live_direct_grants(answer).items()}
+    moved: list[str] = []
+    for ident in sorted(set(seen) | set(live)):
+        match seen.get(ident), live.get(ident):
+            case None, (principal, level):
+                moved.append(f"{change_path(principal)} granted {level} since")
+            case (principal, level), None:
+                moved.append(f"{change_path(principal)} removed since (was {level})")
+            case (principal, was), (_, now) if was != now:
+                moved.append(f"{change_path(principal)} now {now} (the plan saw {was})")
+    return moved
 
 
 def _kept_changing(action: EndpointAction) -> Failed:

@@ -144,6 +144,12 @@ class GrantWrite(BaseModel):
         return self
 
 
+class GrantSeen(GrantWrite):
+    """A live direct grant as a plan saw it: any level the service reported."""
+
+    permission_level: str  # type: ignore[assignment]  # wider than a write's three levels
+
+
 class SetPermissionsStep(_Step):
     """Write the endpoint's direct grants in one request (docs/permissions.md).
 
@@ -151,12 +157,19 @@ class SetPermissionsStep(_Step):
     the listed grants into the existing ones. The endpoint's id, which keys the permissions
     API, is never stored here: apply takes it from the endpoint itself (the create's answer,
     or its re-read just before writing), so the step can only grant on its own endpoint.
+
+    ``seen``: for a PUT to an existing endpoint, the direct grants the plan was made against.
+    A PUT removes every grant it does not list, so apply reads the grants again before the
+    endpoint's first write and refuses the action as stale when they changed: a grant made
+    after the plan was reviewed would otherwise be removed without anyone seeing it (a PATCH
+    only adds, and a new endpoint's grants are its creator's alone: neither has ``seen``).
     """
 
     op: Literal["set_permissions"] = "set_permissions"
     facet: Literal["permissions"] = "permissions"
     replace: bool
     access_control_list: list[GrantWrite]
+    seen: list[GrantSeen] | None = None
 
     def wire_body(self) -> dict[str, Any]:
         return {"access_control_list": [g.model_dump(exclude_none=True)

@@ -21,7 +21,7 @@ from reconciler.diff.changes import FieldChange
 from reconciler.diff.permissions import Grants, PermissionsWrite, diff_permissions
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.permissions import Principal
-from reconciler.model.steps import GrantWrite, SetPermissionsStep
+from reconciler.model.steps import GrantSeen, GrantWrite, SetPermissionsStep
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,18 @@ class PermissionsPart:
 NONE = PermissionsPart()
 
 
-def _step(name: str, write: PermissionsWrite | None) -> list[SetPermissionsStep]:
+def _step(name: str, write: PermissionsWrite | None,
+          live: Grants | None = None) -> list[SetPermissionsStep]:
+    """The one permissions step; ``live``: the grants a PUT to an existing endpoint was
+    planned against (apply refuses it when they changed since: ``SetPermissionsStep.seen``)."""
     if write is None:
         return []
     grants = [GrantWrite.model_validate(entry) for entry in write.access_control_list]
-    return [SetPermissionsStep(endpoint=name, replace=write.method == "PUT",
-                               access_control_list=grants)]
+    replace = write.method == "PUT"
+    seen = None if live is None or not replace else [
+        GrantSeen.model_validate(p.entry(level)) for p, level in sorted(live.items())]
+    return [SetPermissionsStep(endpoint=name, replace=replace, access_control_list=grants,
+                               seen=seen)]
 
 
 def _live(endpoint: ServingEndpoint, grants: Mapping[str, Grants] | None) -> Grants:
@@ -61,8 +67,9 @@ def for_update(endpoint: ServingEndpoint, grants: Mapping[str, Grants] | None,
                caller: Principal | None) -> PermissionsPart:
     if endpoint.permissions is None:
         return NONE
-    result = diff_permissions(endpoint.permissions, _live(endpoint, grants), caller)
-    return PermissionsPart(result.changes, _step(endpoint.name, result.write))
+    live = _live(endpoint, grants)
+    result = diff_permissions(endpoint.permissions, live, caller)
+    return PermissionsPart(result.changes, _step(endpoint.name, result.write, live))
 
 
 def for_recreate(endpoint: ServingEndpoint, grants: Mapping[str, Grants] | None,

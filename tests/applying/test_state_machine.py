@@ -10,7 +10,13 @@ from __future__ import annotations
 from reconciler import errors
 from reconciler.applying import state_machine as sm
 from reconciler.model.live import LiveEndpoint
-from reconciler.model.steps import PatchTagsStep, UpdateConfigStep
+from reconciler.model.steps import (
+    GrantSeen,
+    GrantWrite,
+    PatchTagsStep,
+    SetPermissionsStep,
+    UpdateConfigStep,
+)
 from reconciler.planning.plan import EndpointAction
 
 MACHINE = sm.Machine(project="proj", can_replan=True, wait=True)
@@ -106,3 +112,58 @@ def test_registry_errors_map_to_failure_kinds() -> None:
         state = MACHINE.decide(sm.Writing(action, 0), sm.Errored(error), sm.Journal(action),
                                sm.StopLevel.NONE)
         assert isinstance(state, sm.Failed) and state.kind == kind
+
+
+def put_grants(digest: str | None) -> EndpointAction:
+    """Tags, then a PUT of the grants planned against ``group:ds`` at CAN_VIEW."""
+    return EndpointAction(name="a", action="update", facets=["tags", "permissions"],
+                          live_digest=digest, steps=[
+        PatchTagsStep(endpoint="a", add_tags=[{"key": "tier", "value": "gold"}]),
+        SetPermissionsStep(endpoint="a", replace=True, access_control_list=[
+            GrantWrite(user_name="me@example.com", permission_level="CAN_MANAGE")],
+            seen=[GrantSeen(group_name="ds", permission_level="CAN_VIEW"),
+                  GrantSeen(user_name="me@example.com", permission_level="CAN_MANAGE")])])
+
+
+def acl(*grants: tuple[str, str, str]) -> dict[str, object]:
+    return {"access_control_list": [
+        {kind: name, "all_permissions": [{"permission_level": level, "inherited": False}]}
+        for kind, name, level in grants]}
+
+
+PLANNED = (("group_name", "ds", "CAN_VIEW"), ("user_name", "me@example.com", "CAN_MANAGE"))
+
+
+def test_a_planned_put_of_the_grants_rereads_them_before_the_first_write() -> None:
+    action = put_grants(digest())
+    journal = sm.Journal(action)
+    state = MACHINE.decide(sm.Reading(action), sm.Read(LiveEndpoint.of(LIVE)), journal,
+                           sm.StopLevel.NONE)
+    assert isinstance(state, sm.CheckingGrants)
+    state = MACHINE.decide(state, sm.GrantsRead(acl(*PLANNED)), journal, sm.StopLevel.NONE)
+    assert isinstance(state, sm.Writing) and state.index == 0 and journal.grants_checked
+
+
+def test_grants_changed_since_the_plan_refuse_the_put_before_anything_is_written() -> None:
+    action = put_grants(digest())
+    journal = sm.Journal(action, endpoint_id="id-a")
+    changed = acl(("group_name", "ds", "CAN_MANAGE"), PLANNED[1],
+                  ("user_name", "mallory@example.com", "CAN_QUERY"))
+    put = action.steps[1]
+    assert isinstance(put, SetPermissionsStep)
+    state = MACHINE.decide(sm.CheckingGrants(action, put), sm.GrantsRead(changed), journal,
+                           sm.StopLevel.NONE)
+    assert isinstance(state, sm.Failed) and state.kind == "stale-plan"
+    assert "permissions[group:ds] now CAN_MANAGE (the plan saw CAN_VIEW)" in state.message
+    assert "permissions[user:mallory@example.com] granted CAN_QUERY since" in state.message
+    assert journal.requests == [] and not journal.written
+    removed = acl(PLANNED[1])
+    assert sm.grants_moved(put, removed) == ["permissions[group:ds] removed since (was CAN_VIEW)"]
+
+
+def test_a_first_stop_while_checking_the_grants_starts_nothing() -> None:
+    action = put_grants(digest())
+    journal = sm.Journal(action, endpoint_id="id-a")
+    state = MACHINE.decide(sm.Reading(action), sm.Read(LiveEndpoint.of(LIVE)), journal,
+                           sm.StopLevel.FINISH)
+    assert isinstance(state, sm.NotStarted)
