@@ -1,7 +1,8 @@
 """A live endpoint is parsed once, in the registry (docs/architecture.md, "The live endpoint").
 
 Library code reads endpoints through ``RegistryClient.read_endpoint/read_endpoints``, which
-hand out a ``LiveEndpoint``, and passes that view down. A second ``LiveEndpoint.of`` or a raw
+hand out a ``LiveEndpoint``, and passes that view down: the planner and the diff take it too
+(``build_plan`` maps names to views). A second ``LiveEndpoint.of`` or a raw
 ``get_endpoint``/``list_endpoints`` read elsewhere re-parses the body by another route, and
 the two readings drift (a hostile shape handled in one and not the other). The check walks
 every library module outside registry/ for such calls.
@@ -18,13 +19,6 @@ LIBRARY = Path(reconciler.__file__).parent
 REGISTRY = LIBRARY / "registry"
 EMULATOR = LIBRARY / "emulator"
 RAW_READS = {"get_endpoint", "list_endpoints"}
-# Modules not moved to the typed view yet (issue 11 item 3); each must leave this list, never
-# join it. The test fails when one listed no longer needs to be.
-NOT_YET: set[str] = {
-    "reconciler/planning/planner.py",
-    "reconciler/diff/compare.py",
-    "reconciler/diff/applied_marks.py",
-}
 
 
 def _reparses(path: Path) -> list[str]:
@@ -41,24 +35,12 @@ def _reparses(path: Path) -> list[str]:
     return found
 
 
-def _offenders() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in sorted(LIBRARY.rglob("*.py")):
-        if REGISTRY in path.parents or EMULATOR in path.parents:
-            continue  # the registry parses; the emulator is the server, not a reader
-        hits = _reparses(path)
-        if hits:
-            out[str(path.relative_to(LIBRARY.parent))] = hits
-    return out
-
-
 def test_only_the_registry_parses_live_endpoints() -> None:
-    offenders = _offenders()
-    new = [hit for module, hits in offenders.items() if module not in NOT_YET for hit in hits]
-    assert new == [], ("read endpoints with registry.read_endpoint/read_endpoints and pass "
-                       "the LiveEndpoint down:\n" + "\n".join(new))
-
-
-def test_the_list_of_modules_not_yet_moved_is_current() -> None:
-    done = sorted(NOT_YET - set(_offenders()))
-    assert done == [], f"these modules no longer re-parse: remove them from NOT_YET: {done}"
+    offenders = [
+        hit for path in sorted(LIBRARY.rglob("*.py"))
+        # the registry parses; the emulator is the server, not a reader
+        if REGISTRY not in path.parents and EMULATOR not in path.parents
+        for hit in _reparses(path)
+    ]
+    assert offenders == [], ("read endpoints with registry.read_endpoint/read_endpoints and "
+                             "pass the LiveEndpoint down:\n" + "\n".join(offenders))

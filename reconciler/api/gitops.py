@@ -22,6 +22,7 @@ from reconciler.api.manifest_files import check_endpoint_name, manifest_files
 from reconciler.diff.export import live_to_manifest
 from reconciler.diff.permissions import Grants
 from reconciler.loading.project import Project
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.vocabulary import is_system_endpoint
 from reconciler.planning.drift import DriftReport, drift_report
 from reconciler.registry import RegistryClient, open_registry
@@ -75,7 +76,7 @@ def import_folder(project: Project) -> Path:
     )
 
 
-def plan_import(project: Project, live: dict[str, dict[str, Any]],
+def plan_import(project: Project, live: Mapping[str, LiveEndpoint],
                 settings: ImportSettings,
                 grants: Mapping[str, Grants] | None = None) -> ImportPlan:
     """Where each live endpoint's manifest goes; refuses what import must not do (reads

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from reconciler.diff.permissions import Grants, GrantsRead, caller_principal, live_direct_grants
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.permissions import Principal
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions
@@ -27,12 +27,13 @@ async def caller(registry: RegistryClient) -> Principal | None:
     return caller_principal(await permissions_api.current_user(registry))
 
 
-async def grants_of(registry: RegistryClient, live: Mapping[str, Any]) -> Grants:
-    """The direct grants of one live endpoint (a GET body: its ``id`` keys the ACL)."""
-    endpoint_id = live.get("id")
-    if not isinstance(endpoint_id, str) or not endpoint_id:
+async def grants_of(registry: RegistryClient, live: LiveEndpoint) -> Grants:
+    """The direct grants of one live endpoint (read from a GET body: its ``id`` keys the
+    ACL)."""
+    endpoint_id = live.id
+    if not endpoint_id:
         return {}
-    name = str(live.get("name", "")) or None
+    name = live.name or None
     answer = await permissions_api.get_permissions(registry, endpoint_id, endpoint=name)
     try:
         return live_direct_grants(answer)
@@ -41,7 +42,7 @@ async def grants_of(registry: RegistryClient, live: Mapping[str, Any]) -> Grants
         raise registry._protocol("GET", path, str(exc), name) from None
 
 
-async def grants_of_all(registry: RegistryClient, live: Mapping[str, Mapping[str, Any]],
+async def grants_of_all(registry: RegistryClient, live: Mapping[str, LiveEndpoint],
                         names: Iterable[str], *, parallelism: int) -> dict[str, Grants]:
     """The direct grants of each named live endpoint, ``parallelism`` GETs at a time."""
     found: dict[str, Grants] = {}
@@ -53,7 +54,7 @@ async def grants_of_all(registry: RegistryClient, live: Mapping[str, Mapping[str
     return found
 
 
-def managed_names(desired: Sequence[DesiredEndpoint], live: Mapping[str, Mapping[str, Any]],
+def managed_names(desired: Sequence[DesiredEndpoint], live: Mapping[str, LiveEndpoint],
                   options: PlanOptions) -> list[str]:
     """Live endpoints whose grants a plan needs: a manifest declares ``permissions`` and the
     plan may write the endpoint (another project's is never planned)."""
@@ -69,7 +70,7 @@ def needs_caller(desired: Sequence[DesiredEndpoint]) -> bool:
 
 
 async def read_for_plan(registry: RegistryClient, desired: Sequence[DesiredEndpoint],
-                        live: Mapping[str, Mapping[str, Any]], options: PlanOptions, *,
+                        live: Mapping[str, LiveEndpoint], options: PlanOptions, *,
                         parallelism: int) -> GrantsRead:
     """The caller (once) and the grants the plan of ``desired`` against ``live`` needs;
     nothing at all is read when no manifest declares ``permissions``."""
@@ -91,7 +92,7 @@ def remembered(plan: Plan, read: GrantsRead) -> Plan:
     return plan
 
 
-def for_replan(plan: Plan, name: str, fresh: Mapping[str, Any] | None) -> GrantsRead:
+def for_replan(plan: Plan, name: str, fresh: LiveEndpoint | None) -> GrantsRead:
     """What re-planning ``name`` from ``fresh`` uses: the grants read at plan time, or, for
     an endpoint that did not exist then (created meanwhile, by this apply's retried create
     or another apply), the only grant a new endpoint has: its creator's."""

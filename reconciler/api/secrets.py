@@ -24,8 +24,8 @@ from reconciler import errors
 from reconciler.diff import secret_digest
 from reconciler.diff.desired import desired_body
 from reconciler.diff.fields import SECRETS_TAG
-from reconciler.diff.normalise import key_tags
 from reconciler.loading.interpolation import ENV_REF_PATTERN, resolve_env_refs
+from reconciler.model.live import LiveEndpoint
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint
 from reconciler.redaction import is_plaintext_field, register_secret
@@ -53,19 +53,19 @@ def resolve_values(raw: Mapping[str, str], env: Mapping[str, str], where: str) -
 
 def with_secrets_status(
     desired: Sequence[DesiredEndpoint],
-    live: Mapping[str, Mapping[str, Any]],
+    live: Mapping[str, LiveEndpoint],
     env: Mapping[str, str],
 ) -> list[DesiredEndpoint]:
     """``desired`` with ``secrets`` set for every live endpoint that has plaintext fields."""
     out: list[DesiredEndpoint] = []
     for item in desired:
-        body = live.get(item.endpoint.name)
+        view = live.get(item.endpoint.name)
         raw = secret_digest.plaintext_fields(desired_body(item.endpoint, ""))
-        if body is None or not raw:
+        if view is None or not raw:
             out.append(item)
             continue
         values = resolve_values(raw, env, f"endpoint {item.endpoint.name!r}")
-        tag = key_tags(body.get("tags")).get(SECRETS_TAG)
+        tag = view.tags.get(SECRETS_TAG)
         out.append(replace(item, secrets=secret_digest.secrets_status(tag, values)))
     return out
 

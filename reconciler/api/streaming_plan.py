@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from reconciler.api import permissions, secrets
 from reconciler.diff.permissions import Grants, GrantsRead
+from reconciler.model.live import LiveEndpoint
 from reconciler.planning.plan import EndpointAction, Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, assemble, plan_endpoint
 from reconciler.registry import RegistryClient
@@ -55,18 +55,17 @@ async def plan_streaming(
 
     async def plan_one(item: DesiredEndpoint) -> None:
         name = item.endpoint.name
-        body: Mapping[str, Any] | None = None
+        view: LiveEndpoint | None = None
         if name in existing:
             async with semaphore:
                 view = await registry.read_endpoint(name)
-                body = None if view is None else view.raw
         # Outside the semaphore: the next GET is already on its way while this one diffs.
-        live = {name: body} if body is not None else {}
+        live = {name: view} if view is not None else {}
         if permissions.managed_names([item], live, options):
             async with semaphore:
                 grants[name] = await permissions.grants_of(registry, live[name])
         [checked] = secrets.with_secrets_status([item], live, env)
-        actions.append(plan_endpoint(checked, body, options, grants))
+        actions.append(plan_endpoint(checked, view, options, grants))
 
     # Twice as many workers as GET slots: while one worker diffs, the slots stay busy.
     await for_each(desired, plan_one, workers=2 * max(1, parallelism))

@@ -122,9 +122,9 @@ async def fetch_live(
     *,
     owner: Callable[[LiveEndpoint], bool] | None,
     parallelism: int,
-) -> dict[str, dict[str, Any]]:
-    """GET bodies of the live endpoints in ``names``, plus those whose list summary (name and
-    tags) ``owner`` says prune has to look at.
+) -> dict[str, LiveEndpoint]:
+    """The live endpoints in ``names`` (views of their GET bodies), plus those whose list
+    summary (name and tags) ``owner`` says prune has to look at.
 
     One list call finds which exist (and, for prune, which are ours: the list carries tags);
     only those are fetched, ``parallelism`` at a time over one pooled connection set.
@@ -135,12 +135,12 @@ async def fetch_live(
         if item.name in names or (owner is not None and owner(item))
     ]
     del listing  # one list of 10,000 endpoints is megabytes; the GETs below need only names
-    live: dict[str, dict[str, Any]] = {}
+    live: dict[str, LiveEndpoint] = {}
 
     async def get(name: str) -> None:
         view = await registry.read_endpoint(name)
         if view is not None:
-            live[name] = dict(view.raw)  # the planner still diffs raw bodies
+            live[name] = view
 
     await for_each(wanted, get, workers=parallelism)
     return {name: live[name] for name in wanted if name in live}
@@ -180,7 +180,7 @@ async def _plan_endpoints(
     live = await fetch_live(registry, names | set(settings.select), owner=owner,
                             parallelism=settings.parallelism)
     if settings.select:
-        live = {n: body for n, body in live.items() if n in settings.select}
+        live = {n: view for n, view in live.items() if n in settings.select}
     desired = secrets.with_secrets_status(desired, live, settings.env)
     read = await permissions.read_for_plan(registry, desired, live, options,
                                            parallelism=settings.parallelism)
@@ -294,16 +294,15 @@ def _replanner(
         adopt_legacy_ownership=plan_.adopt_legacy_ownership))
 
     def replan(name: str, view: LiveEndpoint | None) -> EndpointAction:
-        fresh = None if view is None else view.raw
-        live = {name: fresh} if fresh else {}
+        live = {name: view} if view is not None else {}
         item = by_name.get(name)
         if item is not None:
-            read = permissions.for_replan(plan_, name, fresh)
+            read = permissions.for_replan(plan_, name, view)
             [checked] = secrets.with_secrets_status([item], live, env)
-            return plan_endpoint(checked, live.get(name), permissions.with_caller(options, read),
+            return plan_endpoint(checked, view, permissions.with_caller(options, read),
                                  read.grants)
-        if view is not None and fresh is not None and options.ownership(view) == "ours":
-            return plan_orphan(name, fresh, options)
+        if view is not None and options.ownership(view) == "ours":
+            return plan_orphan(name, view, options)
         raise errors.PlanError(f"re-planning {name!r} gave no action")
 
     return replan

@@ -51,8 +51,7 @@ async def record_normalised(
     view = await registry.read_endpoint(action.name)
     if view is None or view.updating:
         return []
-    fresh = view.raw
-    kept = normalised.kept_values(config, fresh, action.name, project)
+    kept = normalised.kept_values(config, view, action.name, project)
     if not kept:
         return []
     notes = [

@@ -105,7 +105,7 @@ class _Rollout:
     async def run(self) -> EndpointOutcome:
         name = self.action.name
         view = await self.registry.read_endpoint(name)
-        if view is None or live_digest(view.raw) != self.action.live_digest:
+        if view is None or live_digest(view) != self.action.live_digest:
             raise _Failed("stale-plan", f"stale plan: {name!r} changed since the plan was made; "
                           "run `reconciler plan` again and apply the new plan")
         fresh = dict(view.raw)

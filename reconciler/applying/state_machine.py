@@ -705,7 +705,7 @@ def outcome(state: Terminal, journal: Journal) -> EndpointOutcome:
 
 
 def _digest(fresh: LiveBody | None) -> str | None:
-    return None if fresh is None else live_digest(fresh.raw)
+    return None if fresh is None else live_digest(fresh)
 
 
 def _endpoint_id(endpoint: LiveEndpoint | None) -> str | None:

@@ -37,7 +37,7 @@ from reconciler.diff.changes import Cause, Facet, FieldChange
 from reconciler.diff.desired import desired_body
 from reconciler.diff.facets import FACET_BY_NAME, FACETS
 from reconciler.diff.fields import OWNERSHIP_TAG, is_reserved_tag
-from reconciler.diff.normalise import key_tags, minimal_form
+from reconciler.diff.normalise import minimal_form
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.live import LiveEndpoint
 from reconciler.model.permissions import direct_grants
@@ -104,17 +104,13 @@ def parse_marks(value: str | None) -> Marks | None:
     return marks
 
 
-def live_marks(live: Mapping[str, Any]) -> Marks | None:
-    """The marks recorded on a live endpoint (a GET or list body)."""
-    return parse_marks(key_tags(live.get("tags")).get(APPLIED_TAG))
+def live_marks(live: LiveEndpoint) -> Marks | None:
+    """The marks recorded on a live endpoint (read from a GET or list body)."""
+    return parse_marks(live_mark_value(live))
 
 
-def live_mark_value(live: Mapping[str, Any]) -> str | None:
-    return key_tags(live.get("tags")).get(APPLIED_TAG)
-
-
-def _update_failed(live: Mapping[str, Any]) -> bool:
-    return LiveEndpoint.of(live).update_failed
+def live_mark_value(live: LiveEndpoint) -> str | None:
+    return live.tags.get(APPLIED_TAG)
 
 
 def change_cause(
@@ -144,11 +140,11 @@ def change_cause(
 
 
 def classify_changes(
-    changes: Iterable[FieldChange], wanted: Mapping[Facet, str], live: Mapping[str, Any]
+    changes: Iterable[FieldChange], wanted: Mapping[Facet, str], live: LiveEndpoint
 ) -> list[FieldChange]:
     """``changes`` with ``cause`` set; ``wanted``: the manifest's marks (``manifest_marks``)."""
     recorded = live_marks(live)
-    failed = _update_failed(live)
+    failed = live.update_failed
     return [
         c.model_copy(update={"cause": change_cause(c, wanted, recorded, failed)})
         for c in changes

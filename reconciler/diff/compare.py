@@ -56,15 +56,6 @@ class EndpointDiff:
         return [c for c in self.changes if c.impact == "recreate"]
 
 
-def effective_live(live: Mapping[str, Any]) -> dict[str, Any]:
-    """The live body to compare: with a config update in flight, the pending config.
-
-    The pending config is what the endpoint will run once the update finishes; comparing
-    against the old active config would plan the same update a second time.
-    """
-    return LiveEndpoint.of(live).effective_raw()
-
-
 def match_entity_names(
     desired_entities: list[Mapping[str, Any]], live_entities: list[Mapping[str, Any]]
 ) -> dict[int, str]:
@@ -254,12 +245,16 @@ def _kind(entities: Mapping[str, Any]) -> str | None:
 
 
 def compare_endpoint(
-    endpoint: ServingEndpoint, live: Mapping[str, Any], owner: Owner | str
+    endpoint: ServingEndpoint, live: LiveEndpoint, owner: Owner | str
 ) -> EndpointDiff:
     """The differences that matter between a manifest and its live endpoint (``owner``: the
-    project whose ownership tags the endpoint should carry). Pure."""
+    project whose ownership tags the endpoint should carry). Pure.
+
+    The live side is the view's ``effective_raw()``: with a config update in flight, the
+    pending config (what the endpoint will run; comparing the old active config would plan
+    the same update a second time)."""
     body = desired_body(endpoint, owner)
-    live_body = normalise.project(effective_live(live), ServingEndpoint) or {}
+    live_body = normalise.project(live.effective_raw(), ServingEndpoint) or {}
     live_body.pop("smoke_test", None)  # ours alone: a server that sends one is ignored
     names = match_entity_names(_entities(body), _entities(live_body))
     desired_form = normalise.minimal_form(body, endpoint.name, names)

@@ -16,16 +16,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.diff.compare import effective_live
 from reconciler.diff.normalise import minimal_form
+from reconciler.model.live import LiveEndpoint
 
 DIGEST_PREFIX = "sha256:"
 
 
-def live_digest(live_endpoint_json: Mapping[str, Any]) -> str:
-    """``sha256:<32 hex>`` of the endpoint's comparable state (a GET body)."""
-    name = str(live_endpoint_json.get("name", ""))
-    return form_digest(minimal_form(effective_live(live_endpoint_json), name))
+def live_digest(live: LiveEndpoint) -> str:
+    """``sha256:<32 hex>`` of the endpoint's comparable state (read from a GET body)."""
+    return form_digest(minimal_form(live.effective_raw(), live.name))
 
 
 def form_digest(form: Mapping[str, Any]) -> str:

@@ -21,10 +21,11 @@ from typing import Any, Literal
 
 from reconciler.diff import fields, normalise
 from reconciler.diff.changes import PlanModel
-from reconciler.diff.compare import effective_live, match_entity_names
+from reconciler.diff.compare import match_entity_names
 from reconciler.diff.desired import desired_body
 from reconciler.diff.fields import FieldClass
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 
 ExplanationKind = Literal["backend default", "write-only", "unmanaged", "normalised"]
 WRITE_ONLY_NOTE = "GET never returns it: not comparable, a change in the workspace is not seen"
@@ -70,15 +71,15 @@ def _manages(endpoint: ServingEndpoint, block: str) -> bool:
     return getattr(endpoint, block, None) is not None
 
 
-def unmanaged(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explanation]:
+def unmanaged(endpoint: ServingEndpoint, live: LiveEndpoint) -> list[Explanation]:
     """Live settings (not defaults) of blocks the manifest does not write, one per leaf.
 
     The diff leaves such blocks alone, so ``apply`` never touches them; an endpoint the
     project created had none, so these were set outside the repository. Cheap when the live
     body has none of ``UNMANAGED_BLOCKS`` (the usual case).
     """
-    blocks = {b: live[b] for b in UNMANAGED_BLOCKS
-              if live.get(b) and not _manages(endpoint, b)}
+    blocks = {b: live.raw[b] for b in UNMANAGED_BLOCKS
+              if live.raw.get(b) and not _manages(endpoint, b)}
     if not blocks:
         return []
     form = normalise.minimal_form({"name": endpoint.name, **blocks}, endpoint.name)
@@ -91,10 +92,10 @@ def unmanaged(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explan
     ]
 
 
-def explain(endpoint: ServingEndpoint, live: Mapping[str, Any]) -> list[Explanation]:
+def explain(endpoint: ServingEndpoint, live: LiveEndpoint) -> list[Explanation]:
     """Backend defaults held live in managed blocks, and write-only fields the manifest sets."""
     body = desired_body(endpoint, "")
-    live_body = normalise.project(effective_live(live), ServingEndpoint) or {}
+    live_body = normalise.project(live.effective_raw(), ServingEndpoint) or {}
     names = match_entity_names(_entities(body), _entities(live_body))
     written = normalise.written_paths(body, names)
     managed = {p.split(".", 1)[0].split("[", 1)[0] for p in written}

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import fields
-from reconciler.diff.compare import effective_live
 from reconciler.diff.facets import FACETS
 from reconciler.diff.normalise import is_custom_model, minimal_form
 from reconciler.diff.permissions import Grants, grants_manifest
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import RATE_LIMIT_METRICS
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.providers import CONFIG_BLOCK, SECRET_PAIRS
 from reconciler.model.vocabulary import is_system_endpoint
 
@@ -158,18 +158,17 @@ def env_references(manifest: Mapping[str, Any]) -> list[EnvReference]:
     return found
 
 
-def live_to_manifest(live_json: Mapping[str, Any],
-                     grants: Grants | None = None) -> dict[str, Any]:
-    """The manifest (a plain dict, in model field order) that reproduces ``live_json``;
-    with ``grants`` (the endpoint's direct grants), its ``permissions`` too."""
-    return export_manifest(live_json, grants)[0]
+def live_to_manifest(live: LiveEndpoint, grants: Grants | None = None) -> dict[str, Any]:
+    """The manifest (a plain dict, in model field order) that reproduces ``live``; with
+    ``grants`` (the endpoint's direct grants), its ``permissions`` too."""
+    return export_manifest(live, grants)[0]
 
 
-def export_manifest(live_json: Mapping[str, Any], grants: Grants | None = None,
+def export_manifest(live: LiveEndpoint, grants: Grants | None = None,
                     ) -> tuple[dict[str, Any], list[EnvReference]]:
     """``live_to_manifest`` and the ``${env.NAME}`` references it wrote for write-only keys."""
-    name = str(live_json.get("name", ""))
-    form = minimal_form(effective_live(live_json), name)
+    name = live.name
+    form = minimal_form(live.effective_raw(), name)
     config = form.get("config")
     if isinstance(config, dict):
         for key in ("served_entities", "served_models"):
@@ -203,7 +202,7 @@ def export_manifest(live_json: Mapping[str, Any], grants: Grants | None = None,
     else:
         form.pop("tags", None)
     form["name"] = name
-    budget = live_json.get("budget_policy_id")
+    budget = live.raw.get("budget_policy_id")
     if isinstance(budget, str) and budget:
         # Kept when GET returns the requested policy. effective_budget_policy_id is not
         # exported: it may be the workspace's default, which a manifest would then pin.
@@ -214,7 +213,7 @@ def export_manifest(live_json: Mapping[str, Any], grants: Grants | None = None,
         # Databricks provides these: only their gateway (rate limits) and tags are ours to
         # manage; a manifest with their config would be refused by validation.
         form = {k: v for k, v in form.items() if k in ADOPT_ONLY_FIELDS}
-    references = fill_write_only_secrets(form, effective_live(live_json))
+    references = fill_write_only_secrets(form, live.effective_raw())
     order = list(ServingEndpoint.model_fields)
     ordered = {k: form[k] for k in sorted(form, key=lambda k: order.index(k) if k in order else 99)}
     return ordered, references

@@ -38,10 +38,9 @@ from typing import TYPE_CHECKING, Any
 from reconciler.diff import desired as desired_bodies
 from reconciler.diff.changes import Facet, Impact
 from reconciler.diff.containment import contained, lost_tags
-from reconciler.diff.normalise import key_tags
 from reconciler.diff.permissions import lost_grants
 from reconciler.model.endpoint import ServingEndpoint
-from reconciler.model.live import Owner
+from reconciler.model.live import LiveEndpoint, Owner
 from reconciler.model.steps import (
     PatchNotificationsStep,
     PatchTagsStep,
@@ -56,9 +55,9 @@ from reconciler.model.vocabulary import FACET_ORDER, is_reserved_tag
 if TYPE_CHECKING:
     from reconciler.diff.compare import EndpointDiff
 
-StepBuilder = Callable[[ServingEndpoint, "EndpointDiff", Mapping[str, Any], Owner | str],
+StepBuilder = Callable[[ServingEndpoint, "EndpointDiff", LiveEndpoint, Owner | str],
                        list[PlanStep]]
-"""(manifest, its diff, the live GET body, owner) -> the steps that write the facet."""
+"""(manifest, its diff, the live endpoint, owner) -> the steps that write the facet."""
 LostCheck = Callable[["Mapping[str, Any] | None", Mapping[str, Any], Mapping[str, Any]],
                      list[str]]
 """(body sent, the write's answer, a fresh GET body) -> what of ours was replaced."""
@@ -87,7 +86,7 @@ class FacetSpec:
 # -- step builders ---------------------------------------------------------------------------
 
 
-def _config_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, _live: Mapping[str, Any],
+def _config_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, _live: LiveEndpoint,
                   _owner: Owner | str) -> list[PlanStep]:
     route = "provisioned_throughput" if desired_bodies.uses_pt_route(endpoint) else "classic"
     return [UpdateConfigStep(endpoint=endpoint.name, route=route,
@@ -100,9 +99,9 @@ _TABLE_LOCATION = tuple(
 )
 
 
-def _gateway_steps(endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any],
+def _gateway_steps(endpoint: ServingEndpoint, diff: EndpointDiff, live: LiveEndpoint,
                    _owner: Owner | str) -> list[PlanStep]:
-    gateway = live.get("ai_gateway")
+    gateway = live.raw.get("ai_gateway")
     live_gateway = gateway if isinstance(gateway, Mapping) else None
     body = desired_bodies.gateway_body(endpoint, live_gateway)
     steps: list[PlanStep] = []
@@ -126,17 +125,17 @@ def _moves_enabled_inference_table(diff: EndpointDiff, body: Mapping[str, Any]) 
 
 
 def _telemetry_steps(endpoint: ServingEndpoint, _diff: EndpointDiff,
-                     _live: Mapping[str, Any], _owner: Owner | str) -> list[PlanStep]:
+                     _live: LiveEndpoint, _owner: Owner | str) -> list[PlanStep]:
     return [PatchTelemetryConfigStep(endpoint=endpoint.name,
                                      body=desired_bodies.telemetry_body(endpoint))]
 
 
-def _tags_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, live: Mapping[str, Any],
+def _tags_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, live: LiveEndpoint,
                 owner: Owner | str) -> list[PlanStep]:
     """Add what differs, remove user tags no longer declared; reserved tags are left alone
     (``planning.reserved_tags`` adds the ones apply writes)."""
     wanted = desired_bodies.desired_tags(endpoint, owner)
-    current = key_tags(live.get("tags"))
+    current = live.tags
     return [PatchTagsStep(
         endpoint=endpoint.name,
         add_tags=[{"key": k, "value": v} for k, v in wanted.items() if current.get(k) != v],
@@ -145,7 +144,7 @@ def _tags_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, live: Mapping[st
 
 
 def _notifications_steps(endpoint: ServingEndpoint, _diff: EndpointDiff,
-                         _live: Mapping[str, Any], _owner: Owner | str) -> list[PlanStep]:
+                         _live: LiveEndpoint, _owner: Owner | str) -> list[PlanStep]:
     return [PatchNotificationsStep(endpoint=endpoint.name,
                                    body=desired_bodies.notifications_body(endpoint))]
 

@@ -25,8 +25,9 @@ from typing import Any
 from reconciler.diff import applied_marks
 from reconciler.diff.changes import FieldChange
 from reconciler.diff.compare import compare_endpoint
-from reconciler.diff.normalise import key_tags, minimal_form
+from reconciler.diff.normalise import minimal_form
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.vocabulary import NORMALISED_TAG
 
 _HASH = 8
@@ -56,7 +57,7 @@ def config_mark_of(config: Mapping[str, Any], name: str) -> str:
 
 
 def kept_values(
-    sent_config: Mapping[str, Any], live: Mapping[str, Any], name: str, project: str
+    sent_config: Mapping[str, Any], live: LiveEndpoint, name: str, project: str
 ) -> list[KeptValue]:
     """Fields of the config sent that the live endpoint holds with another value: the config
     changes a plan would show for a manifest made of that config (the same diff)."""
@@ -69,11 +70,11 @@ def record_value(mark: str, kept: Iterable[KeptValue]) -> str:
     return f"{mark}:{_hash(sorted([k.path, k.sent, k.kept] for k in kept))}"
 
 
-def is_recorded(live: Mapping[str, Any], mark: str | None,
+def is_recorded(live: LiveEndpoint, mark: str | None,
                 changes: Iterable[FieldChange]) -> bool:
     """The live endpoint records exactly these config ``changes`` as the service's values,
     for a manifest config with this ``mark``."""
-    recorded = key_tags(live.get("tags")).get(NORMALISED_TAG)
+    recorded = live.tags.get(NORMALISED_TAG)
     if not recorded or mark is None:
         return False
     kept = [KeptValue(c.path, c.new, c.old) for c in changes]

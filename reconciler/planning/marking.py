@@ -20,13 +20,13 @@ Pure, like the rest of planning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from reconciler.diff import applied_marks, normalised
 from reconciler.diff.explain import NORMALISED_NOTE, Explanation, explain, unmanaged
 from reconciler.diff.facets import FACETS
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import CreateStep
 from reconciler.model.vocabulary import APPLIED_TAG, is_system_endpoint
 from reconciler.planning import reserved_tags
@@ -38,7 +38,7 @@ SYSTEM_FACETS = tuple(spec.name for spec in FACETS if spec.on_system_endpoint)
 
 
 def finish_action(
-    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any] | None
+    action: EndpointAction, endpoint: ServingEndpoint, live: LiveEndpoint | None
 ) -> EndpointAction:
     """``action`` with marks, causes and the ``databricks-*`` guard applied (see above)."""
     system = _system_guard(action, live)
@@ -82,12 +82,12 @@ def missing_system_endpoints(actions: list[EndpointAction]) -> list[str]:
 
 
 def _budget_warning(
-    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any]
+    action: EndpointAction, endpoint: ServingEndpoint, live: LiveEndpoint
 ) -> EndpointAction:
     """``budget_policy_id`` has no update API (docs/diff.md): a manifest value other than the
     live endpoint's policy is said in the reason, never planned as a change or a recreate."""
     wanted = endpoint.budget_policy_id
-    held = live.get("budget_policy_id") or live.get("effective_budget_policy_id")
+    held = live.raw.get("budget_policy_id") or live.raw.get("effective_budget_policy_id")
     if not wanted or not isinstance(held, str) or not held or held == wanted:
         return action
     note = (f"budget_policy_id {wanted!r} is not the endpoint's policy {held!r}: no API "
@@ -98,7 +98,7 @@ def _budget_warning(
 
 
 def _without_normalised(
-    action: EndpointAction, endpoint: ServingEndpoint, live: Mapping[str, Any]
+    action: EndpointAction, endpoint: ServingEndpoint, live: LiveEndpoint
 ) -> EndpointAction:
     """Drop config changes the service is recorded to normalise (reconciler.diff.normalised)."""
     config = [c for c in action.changes if c.facet == "config"]
@@ -119,7 +119,7 @@ def _without_normalised(
 
 
 def _system_guard(
-    action: EndpointAction, live: Mapping[str, Any] | None
+    action: EndpointAction, live: LiveEndpoint | None
 ) -> EndpointAction | None:
     """A blocked no-op for what a ``databricks-*`` endpoint cannot take; None when fine."""
     if not is_system_endpoint(action.name):

@@ -17,10 +17,11 @@ never written or pruned; one tagged with our name but no id (written before ids)
 too unless ``adopt_legacy_ownership`` adopts it (a manifest declares it), and is never
 pruned. ``prune`` needs a project id of the project's own.
 
-``live`` maps endpoint names to GET bodies. It must hold every endpoint named in a selected
-manifest that exists, and, for prune, every endpoint carrying our ownership tag (a list
-summary is enough to find those, but the digest a delete records is only comparable to a
-later GET body, so pass GET bodies for them too).
+``live`` maps endpoint names to their ``LiveEndpoint`` views (read by the registry: the
+planner never parses a body). It must hold every endpoint named in a selected manifest that
+exists, and, for prune, every endpoint carrying our ownership tag (a list summary is enough to
+find those, but the digest a delete records is only comparable to a later GET body, so pass
+views of GET bodies for them too).
 """
 
 from __future__ import annotations
@@ -89,11 +90,10 @@ class PlanOptions:
     def owner(self) -> Owner:
         return Owner(self.project, self.project_id)
 
-    def ownership(self, live: Mapping[str, Any] | LiveEndpoint) -> Ownership:
-        view = live if isinstance(live, LiveEndpoint) else LiveEndpoint.of(live)
-        return view.ownership(self.project, self.project_id)
+    def ownership(self, live: LiveEndpoint) -> Ownership:
+        return live.ownership(self.project, self.project_id)
 
-    def may_write(self, live: Mapping[str, Any]) -> bool:
+    def may_write(self, live: LiveEndpoint) -> bool:
         """True when a manifest of this project may write the live endpoint: ours, nobody's,
         or tagged with our name only and adopted."""
         found = self.ownership(live)
@@ -103,7 +103,7 @@ class PlanOptions:
 
 def build_plan(
     desired: Sequence[DesiredEndpoint],
-    live: Mapping[str, Mapping[str, Any]],
+    live: Mapping[str, LiveEndpoint],
     options: PlanOptions,
     grants: Mapping[str, Grants] | None = None,
 ) -> Plan:
@@ -139,22 +139,23 @@ def build_plan(
 
     actions = [plan_endpoint(item, live.get(name), options, grants)
                for name, item in by_name.items()]
-    for name, body in live.items():
+    for name, view in live.items():
         if name in by_name or not _selected(name, options):
             continue
-        found = options.ownership(body)
+        found = options.ownership(view)
         if found == "ours":
-            actions.append(plan_orphan(name, body, options))
+            actions.append(plan_orphan(name, view, options))
         elif found == "legacy":
-            actions.append(_legacy_orphan(name, body, options))
+            actions.append(_legacy_orphan(name, view, options))
     return assemble(actions, options)
 
 
 def plan_endpoint(
-    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions,
+    item: DesiredEndpoint, live: LiveEndpoint | None, options: PlanOptions,
     grants: Mapping[str, Grants] | None = None,
 ) -> EndpointAction:
-    """The action for one manifest against its live body (None: not in the workspace). Pure.
+    """The action for one manifest against its live endpoint (None: not in the workspace).
+    Pure.
 
     The one way to plan an endpoint: the whole plan (``build_plan``), the streaming plan and
     apply's re-plan after waiting all call it.
@@ -186,11 +187,11 @@ def _selected(name: str, options: PlanOptions) -> bool:
     return not options.select or name in options.select
 
 
-def plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+def plan_orphan(name: str, live: LiveEndpoint, options: PlanOptions) -> EndpointAction:
     """The action for a live endpoint of this project that no manifest declares. Pure."""
     common: dict[str, Any] = {
         "name": name,
-        "live_config_version": LiveEndpoint.of(live).config_version,
+        "live_config_version": live.config_version,
         "live_digest": live_digest(live),
     }
     if is_system_endpoint(name):
@@ -212,11 +213,11 @@ def plan_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> End
     )
 
 
-def _legacy_orphan(name: str, live: Mapping[str, Any], options: PlanOptions) -> EndpointAction:
+def _legacy_orphan(name: str, live: LiveEndpoint, options: PlanOptions) -> EndpointAction:
     """A live endpoint tagged with our project name but no id, that no manifest declares:
     it may be another repository's of the same name, so it is never pruned."""
     return EndpointAction(
-        name=name, action="no-op", live_config_version=LiveEndpoint.of(live).config_version,
+        name=name, action="no-op", live_config_version=live.config_version,
         live_digest=live_digest(live),
         reason=f"tagged {OWNERSHIP_TAG}={options.project!r} without {PROJECT_ID_TAG} (written "
         "before project ids; another repository of this name may own it): never pruned — to "
@@ -267,7 +268,7 @@ def _with_secret_change(item: DesiredEndpoint, diff: EndpointDiff) -> EndpointDi
 
 
 def _plan_endpoint(
-    item: DesiredEndpoint, live: Mapping[str, Any] | None, options: PlanOptions,
+    item: DesiredEndpoint, live: LiveEndpoint | None, options: PlanOptions,
     grants: Mapping[str, Grants] | None = None,
 ) -> EndpointAction:
     endpoint = item.endpoint
@@ -279,21 +280,20 @@ def _plan_endpoint(
             steps=[_create_step(endpoint, options.owner), *perms.steps], source=item.source,
         )
     diff = _with_secret_change(item, compare_endpoint(endpoint, live, options.owner))
-    view = LiveEndpoint.of(live)
     found = options.ownership(live)
-    refusal = _not_ours(view, found, options)
+    refusal = _not_ours(live, found, options)
     if refusal is not None:
         perms = permission_parts.NONE  # not ours: its grants are not read or shown
     elif diff.recreate_changes:
         perms = permission_parts.for_recreate(endpoint, grants, options.caller)
     else:
         perms = permission_parts.for_update(endpoint, grants, options.caller)
-    in_progress = view.updating
-    pending_version = view.pending_config_version if in_progress else None
+    in_progress = live.updating
+    pending_version = live.pending_config_version if in_progress else None
     common: dict[str, Any] = {
         "name": endpoint.name,
         "changes": [*diff.changes, *perms.changes],
-        "live_config_version": view.config_version,
+        "live_config_version": live.config_version,
         "live_digest": form_digest(diff.live_form),
         "pending_config_version": pending_version,
         "source": item.source,
@@ -371,7 +371,7 @@ def _plan_recreate(
 
 
 def _update_steps(
-    endpoint: ServingEndpoint, diff: EndpointDiff, live: Mapping[str, Any], owner: Owner,
+    endpoint: ServingEndpoint, diff: EndpointDiff, live: LiveEndpoint, owner: Owner,
     secrets: secret_digest.SecretsStatus | None = None,
 ) -> list[PlanStep]:
     """The steps of each changed facet, in the facet table's order, plus the secrets tag."""

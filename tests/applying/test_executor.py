@@ -72,9 +72,9 @@ async def seed(emu: EmulatorHarness, *names: str) -> dict[str, str]:
     assert report.ok, report.failed
     digests = {}
     for name in names:
-        body = await emu.registry.get_endpoint(name)
-        assert body is not None
-        digests[name] = live_digest(body)
+        found = await emu.registry.read_endpoint(name)
+        assert found is not None
+        digests[name] = live_digest(found)
     return digests
 
 
@@ -139,8 +139,8 @@ def test_an_update_in_progress_is_waited_for_then_rechecked(tmp_path: Path) -> N
         await seed(emu, "busy")
         # Someone else's config update, still running when we plan and apply.
         await emu.registry.update_config("busy", {"served_entities": [entity(model="o1")]})
-        live = await emu.registry.get_endpoint("busy")
-        assert live is not None and live["state"]["config_update"] == "IN_PROGRESS"
+        live = await emu.registry.read_endpoint("busy")
+        assert live is not None and live.updating
         report = await apply(emu, plan_of(tag_action("busy", live_digest(live), "k", "v")))
         assert report.ok, report.failed
         log = [(r["method"], r["path"]) for r in emu.requests()]
@@ -260,9 +260,9 @@ def test_wait_timeout_and_no_wait(tmp_path: Path) -> None:
 def test_delete_refuses_an_endpoint_that_is_not_ours(tmp_path: Path) -> None:
     async def scenario(emu: EmulatorHarness) -> None:
         await emu.registry.create_endpoint(create_body("foreign", tags=[]))
-        body = await emu.registry.get_endpoint("foreign")
-        assert body is not None
-        delete = EndpointAction(name="foreign", action="delete", live_digest=live_digest(body),
+        found = await emu.registry.read_endpoint("foreign")
+        assert found is not None
+        delete = EndpointAction(name="foreign", action="delete", live_digest=live_digest(found),
                                 steps=[DeleteStep(endpoint="foreign")])
         report = await apply(emu, plan_of(delete))
         assert report.outcomes[0].failure == "not-ours"

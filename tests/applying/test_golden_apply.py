@@ -52,6 +52,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import TypeAdapter
+from support.live_views import views
 from support.registry_harness import FAST_WAITS, EmulatorHarness, emulator_registry
 
 from reconciler.api import permissions as grants_api
@@ -78,14 +79,14 @@ def _desired(manifests: list[dict[str, Any]]) -> list[DesiredEndpoint]:
     return [DesiredEndpoint(ServingEndpoint.model_validate(m)) for m in manifests]
 
 
-async def _settle(emu: EmulatorHarness) -> dict[str, dict[str, Any]]:
-    """Every live endpoint's GET body, once none is updating."""
+async def _settle(emu: EmulatorHarness) -> dict[str, LiveEndpoint]:
+    """Every live endpoint (its GET body, as the registry's view), once none is updating."""
     for _ in range(200):
         names = [e["name"] for e in await emu.registry.list_endpoints(keep=("name",))]
         bodies = {n: b for n in names if (b := await emu.registry.get_endpoint(n)) is not None}
         if not any((b.get("state") or {}).get("config_update") == "IN_PROGRESS"
                    for b in bodies.values()):
-            return bodies
+            return views(bodies)
         await asyncio.sleep(0.02)
     raise AssertionError("the emulator did not settle")
 
@@ -199,10 +200,9 @@ async def _run(emu: EmulatorHarness, case: dict[str, Any],
     def replan(name: str, view: LiveEndpoint | None) -> EndpointAction:
         # As apply's re-plan does: the same manifests and options, for this endpoint only,
         # with the grants read at plan time.
-        fresh = None if view is None else view.raw
-        read = grants_api.for_replan(plan, name, fresh)
+        read = grants_api.for_replan(plan, name, view)
         one = grants_api.with_caller(replace(options, select=(name,)), read)
-        again = build_plan(desired, {name: fresh} if fresh else {}, one,
+        again = build_plan(desired, {name: view} if view is not None else {}, one,
                            read.grants).action_for(name)
         assert again is not None
         return again
@@ -248,8 +248,8 @@ def _label_ids(text: str, before: dict[str, str], after: dict[str, str]) -> str:
 
 async def _grants_after(emu: EmulatorHarness) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
-    for name, body in sorted((await _settle(emu)).items()):
-        grants = await grants_api.grants_of(emu.registry, body)
+    for name, found_live in sorted((await _settle(emu)).items()):
+        grants = await grants_api.grants_of(emu.registry, found_live)
         found[name] = {p.key: level for p, level in sorted(grants.items())}
     return found
 

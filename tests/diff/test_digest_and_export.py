@@ -7,6 +7,7 @@ import json
 
 import pytest
 from planning import golden
+from support.live_views import view, views
 
 from reconciler.diff.digest import live_digest
 from reconciler.diff.export import live_to_manifest
@@ -16,17 +17,17 @@ from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
 
 def _chat_live() -> dict:
     _, live, _ = golden.load_case("update-config-only")
-    return copy.deepcopy(live["chat"])
+    return copy.deepcopy(dict(live["chat"].raw))
 
 
 def test_digest_ignores_server_bookkeeping() -> None:
     body = _chat_live()
-    before = live_digest(body)
+    before = live_digest(view(body))
     body["last_updated_timestamp"] += 60_000
     body["state"] = {"ready": "NOT_READY", "config_update": "NOT_UPDATING"}
     body["config"]["config_version"] = 7
     body["tags"].reverse()
-    assert live_digest(body) == before
+    assert live_digest(view(body)) == before
     assert before.startswith("sha256:") and len(before) == len("sha256:") + 32
 
 
@@ -42,22 +43,22 @@ def test_digest_ignores_server_bookkeeping() -> None:
 )
 def test_digest_moves_with_any_compared_setting(edit) -> None:  # type: ignore[no-untyped-def]
     body = _chat_live()
-    before = live_digest(body)
+    before = live_digest(view(body))
     edit(body)
-    assert live_digest(body) != before
+    assert live_digest(view(body)) != before
 
 
 def test_pending_update_landing_as_planned_keeps_the_digest() -> None:
     _, live, _ = golden.load_case("update-in-progress-pending-matches-manifest")
-    in_flight = live["chat"]
+    in_flight = dict(live["chat"].raw)
     landed = copy.deepcopy(in_flight)
     landed["config"] = landed.pop("pending_config")
     landed["state"] = {"ready": "READY", "config_update": "NOT_UPDATING"}
-    assert live_digest(landed) == live_digest(in_flight)
+    assert live_digest(view(landed)) == live_digest(view(in_flight))
     failed = copy.deepcopy(in_flight)
     del failed["pending_config"]
     failed["state"] = {"ready": "READY", "config_update": "UPDATE_FAILED"}
-    assert live_digest(failed) != live_digest(in_flight)
+    assert live_digest(view(failed)) != live_digest(view(in_flight))
 
 
 def _all_live_bodies() -> list[tuple[str, dict]]:
@@ -71,11 +72,11 @@ def _all_live_bodies() -> list[tuple[str, dict]]:
 @pytest.mark.parametrize("body", [b for _, b in _all_live_bodies()],
                          ids=[i for i, _ in _all_live_bodies()])
 def test_export_then_plan_shows_no_changes(body: dict) -> None:
-    manifest = live_to_manifest(body)
+    manifest = live_to_manifest(view(body))
     endpoint = ServingEndpoint.model_validate(manifest)  # a valid manifest
     owner = next((t["value"] for t in body.get("tags", []) if t["key"] == "reconciler-project"),
                  None)
-    plan = build_plan([DesiredEndpoint(endpoint)], {body["name"]: body},
+    plan = build_plan([DesiredEndpoint(endpoint)], views([body]),
                       PlanOptions(project=owner or "acme-genai", target_name="t"))
     (action,) = plan.actions
     if owner is None:  # adopting: only our ownership tag is added
@@ -119,7 +120,7 @@ def test_export_keeps_what_the_api_requires() -> None:
 
 def test_a_failed_update_is_compared_against_the_active_config() -> None:
     _, live, _ = golden.load_case("update-in-progress-pending-matches-manifest")
-    body = copy.deepcopy(live["chat"])
+    body = copy.deepcopy(dict(live["chat"].raw))
     body["state"] = {"ready": "READY", "config_update": "UPDATE_FAILED"}
     active_only = {k: v for k, v in body.items() if k != "pending_config"}
-    assert live_digest(body) == live_digest(active_only)
+    assert live_digest(view(body)) == live_digest(view(active_only))

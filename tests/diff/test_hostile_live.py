@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from planning import golden
+from support.live_views import view
 
 from reconciler.diff.digest import live_digest
 from reconciler.diff.export import live_to_manifest
@@ -33,8 +34,8 @@ _json = st.recursive(
 @pytest.mark.slow  # 150 fuzzed live shapes
 def test_any_live_shape_plans_without_crashing(top: dict[str, Any]) -> None:
     desired, _, options = golden.load_case("update-all-facets-in-order")
-    body = {**top, "name": "chat"}
-    plan = build_plan(desired, {"chat": body}, options)
+    live = view({**top, "name": "chat"})
+    plan = build_plan(desired, {"chat": live}, options)
     assert len(plan.actions) == 1
-    assert live_digest(body).startswith("sha256:")
-    live_to_manifest(body)
+    assert live_digest(live).startswith("sha256:")
+    live_to_manifest(live)

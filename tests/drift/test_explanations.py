@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.live_views import views
 
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -16,7 +17,7 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "plan"
 
 def explained(case: str) -> dict[str, set[tuple[str, str, Any]]]:
     docs = [d for d in yaml.safe_load_all((GOLDEN / case / "manifest.yaml").read_text()) if d]
-    live = {b["name"]: b for b in json.loads((GOLDEN / case / "live.json").read_text())}
+    live = views(json.loads((GOLDEN / case / "live.json").read_text()))
     # A tag edit gives each endpoint a change: only those carry explanations.
     desired = [DesiredEndpoint(ServingEndpoint.model_validate(
         {**d, "tags": {**(d.get("tags") or {}), "touched": "yes"}})) for d in docs]
@@ -40,7 +41,7 @@ def test_write_only_fields_are_explained_as_not_comparable() -> None:
 def test_up_to_date_endpoints_have_nothing_to_explain() -> None:
     case = GOLDEN / "noop-custom-model-backend-defaults"
     docs = [d for d in yaml.safe_load_all((case / "manifest.yaml").read_text()) if d]
-    live = {b["name"]: b for b in json.loads((case / "live.json").read_text())}
+    live = views(json.loads((case / "live.json").read_text()))
     plan = build_plan([DesiredEndpoint(ServingEndpoint.model_validate(d)) for d in docs], live,
                       PlanOptions(project="acme-genai", target_name="t"))
     assert all(a.explanations == [] for a in plan.actions)

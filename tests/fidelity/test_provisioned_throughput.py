@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support.emulator_inprocess import InProcessApi
+from support.live_views import view
 from support.registry_harness import emulator_registry
 from support.roundtrip import converge, problems, write_project
 
@@ -141,4 +142,4 @@ def test_a_uc_registered_pt_entity_gets_no_custom_model_defaults(tmp_path: Path)
     live["config"]["served_entities"][0].update(
         workload_type="GPU_MEDIUM", workload_size="Large", scale_to_zero_enabled=True)
     manifest = ServingEndpoint.model_validate(yaml.safe_load(text))
-    assert compare_endpoint(manifest, live, "fidelity").changes == ()
+    assert compare_endpoint(manifest, view(live), "fidelity").changes == ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from support.live_views import view
 from support.registry_harness import emulator_registry
 from support.roundtrip import converge, write_project
 
@@ -75,5 +76,6 @@ def test_export_keeps_a_returned_budget_policy_but_never_pins_the_effective_one(
     from reconciler.diff.export import live_to_manifest
 
     body = {"name": "chat", "effective_budget_policy_id": "bp-default"}
-    assert "budget_policy_id" not in live_to_manifest(body)
-    assert live_to_manifest({**body, "budget_policy_id": "bp-1"})["budget_policy_id"] == "bp-1"
+    assert "budget_policy_id" not in live_to_manifest(view(body))
+    pinned = live_to_manifest(view({**body, "budget_policy_id": "bp-1"}))
+    assert pinned["budget_policy_id"] == "bp-1"

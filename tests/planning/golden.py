@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.live_views import views
 
 from reconciler.diff.permissions import GrantsRead, caller_principal, live_direct_grants
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.steps import PlanStep, SetPermissionsStep
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -45,7 +47,9 @@ def case_names() -> list[str]:
     return sorted(p.name for p in CASES.iterdir() if (p / "manifest.yaml").exists())
 
 
-def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, dict[str, Any]], PlanOptions]:
+def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, LiveEndpoint], PlanOptions]:
+    """A case's manifests, its live endpoints (``live.json`` read as the registry's views, as
+    ``build_plan`` takes them; the recorded body is each view's ``raw``) and its options."""
     folder = CASES / name
     docs = [d for d in yaml.safe_load_all((folder / "manifest.yaml").read_text()) if d]
     desired = [
@@ -53,7 +57,7 @@ def load_case(name: str) -> tuple[list[DesiredEndpoint], dict[str, dict[str, Any
         for i, doc in enumerate(docs)
     ]
     live_list = json.loads((folder / "live.json").read_text())
-    live = {body["name"]: body for body in live_list}
+    live = views(live_list)
     options_file = folder / "options.json"
     raw = json.loads(options_file.read_text()) if options_file.exists() else {}
     options = PlanOptions(

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.emulator_inprocess import InProcessApi
+from support.live_views import views
 
 from reconciler.api.secrets import plaintext_resolver
 from reconciler.api.validating import load_project
@@ -24,6 +25,7 @@ from reconciler.diff.export import live_to_manifest
 from reconciler.diff.normalise import minimal_form
 from reconciler.diff.permissions import Grants, live_direct_grants
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.model.live import LiveEndpoint
 from reconciler.model.permissions import Principal
 from reconciler.planning.plan import Plan
 from reconciler.planning.planner import DesiredEndpoint, PlanOptions, build_plan
@@ -77,18 +79,19 @@ def _execute(api: InProcessApi, plan: Plan) -> None:
                 endpoint_id = response.json()["id"]
 
 
-def _grants(api: InProcessApi, live: Mapping[str, Any]) -> dict[str, Grants]:
-    return {name: live_direct_grants(api.get(f"{PERMS}/{body['id']}").json())
-            for name, body in live.items()}
+def _grants(api: InProcessApi, live: Mapping[str, LiveEndpoint]) -> dict[str, Grants]:
+    return {name: live_direct_grants(api.get(f"{PERMS}/{found.id}").json())
+            for name, found in live.items()}
 
 
-def _live(api: InProcessApi, names: list[str]) -> dict[str, dict[str, Any]]:
+def _live(api: InProcessApi, names: list[str]) -> dict[str, LiveEndpoint]:
+    """The GET bodies of ``names`` that exist, as the registry's views."""
     out = {}
     for name in names:
         response = api.get(f"{API}/{name}")
         if response.status_code == 200:
             out[name] = response.json()
-    return out
+    return views(out)
 
 
 PROJECTS = sorted(
@@ -109,8 +112,8 @@ def test_every_example_plans_empty_after_its_create(api: InProcessApi, root: str
     second = build_plan(desired, live, options, _grants(api, live))
     assert not second.has_changes, [(a.name, a.changes) for a in second.actions if a.changes]
     # export of what the server holds plans empty too
-    exported = [DesiredEndpoint(ServingEndpoint.model_validate(live_to_manifest(body)))
-                for body in live.values()]
+    exported = [DesiredEndpoint(ServingEndpoint.model_validate(live_to_manifest(found)))
+                for found in live.values()]
     assert not build_plan(exported, live, options).has_changes
 
 
@@ -281,8 +284,8 @@ def test_no_missed_change_updating_ends_where_creating_would(
             [DesiredEndpoint(ServingEndpoint.model_validate(before))], {}, options))
         _execute(updated, build_plan(desired, _live(updated, ["random"]), options))
         _execute(fresh, build_plan(desired, {}, options))
-        got = minimal_form(_live(updated, ["random"])["random"], "random")
-        want = minimal_form(_live(fresh, ["random"])["random"], "random")
+        got = minimal_form(_live(updated, ["random"])["random"].raw, "random")
+        want = minimal_form(_live(fresh, ["random"])["random"].raw, "random")
     # The applied marks are bookkeeping, only rewritten when apply writes something: an
     # update that had nothing to write keeps the marks of the manifest before it.
     for form in (got, want):

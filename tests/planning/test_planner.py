@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.live_views import views
 
 from planning import golden
 from reconciler import errors
@@ -39,10 +40,10 @@ def test_select_of_an_unknown_name_is_an_error() -> None:
 
 def test_system_endpoints_are_never_recreated() -> None:
     desired, live, _ = golden.load_case("recreate-route-optimized-blocked")
-    body = dict(live["custom-ro"], name="databricks-custom-ro")
+    body = dict(live["custom-ro"].raw, name="databricks-custom-ro")
     endpoint = desired[0].endpoint.model_copy(update={"name": "databricks-custom-ro"})
     options = PlanOptions(project="acme-genai", target_name="t", allow_recreate=True)
-    plan = build_plan([DesiredEndpoint(endpoint)], {body["name"]: body}, options)
+    plan = build_plan([DesiredEndpoint(endpoint)], views([body]), options)
     (action,) = plan.actions
     assert action.blocked and action.action == "no-op"
     assert "never deleted" in action.reason

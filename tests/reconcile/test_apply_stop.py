@@ -55,9 +55,9 @@ def test_stop_finishes_the_endpoint_being_written_and_starts_no_other(tmp_path: 
             assert seeded.ok
             digests = {}
             for name in names:
-                body = await emu.registry.get_endpoint(name)
-                assert body is not None
-                digests[name] = live_digest(body)
+                found = await emu.registry.read_endpoint(name)
+                assert found is not None
+                digests[name] = live_digest(found)
             stop = False
 
             def on_event(_name: str, what: str) -> None:
