@@ -19,6 +19,7 @@ from reconciler.diff.normalise import project
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.gateway import AiGatewayConfig
 from reconciler.model.live import Owner, as_owner
+from reconciler.model.pt_route import NOT_IN_PT_CREATE
 
 CONFIG_KEYS = ("served_entities", "served_models", "traffic_config", "auto_capture_config")
 GATEWAY_KEYS = (
@@ -67,34 +68,6 @@ def desired_body(endpoint: ServingEndpoint, owner: Owner | str) -> dict[str, Any
         body.setdefault("ai_gateway", {}).setdefault("rate_limits", limits)
     body["tags"] = [{"key": k, "value": v} for k, v in desired_tags(endpoint, owner).items()]
     return body
-
-
-# PtServedModel's fields (SDK 0.162): an entity with only these, and provisioned_model_units.
-PT_ENTITY_FIELDS = frozenset(
-    {"name", "entity_name", "entity_version", "provisioned_model_units", "burst_scaling_enabled"})
-# Members of the classic create body that POST .../pt does not take.
-NOT_IN_PT_CREATE = ("description", "route_optimized", "telemetry_config", "rate_limits")
-
-
-def uses_pt_route(endpoint: ServingEndpoint) -> bool:
-    """True when the manifest is a provisioned-throughput endpoint the PT routes can write:
-    served entities only (no legacy served models, no auto-capture tables), each with
-    ``provisioned_model_units`` and nothing outside PtServedModel, and no member the PT
-    create lacks (``description``, ``route_optimized``, ``telemetry_config``)."""
-    config = endpoint.config
-    if config is None or not config.served_entities or config.served_models:
-        return False
-    if config.auto_capture_config is not None:
-        return False
-    if any(getattr(endpoint, f) is not None for f in NOT_IN_PT_CREATE if f != "rate_limits"):
-        return False
-    for entity in config.served_entities:
-        wire = entity.to_wire()
-        if entity.provisioned_model_units is None or not entity.entity_name:
-            return False
-        if set(wire) - PT_ENTITY_FIELDS:
-            return False
-    return True
 
 
 def pt_create_body(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from reconciler.diff.containment import contained, lost_tags
 from reconciler.diff.permissions import lost_grants
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.live import LiveEndpoint, Owner
+from reconciler.model.pt_route import uses_pt_route
 from reconciler.model.steps import (
     PatchNotificationsStep,
     PatchTagsStep,
@@ -88,7 +89,7 @@ class FacetSpec:
 
 def _config_steps(endpoint: ServingEndpoint, _diff: EndpointDiff, _live: LiveEndpoint,
                   _owner: Owner | str) -> list[PlanStep]:
-    route = "provisioned_throughput" if desired_bodies.uses_pt_route(endpoint) else "classic"
+    route = "provisioned_throughput" if uses_pt_route(endpoint) else "classic"
     return [UpdateConfigStep(endpoint=endpoint.name, route=route,
                              body=desired_bodies.config_body(endpoint))]
 

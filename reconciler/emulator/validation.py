@@ -18,6 +18,7 @@ from reconciler.emulator.api_error import invalid
 from reconciler.model import endpoint as endpoint_model
 from reconciler.model import providers
 from reconciler.model.gateway import rate_limit_slots
+from reconciler.model.pt_route import is_pt_route_only
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 # Not documented by the service; 64 is the only limit any Databricks client enforces.
@@ -35,13 +36,6 @@ NOT_WITH_EXTERNAL = (
 PROVISIONED = (
     "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units",
 )
-# Foundation models that deploy only through the provisioned-throughput routes (POST .../pt,
-# PUT .../pt/{name}/config); the classic routes refuse them with the message of
-# databricks-sdk-py issue #1081 ("Served entity system.ai.gpt-oss-120b is not eligible for
-# Provisioned Throughput.", classic create, while the UI, which uses /pt, worked). Terraform's
-# databricks_model_serving docs send "newer foundation models, including Llama 4" to the PT
-# resource. The service does not publish the list; these two families are the evidence.
-PT_ROUTE_ONLY = ("system.ai.gpt-oss-", "system.ai.llama-4-")
 
 
 def check_body(schema: schemas.Schema, body: Any, path: str = "") -> None:
@@ -83,10 +77,6 @@ def check_pt_create(body: dict[str, Any]) -> None:
     check_body(schemas.PT_CREATE, body)
     check_pt_config(body["config"], "config")
     check_create(body)
-
-
-def is_pt_route_only(entity_name: Any) -> bool:
-    return isinstance(entity_name, str) and entity_name.startswith(PT_ROUTE_ONLY)
 
 
 def check_classic_route(config: Any) -> None:

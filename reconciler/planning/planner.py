@@ -42,6 +42,7 @@ from reconciler.diff.permissions import Grants
 from reconciler.model.endpoint import ServingEndpoint
 from reconciler.model.live import LiveEndpoint, Owner, Ownership, prune_refusal
 from reconciler.model.permissions import Principal
+from reconciler.model.pt_route import uses_pt_route
 from reconciler.model.steps import CreateStep, DeleteStep, PlanStep
 from reconciler.model.vocabulary import PROJECT_ID_TAG, is_system_endpoint
 from reconciler.planning import marking, reserved_tags
@@ -234,7 +235,7 @@ def _create_step(endpoint: ServingEndpoint, owner: Owner) -> CreateStep:
         # The digest of the keys sent, computed by apply from the values it resolves.
         step = reserved_tags.create_with_tag(step, SECRETS_TAG,
                                              secret_digest.digest_marker(plaintext))
-    if desired_bodies.uses_pt_route(endpoint):
+    if uses_pt_route(endpoint):
         step = CreateStep(endpoint=endpoint.name, body=desired_bodies.pt_create_body(step.body),
                           route="provisioned_throughput")
     return step

@@ -18,8 +18,10 @@ from support.live_views import view
 from support.registry_harness import emulator_registry
 from support.roundtrip import converge, problems, write_project
 
+from reconciler.api.secrets import plaintext_resolver
 from reconciler.diff.compare import compare_endpoint
 from reconciler.model.endpoint import ServingEndpoint
+from reconciler.planning.planner import DesiredEndpoint, PlanOptions, plan_endpoint
 from reconciler.registry.routes import route
 
 PT = """\
@@ -82,13 +84,50 @@ def test_an_endpoint_outside_the_pt_shape_keeps_the_classic_route(tmp_path: Path
 
 
 def test_a_newer_model_outside_the_pt_shape_fails_as_on_the_service(tmp_path: Path) -> None:
-    # The same endpoint with Llama 4 goes to the classic route too, which refuses it.
+    # The same endpoint with Llama 4 goes to the classic route too, which refuses it; and
+    # validate says so offline, at the model's name, before anything is sent.
     text = PT.replace("name: llama-pt\n", "name: llama-pt\ndescription: classic\n")
-    result = asyncio.run(converge(tmp_path, write_project(tmp_path, {"pt.yaml": text})))
-    (failed,) = result.report.failed
-    assert failed.error is not None
-    assert ("Served entity system.ai.llama-4-maverick is not eligible for Provisioned "
-            "Throughput.") in failed.error
+    root = write_project(tmp_path, {"pt.yaml": text})
+    (problem,) = problems(root)
+    assert problem.startswith("ENDPOINT-017 ") and "pt.yaml:5:" in problem
+    assert "(it sets description)" in problem
+    # What the service answers the create the planner makes of it: the next test.
+
+
+ENTITY = ('    - {name: m, entity_name: MODEL, entity_version: "1",'
+          ' provisioned_model_units: 50, EXTRA}\n')
+SHAPES = {
+    "the PT shape": ("", "burst_scaling_enabled: false"),
+    "a description": ("description: d\n", "burst_scaling_enabled: false"),
+    "route_optimized": ("route_optimized: true\n", "burst_scaling_enabled: false"),
+    "a workload size": ("", "workload_size: Small"),
+    "scale to zero": ("", "scale_to_zero_enabled: false"),
+}
+
+
+@pytest.mark.parametrize("model", ["system.ai.llama-4-maverick", "system.ai.gpt-oss-20b", OLDER])
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_validate_flags_exactly_what_the_service_would_refuse(
+        tmp_path: Path, model: str, shape: str) -> None:
+    # Offline and live agree: ENDPOINT-017 for a manifest if and only if its create is
+    # refused as "not eligible for Provisioned Throughput".
+    top, extra = SHAPES[shape]
+    text = (f"name: ep\n{top}config:\n  served_entities:\n"
+            + ENTITY.replace("MODEL", model).replace("EXTRA", extra))
+    root = write_project(tmp_path, {"ep.yaml": text})
+    found = problems(root)
+    flagged = [p for p in found if p.startswith("ENDPOINT-017 ")]
+    assert [p for p in found if not p.startswith("ENDPOINT-017 ")] == []
+    # The create the planner makes of it (validation would stop apply first), as sent.
+    endpoint = ServingEndpoint.model_validate(yaml.safe_load(text))
+    action = plan_endpoint(DesiredEndpoint(endpoint), None, PlanOptions("p", "local"))
+    (create,) = action.steps
+    with InProcessApi() as api:
+        answer = api.request(*route(create), json=plaintext_resolver({})(create.wire_body()))
+    refused = answer.status_code == 400 and "not eligible" in answer.json()["message"]
+    assert bool(flagged) == refused, (flagged, answer.text)
+    assert refused == (model != OLDER and shape != "the PT shape")
+    assert refused or answer.status_code == 200, answer.text
 
 
 CLASSIC_CONFIG = {"served_entities": [{
