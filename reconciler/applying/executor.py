@@ -37,6 +37,7 @@ from typing import Any
 
 from reconciler import errors
 from reconciler.applying import state_machine as sm
+from reconciler.applying import states as st
 from reconciler.applying.normalisation import record_normalised
 from reconciler.applying.report import ApplyReport, EndpointOutcome, StopKind
 from reconciler.applying.verification import read_back
@@ -103,8 +104,8 @@ async def apply_plan(plan: Plan, registry: RegistryClient, options: ApplyOptions
     calls = {m: n - calls_before.get(m, 0) for m, n in registry.stats.by_method.items()}
     calls = {m: n for m, n in sorted(calls.items()) if n}
     level = executor.stop_level()
-    stopped: StopKind | None = {sm.StopLevel.NONE: None, sm.StopLevel.FINISH: "finish",
-                                sm.StopLevel.NOW: "now"}[level]
+    stopped: StopKind | None = {st.StopLevel.NONE: None, st.StopLevel.FINISH: "finish",
+                                st.StopLevel.NOW: "now"}[level]
     return ApplyReport(
         project=plan.project,
         target_name=plan.target_name,
@@ -131,16 +132,16 @@ class _Executor:
         self.running: set[asyncio.Task[None]] = set()
         self.cancelled_by_stop = False
 
-    def stop_level(self) -> sm.StopLevel:
+    def stop_level(self) -> st.StopLevel:
         if self.options.stop_now is not None and self.options.stop_now():
-            return sm.StopLevel.NOW
+            return st.StopLevel.NOW
         if self.options.stop_requested is not None and self.options.stop_requested():
-            return sm.StopLevel.FINISH
-        return sm.StopLevel.NONE
+            return st.StopLevel.FINISH
+        return st.StopLevel.NONE
 
     async def run_all(self) -> list[EndpointOutcome]:
         if any(a.action == "create" for a in self.plan.actions) \
-                and self.stop_level() is sm.StopLevel.NONE:
+                and self.stop_level() is st.StopLevel.NONE:
             # One list call tells every create whether its name is still free.
             listing = await self._safe_list()
             self.existing = None if listing is None else {e.name for e in listing}
@@ -181,9 +182,9 @@ class _Executor:
         signal), cancel every endpoint's current call or wait (second)."""
         while True:
             level = self.stop_level()
-            if level >= sm.StopLevel.FINISH:
+            if level >= st.StopLevel.FINISH:
                 self.waiter.abandon()
-            if level is sm.StopLevel.NOW:
+            if level is st.StopLevel.NOW:
                 self.cancelled_by_stop = True
                 for task in list(self.running):
                     task.cancel()
@@ -204,71 +205,71 @@ class _Executor:
     async def _run(self, endpoint: _Endpoint) -> EndpointOutcome:
         """Drive one endpoint's state machine from Begin to a terminal state."""
         journal = endpoint.journal
-        state = self.machine.decide(sm.Begin(endpoint.action), sm.Started(), journal,
+        state = self.machine.decide(st.Begin(endpoint.action), st.Started(), journal,
                                     self.stop_level())
         try:
-            while not isinstance(state, sm.Terminal):
+            while not isinstance(state, st.Terminal):
                 event = await self._perform(endpoint, state)
                 state = self.machine.decide(state, event, journal, self.stop_level())
         finally:
             endpoint.leave_slot()
-        if isinstance(state, sm.Done):
+        if isinstance(state, st.Done):
             self._event(endpoint.action.name, "done")
-        elif isinstance(state, sm.Failed) and state.announce:
+        elif isinstance(state, st.Failed) and state.announce:
             self._event(endpoint.action.name, "failed")
-        return sm.outcome(state, journal)
+        return st.outcome(state, journal)
 
-    async def _perform(self, endpoint: _Endpoint, state: sm.Active) -> sm.Event:
+    async def _perform(self, endpoint: _Endpoint, state: st.Active) -> st.Event:
         """Run ``state``'s effect in a call slot if it needs one; what happened, as an input."""
         try:
-            if not isinstance(state, sm.SLOT_KEPT):
+            if not isinstance(state, st.SLOT_KEPT):
                 endpoint.leave_slot()
-            if isinstance(state, sm.SLOT_KEPT + sm.SLOT_OWN):
+            if isinstance(state, st.SLOT_KEPT + st.SLOT_OWN):
                 await endpoint.take_slot(self.semaphore)
             return await self._effect(endpoint, state)
         except errors.RegistryError as exc:
-            return sm.Errored(exc)
+            return st.Errored(exc)
         except asyncio.CancelledError:
             if not self.cancelled_by_stop:
                 raise
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            return sm.StoppedNow()
+            return st.StoppedNow()
         except Exception as exc:  # a bug must not stop the other endpoints; it is reported
             log.debug("unexpected error applying %s", endpoint.action.name, exc_info=True)
-            return sm.Crashed(exc)
+            return st.Crashed(exc)
 
-    async def _effect(self, endpoint: _Endpoint, state: sm.Active) -> sm.Event:
+    async def _effect(self, endpoint: _Endpoint, state: st.Active) -> st.Event:
         name = state.action.name
         match state:
-            case sm.Begin():
-                return sm.Started()
-            case sm.Reading():
+            case st.Begin():
+                return st.Started()
+            case st.Reading():
                 if state.settled:
-                    return sm.Read(await self.registry.read_endpoint(name))
-                return sm.Read(await self._read(state.action))
-            case sm.WaitingForeign():
+                    return st.Read(await self.registry.read_endpoint(name))
+                return st.Read(await self._read(state.action))
+            case st.WaitingForeign():
                 self._event(name, "waiting for an update already in progress")
                 return await self._wait_foreign(endpoint)
-            case sm.Replanning() | sm.ReplanningAdopted():
+            case st.Replanning() | st.ReplanningAdopted():
                 assert self.options.replan is not None  # the machine re-plans only with one
-                fresh = state.fresh if isinstance(state, sm.Replanning) else state.found
-                return sm.Replanned(self.options.replan(name, fresh))
-            case sm.CheckingGrants():
+                fresh = state.fresh if isinstance(state, st.Replanning) else state.found
+                return st.Replanned(self.options.replan(name, fresh))
+            case st.CheckingGrants():
                 assert endpoint.journal.endpoint_id is not None  # the machine checked
-                return sm.GrantsRead(await self.registry.read_back(
+                return st.GrantsRead(await self.registry.read_back(
                     state.step, endpoint.journal.endpoint_id))
-            case sm.Writing():
+            case st.Writing():
                 return await self._write(endpoint, state)
-            case sm.Adopting():
-                return sm.Found(await self.registry.read_endpoint(name))
-            case sm.WaitingOurs():
+            case st.Adopting():
+                return st.Found(await self.registry.read_endpoint(name))
+            case st.WaitingOurs():
                 return await self._wait_ours(endpoint)
-            case sm.Verifying():
-                return sm.ReadBack(await read_back(self.registry, name, endpoint.journal.unguarded))
-            case sm.Normalising():
-                return sm.Normalised(await record_normalised(
+            case st.Verifying():
+                return st.ReadBack(await read_back(self.registry, name, endpoint.journal.unguarded))
+            case st.Normalising():
+                return st.Normalised(await record_normalised(
                     self.registry, state.action, self.plan.project))
 
     async def _read(self, action: EndpointAction) -> LiveEndpoint | None:
@@ -277,7 +278,7 @@ class _Executor:
             return None
         return await self.registry.read_endpoint(action.name)
 
-    async def _write(self, endpoint: _Endpoint, state: sm.Writing) -> sm.Event:
+    async def _write(self, endpoint: _Endpoint, state: st.Writing) -> st.Event:
         action, step = state.action, state.step
         if state.index == 0 and action.action != "no-op":
             self._event(action.name, f"{action.action} ({', '.join(action.facets)})"
@@ -291,10 +292,10 @@ class _Executor:
         try:
             answer = await self.registry.write(step, body, endpoint_id)
         except errors.RegistryConflict as exc:
-            return sm.Conflict(request, exc)
+            return st.Conflict(request, exc)
         except errors.RegistryNotFound as exc:
-            return sm.NotFound(request, exc)
-        return sm.Accepted(request, body, answer)
+            return st.NotFound(request, exc)
+        return st.Accepted(request, body, answer)
 
     async def _wait(self, endpoint: _Endpoint) -> None:
         """Wait for the endpoint's update to settle; the seconds it took.
@@ -305,35 +306,35 @@ class _Executor:
         endpoint.leave_writing()
         await self.waiter.wait(endpoint.action.name)
 
-    async def _wait_foreign(self, endpoint: _Endpoint) -> sm.Event:
+    async def _wait_foreign(self, endpoint: _Endpoint) -> st.Event:
         """Wait out an update someone else started (not ours to fail)."""
         name = endpoint.action.name
         try:
             await self._wait(endpoint)
         except WaitAbandoned:
-            return sm.Abandoned()
+            return st.Abandoned()
         except UpdateFailed:
             log.info("%s: the update in progress before ours ended in failure", name)
-            return sm.Settled(sm.Foreign.FAILED)
+            return st.Settled(st.Foreign.FAILED)
         except WaitTimeout as exc:
-            return sm.UpdateEnded("timeout", str(exc))
-        return sm.Settled(sm.Foreign.LANDED)
+            return st.UpdateEnded("timeout", str(exc))
+        return st.Settled(st.Foreign.LANDED)
 
-    async def _wait_ours(self, endpoint: _Endpoint) -> sm.Event:
+    async def _wait_ours(self, endpoint: _Endpoint) -> st.Event:
         if not self.options.wait:
-            return sm.NotWaited()
+            return st.NotWaited()
         self._event(endpoint.action.name, "waiting for the config update")
         started = time.monotonic()
         try:
             await self._wait(endpoint)
         except WaitAbandoned:
-            return sm.Abandoned(time.monotonic() - started)
+            return st.Abandoned(time.monotonic() - started)
         except UpdateFailed as exc:
-            return sm.UpdateEnded("update-failed", redact_text(str(exc)),
+            return st.UpdateEnded("update-failed", redact_text(str(exc)),
                                   time.monotonic() - started)
         except WaitTimeout as exc:
-            return sm.UpdateEnded("timeout", str(exc), time.monotonic() - started)
-        return sm.Settled(seconds=time.monotonic() - started)
+            return st.UpdateEnded("timeout", str(exc), time.monotonic() - started)
+        return st.Settled(seconds=time.monotonic() - started)
 
 
 class _Endpoint:
@@ -342,7 +343,7 @@ class _Endpoint:
 
     def __init__(self, action: EndpointAction, writing: asyncio.Semaphore) -> None:
         self.action = action
-        self.journal = sm.Journal(action)
+        self.journal = st.Journal(action)
         self._writing: asyncio.Semaphore | None = writing
         self._slot: asyncio.Semaphore | None = None
 

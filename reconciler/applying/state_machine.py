@@ -36,323 +36,65 @@ flight and reports it as Interrupted.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler import errors
-from reconciler.applying.report import NOT_STARTED_NOTE, EndpointOutcome, FailureKind
-from reconciler.applying.verification import Written, needs_verifying, overwritten
+from reconciler.applying.report import FailureKind
+from reconciler.applying.states import (
+    Abandoned,
+    Accepted,
+    Active,
+    Adopting,
+    Begin,
+    CheckingGrants,
+    Conflict,
+    Crashed,
+    Done,
+    Errored,
+    Event,
+    Failed,
+    Foreign,
+    Found,
+    GrantsRead,
+    Interrupted,
+    Journal,
+    LiveBody,
+    Normalised,
+    Normalising,
+    NotFound,
+    NotStarted,
+    NotWaited,
+    Read,
+    ReadBack,
+    Reading,
+    Replanned,
+    Replanning,
+    ReplanningAdopted,
+    Settled,
+    Skipped,
+    Started,
+    State,
+    StopLevel,
+    StoppedNow,
+    Terminal,
+    UpdateEnded,
+    Verifying,
+    WaitingForeign,
+    WaitingOurs,
+    Writing,
+)
+from reconciler.applying.verification import overwritten
 from reconciler.diff.digest import live_digest
 from reconciler.diff.facets import facet_of_step
-from reconciler.diff.permissions import change_path, live_direct_grants, written_grants
+from reconciler.diff.permissions import grants_moved
 from reconciler.model.live import LiveEndpoint, Owner
-from reconciler.model.steps import PlanStep, SetPermissionsStep
+from reconciler.model.steps import SetPermissionsStep
 from reconciler.planning.plan import EndpointAction
-from reconciler.redaction import redact_text
 
 ALREADY_EXISTS_CODES = frozenset({"RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"})
 MAX_ROUNDS = 3  # re-reads after waiting out someone else's update, before giving up
-
-LiveBody = LiveEndpoint  # the registry's typed read (reconciler/model/live.py)
-
-
-class StopLevel(enum.IntEnum):
-    """What the user asked for: nothing, finish what is being written (a first SIGINT or
-    SIGTERM), or stop at once (a second one)."""
-
-    NONE = 0
-    FINISH = 1
-    NOW = 2
-
-
-class Foreign(enum.Enum):
-    """How someone else's config update that apply waited out ended."""
-
-    LANDED = "landed"
-    FAILED = "failed"
-
-
-@dataclass
-class Journal:
-    """What has happened to one endpoint so far: the facts the report is built from."""
-
-    planned: EndpointAction  # the action as planned (the report names its kind)
-    requests: list[str] = field(default_factory=list)  # "PUT /api/2.0/...", as issued
-    notes: list[str] = field(default_factory=list)
-    waited: float | None = None  # seconds spent waiting for our own config update
-    written: bool = False  # a write was accepted: from then on the endpoint is finished
-    update_started: bool = False  # a create or config write: wait for the rollout
-    unguarded: list[Written] = field(default_factory=list)  # checked by one read at the end
-    endpoint_id: str | None = None  # keys the grants: from the re-read or the create answer
-    grants_checked: bool = False  # the grants a planned PUT was made against are still live
-
-
-# -- states ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Begin:
-    action: EndpointAction
-    doing = "starting"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Re-read the endpoint (a create whose name the start-up listing did not have: no GET)."""
-
-    action: EndpointAction
-    round: int = 0
-    foreign: Foreign | None = None  # the last foreign update waited out, if any
-    settled: bool = False  # this read follows a wait in the same round: GET, no busy check
-    doing = "re-reading the endpoint"
-
-
-@dataclass(frozen=True)
-class WaitingForeign:
-    """Wait out a config update someone else started (found at the re-read, or a 409)."""
-
-    action: EndpointAction
-    then_round: int  # the round of the read that follows
-    then_settled: bool
-    foreign: Foreign | None = None
-    doing = "waiting for an update already in progress"
-
-
-@dataclass(frozen=True)
-class Replanning:
-    """Plan the endpoint again from what is live after someone else's update ended."""
-
-    action: EndpointAction
-    round: int
-    foreign: Foreign
-    fresh: LiveBody | None
-    doing = "re-planning after an update in progress finished"
-
-
-@dataclass(frozen=True)
-class CheckingGrants:
-    """Read the grants again before the first write: the action PUTs the whole list."""
-
-    action: EndpointAction
-    step: SetPermissionsStep  # the PUT, with the grants it was planned against
-    round: int = 0
-    foreign: Foreign | None = None
-    doing = "re-reading the endpoint's grants"
-
-
-@dataclass(frozen=True)
-class Writing:
-    """Send the action's step ``index`` (steps in the facet table's order)."""
-
-    action: EndpointAction
-    index: int
-    round: int = 0
-    foreign: Foreign | None = None
-
-    @property
-    def step(self) -> PlanStep:
-        return self.action.steps[self.index]
-
-    @property
-    def doing(self) -> str:
-        return f"writing {self.step.facet} ({self.step.op})"
-
-
-@dataclass(frozen=True)
-class Adopting:
-    """Our create was answered "already exists": read what is there."""
-
-    action: EndpointAction
-    index: int
-    retried: bool  # the create was sent more than once (an answer was lost)
-    request: str
-    doing = "reading the endpoint its create found already there"
-
-
-@dataclass(frozen=True)
-class ReplanningAdopted:
-    """Plan the found endpoint against the manifest: is it the one we wanted?"""
-
-    action: EndpointAction
-    index: int
-    retried: bool
-    request: str
-    found: LiveBody
-    doing = "comparing the endpoint found with the manifest"
-
-
-@dataclass(frozen=True)
-class WaitingOurs:
-    action: EndpointAction
-    doing = "waiting for the config update"
-
-
-@dataclass(frozen=True)
-class Verifying:
-    """Read the endpoint once to check our last-writer-wins writes are still live."""
-
-    action: EndpointAction
-    doing = "reading back what was written"
-
-
-@dataclass(frozen=True)
-class Normalising:
-    action: EndpointAction
-    doing = "recording the values the service normalised"
-
-
-@dataclass(frozen=True)
-class Done:
-    action: EndpointAction  # the action finally carried out (a re-plan may have replaced it)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    action: EndpointAction
-    note: str
-
-
-@dataclass(frozen=True)
-class NotStarted:
-    action: EndpointAction
-
-
-@dataclass(frozen=True)
-class Failed:
-    action: EndpointAction
-    kind: FailureKind
-    message: str
-    announce: bool = True  # tell the progress display (not for a blocked action)
-
-
-@dataclass(frozen=True)
-class Interrupted:
-    action: EndpointAction
-    doing: str  # what was in progress when apply stopped at once
-
-
-Active = (Begin | Reading | WaitingForeign | Replanning | CheckingGrants | Writing | Adopting
-          | ReplanningAdopted | WaitingOurs | Verifying | Normalising)
-Terminal = Done | Skipped | NotStarted | Failed | Interrupted
-State = Active | Terminal
-
-# States whose effect is a request (or a re-plan between a read and a write) run in a
-# ``--parallelism`` slot. The re-read, the check and the writes keep one slot from state to
-# state (another writer's window is one round trip, not the time spent queueing); the read
-# back and the normalisation record each queue for a slot of their own, as any new request.
-SLOT_KEPT = (Reading, Replanning, CheckingGrants, Writing, Adopting, ReplanningAdopted)
-SLOT_OWN = (Verifying, Normalising)
-
-
-# -- inputs ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Started:
-    pass
-
-
-@dataclass(frozen=True)
-class Read:
-    fresh: LiveBody | None
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A wait ended with the endpoint no longer updating (ours: our update landed)."""
-
-    outcome: Foreign = Foreign.LANDED
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class UpdateEnded:
-    """A wait ended badly: our update failed, or a wait passed its deadline."""
-
-    kind: FailureKind  # "update-failed" or "timeout"
-    message: str
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class Abandoned:
-    """A wait was given up because apply is stopping."""
-
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class NotWaited:
-    """``--no-wait``: our config update was not waited for."""
-
-
-@dataclass(frozen=True)
-class Replanned:
-    again: EndpointAction
-
-
-@dataclass(frozen=True)
-class Accepted:
-    request: str  # "METHOD PATH"
-    body: Mapping[str, Any] | None
-    answer: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Conflict:
-    request: str
-    error: errors.RegistryConflict
-
-
-@dataclass(frozen=True)
-class NotFound:
-    request: str
-    error: errors.RegistryNotFound
-
-
-@dataclass(frozen=True)
-class Found:
-    found: LiveBody | None
-
-
-@dataclass(frozen=True)
-class ReadBack:
-    fresh: dict[str, Any] | None  # the GET body with each facet read apart under its key
-
-
-@dataclass(frozen=True)
-class GrantsRead:
-    answer: Mapping[str, Any]  # the ACL GET, shape-checked by the registry
-
-
-@dataclass(frozen=True)
-class Normalised:
-    notes: list[str]
-
-
-@dataclass(frozen=True)
-class Errored:
-    error: errors.RegistryError
-
-
-@dataclass(frozen=True)
-class Crashed:
-    """A bug in the effect: reported for this endpoint, never stopping the others."""
-
-    error: Exception
-
-
-@dataclass(frozen=True)
-class StoppedNow:
-    """The effect in flight was cancelled because apply was told to stop at once."""
-
-
-Event = (Started | Read | Settled | UpdateEnded | Abandoned | NotWaited | Replanned | Accepted
-         | Conflict | NotFound | Found | ReadBack | GrantsRead | Normalised | Errored | Crashed
-         | StoppedNow)
-
 
 # -- the transition function ---------------------------------------------------------------
 
@@ -408,7 +150,8 @@ class Machine:
             case Replanning(), Replanned():
                 return self._after_replan(state, event.again, journal)
             case CheckingGrants(), GrantsRead():
-                moved = grants_moved(state.step, event.answer)
+                moved = grants_moved([g.model_dump(exclude_none=True)
+                                      for g in state.step.seen or []], event.answer)
                 if moved:
                     return Failed(state.action, "stale-plan", f"stale plan: the grants of "
                                   f"{state.action.name!r} changed since the plan was made "
@@ -418,7 +161,7 @@ class Machine:
                 journal.grants_checked = True
                 return self._next_write(state.action, 0, journal, state.round, state.foreign)
             case Writing(), Accepted():
-                _record_write(state.step, event, journal)
+                journal.record_write(state.step, event)
                 return self._next_write(state.action, state.index + 1, journal, state.round,
                                         state.foreign)
             case Writing(), Conflict():
@@ -546,7 +289,7 @@ class Machine:
             return ReplanningAdopted(state.action, state.index, state.retried, state.request,
                                      found)
         body = state.action.steps[state.index].wire_body() or {}
-        if not (state.retried and _entities_match(body, found.raw)):
+        if not (state.retried and found.serves(_asked_entities(body))):
             return taken
         return self._adopted(state, journal)
 
@@ -630,75 +373,9 @@ def _grants_precondition(action: EndpointAction) -> SetPermissionsStep | None:
     return None
 
 
-def grants_moved(step: SetPermissionsStep, answer: Mapping[str, Any]) -> list[str]:
-    """Each principal whose direct grant is not what ``step`` was planned against. Pure."""
-    seen = {p.identity: (p, level) for p, level in
-            written_grants([g.model_dump(exclude_none=True) for g in step.seen or []]).items()}
-    live = {p.identity: (p, level) for p, level in live_direct_grants(answer).items()}
-    moved: list[str] = []
-    for ident in sorted(set(seen) | set(live)):
-        match seen.get(ident), live.get(ident):
-            case None, (principal, level):
-                moved.append(f"{change_path(principal)} granted {level} since")
-            case (principal, level), None:
-                moved.append(f"{change_path(principal)} removed since (was {level})")
-            case (principal, was), (_, now) if was != now:
-                moved.append(f"{change_path(principal)} now {now} (the plan saw {was})")
-    return moved
-
-
 def _kept_changing(action: EndpointAction) -> Failed:
     return Failed(action, "conflict", "the endpoint kept changing under apply (updates by "
                   "someone else); run plan and apply again")
-
-
-def _record_write(step: PlanStep, event: Accepted, journal: Journal) -> None:
-    if needs_verifying(step):
-        journal.unguarded.append(Written(step, event.body, event.answer))
-    if step.op == "create":
-        journal.endpoint_id = _answer_id(event.answer)  # a new id: grants go there
-    elif step.op == "delete":
-        journal.endpoint_id = None
-    journal.written = True
-    journal.requests.append(event.request)
-    spec = facet_of_step(step)
-    journal.update_started |= step.op == "create" or (spec is not None and spec.starts_update)
-
-
-# -- the outcome ---------------------------------------------------------------------------
-
-
-def outcome(state: Terminal, journal: Journal) -> EndpointOutcome:
-    """The report's line for an endpoint that reached ``state``."""
-    planned = journal.planned
-    note = "; ".join(journal.notes) or None
-    waited = None if journal.waited is None else round(journal.waited, 3)
-    match state:
-        case Done(action=final):
-            return EndpointOutcome(
-                name=final.name, action=planned.action,
-                status="skipped" if final.action == "no-op" else "done",
-                facets=list(final.facets), requests=journal.requests, note=note,
-                waited_seconds=waited)
-        case Skipped():
-            return EndpointOutcome(name=planned.name, action=planned.action, status="skipped",
-                                   note=state.note)
-        case NotStarted():
-            return EndpointOutcome(name=planned.name, action=planned.action,
-                                   status="not-started", facets=list(planned.facets),
-                                   note=NOT_STARTED_NOTE)
-        case Failed():
-            return EndpointOutcome(
-                name=state.action.name, action=state.action.action, status="failed",
-                facets=list(state.action.facets), requests=journal.requests,
-                failure=state.kind, error=redact_text(state.message), note=note,
-                waited_seconds=waited)
-        case Interrupted():
-            stopped = f"stopped at once while {state.doing}"
-            return EndpointOutcome(
-                name=state.action.name, action=planned.action, status="interrupted",
-                facets=list(state.action.facets), requests=journal.requests,
-                note="; ".join([*journal.notes, stopped]), waited_seconds=waited)
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -712,22 +389,7 @@ def _endpoint_id(endpoint: LiveEndpoint | None) -> str | None:
     return None if endpoint is None else endpoint.id or None
 
 
-def _answer_id(answer: Mapping[str, Any]) -> str | None:
-    """The id in a create's answer (a write's answer, not a read: no LiveEndpoint)."""
-    found = answer.get("id")
-    return found if isinstance(found, str) and found else None
-
-
-
-
-def _entities_match(body: Mapping[str, Any], found: Mapping[str, Any]) -> bool:
-    """The served entities the create asked for are the ones found (active or pending)."""
-    wanted = {e.get("name") for e in (body.get("config") or {}).get("served_entities") or []}
-    wanted.discard(None)
-    if not wanted:
-        return True
-    for key in ("pending_config", "config"):
-        have = {e.get("name") for e in (found.get(key) or {}).get("served_entities") or []}
-        if wanted <= have:
-            return True
-    return False
+def _asked_entities(create: Mapping[str, Any]) -> set[str]:
+    """The served entity names a create body asks for (our own body: a known shape)."""
+    config = create.get("config") or {}
+    return {e["name"] for e in config.get("served_entities") or [] if e.get("name")}

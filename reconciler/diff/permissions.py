@@ -235,3 +235,20 @@ class GrantsRead:
 
     caller: Principal | None = None
     grants: Mapping[str, Grants] = field(default_factory=dict)
+
+
+def grants_moved(seen_entries: list[Mapping[str, Any]], answer: Mapping[str, Any]) -> list[str]:
+    """Each principal whose direct grant in the ACL ``answer`` is not the one in
+    ``seen_entries`` (the grants a planned PUT was made against, as request entries)."""
+    seen = {p.identity: (p, level) for p, level in written_grants(seen_entries).items()}
+    live = {p.identity: (p, level) for p, level in live_direct_grants(answer).items()}
+    moved: list[str] = []
+    for ident in sorted(set(seen) | set(live)):
+        match seen.get(ident), live.get(ident):
+            case None, (principal, level):
+                moved.append(f"{change_path(principal)} granted {level} since")
+            case (principal, level), None:
+                moved.append(f"{change_path(principal)} removed since (was {level})")
+            case (principal, was), (_, now) if was != now:
+                moved.append(f"{change_path(principal)} now {now} (the plan saw {was})")
+    return moved

@@ -176,3 +176,16 @@ class LiveEndpoint:
         if isinstance(pending, Mapping) and pending and update in (None, IN_PROGRESS):
             body["config"] = pending
         return body
+
+    def serves(self, names: set[str]) -> bool:
+        """The active or the pending config has served entities of all these names (an
+        endpoint found where our create was answered "already exists": the one we asked
+        for?). A config or entity list of another shape has none."""
+        for key in ("pending_config", "config"):
+            config = self.raw.get(key)
+            entities = config.get("served_entities") if isinstance(config, Mapping) else None
+            have = {e.get("name") for e in entities if isinstance(e, Mapping)} \
+                if isinstance(entities, list) else set()
+            if names <= have:
+                return True
+        return False

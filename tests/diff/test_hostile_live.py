@@ -39,3 +39,5 @@ def test_any_live_shape_plans_without_crashing(top: dict[str, Any]) -> None:
     assert len(plan.actions) == 1
     assert live_digest(live).startswith("sha256:")
     live_to_manifest(live)
+    assert live.serves(set())  # an adopted create asks for no names: nothing to find
+    live.serves({"chat"})  # any shape: True or False, never an exception
