@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import os
 import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import cli_process
 from support.registry_harness import EXAMPLES, copy_project
 
 pytestmark = pytest.mark.e2e
 
 
-def apply_on_a_terminal(root: Path, answer: str) -> subprocess.CompletedProcess[str]:
+def apply_on_a_terminal(root: Path, answer: str) -> cli_process.Finished:
     controller, terminal = pty.openpty()
     try:
         os.write(controller, answer.encode() + b"\n")
-        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-        return subprocess.run(
-            [sys.executable, "-m", "reconciler", "apply", "-C", str(root),
-             "--select", "openai-chat-endpoint"],
-            stdin=terminal, capture_output=True, text=True, timeout=60, env=env)
+        return cli_process.run(root, "apply", "--select", "openai-chat-endpoint",
+                               stdin=terminal, timeout=60)
     finally:
         os.close(controller)
         os.close(terminal)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from support import cli_process
 from support.emulator_server import EmulatorServer
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +28,9 @@ permissions:
 """
 
 
-def cli(root: Path, server: EmulatorServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    env["EMU_TOKEN"] = server.token
-    command = [sys.executable, "-m", "reconciler", args[0], "-C", str(root), "-t", "emu",
-               *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120,
-                          input="")
+def cli(root: Path, server: EmulatorServer, *args: str) -> cli_process.Finished:
+    return cli_process.run(root, args[0], "-t", "emu", *args[1:],
+                           env={"EMU_TOKEN": server.token}, timeout=120)
 
 
 def test_grants_apply_drift_and_come_back_through_the_cli(tmp_path: Path) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from support import cli_process
 from support.emulator_server import EmulatorServer
 from support.registry_harness import EXAMPLES, add_target, copy_project
 
@@ -32,13 +30,9 @@ def project(server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def cli(project: Path, server: EmulatorServer, *args: str,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    env["EMU_TOKEN"] = server.token
-    command = [sys.executable, "-m", "reconciler", *args[:1], "-C", str(project), "-t", "emu",
-               *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120,
-                          input=stdin if stdin is not None else "")
+        stdin: str | None = None) -> cli_process.Finished:
+    return cli_process.run(project, args[0], "-t", "emu", *args[1:],
+                           env={"EMU_TOKEN": server.token}, input=stdin, timeout=120)
 
 
 def test_apply_converges_then_nothing_to_do(project: Path, server: EmulatorServer) -> None:

@@ -9,10 +9,7 @@ apply heals it, and `reconcile --interval` heals the next edit by itself until S
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +24,7 @@ from databricks.sdk.service.serving import (
     AiGatewayUsageTrackingConfig,
     EndpointTag,
 )
+from support import cli_process
 from support.emulator_server import EmulatorServer
 
 pytestmark = pytest.mark.e2e
@@ -88,19 +86,9 @@ def repo(tmp_path: Path, server: EmulatorServer) -> Path:
     return root
 
 
-def env_for(server: EmulatorServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    env["GITOPS_E2E_TOKEN"] = server.token
-    return env
-
-
-def command(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "reconciler", args[0], "-C", str(root), "-t", "emu", *args[1:]]
-
-
-def cli(root: Path, server: EmulatorServer, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command(root, *args), capture_output=True, text=True,
-                          env=env_for(server), timeout=120)
+def cli(root: Path, server: EmulatorServer, *args: str) -> cli_process.Finished:
+    return cli_process.run(root, args[0], "-t", "emu", *args[1:],
+                           env={"GITOPS_E2E_TOKEN": server.token}, timeout=120)
 
 
 def changes(root: Path, server: EmulatorServer) -> list[tuple[str, str, Any, Any]]:
@@ -167,11 +155,8 @@ def test_the_gitops_workflow_end_to_end(repo: Path, server: EmulatorServer,
 
     # Continuous mode heals the next edit by itself.
     log = tmp_path / "reconcile.jsonl"
-    process = subprocess.Popen(command(repo, "reconcile", "--interval", "1s", "--log-file",
-                                       str(log)),
-                               env=env_for(server), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
+    with cli_process.started(repo, "reconcile", "-t", "emu", "--interval", "1s", "--log-file",
+                             str(log), env={"GITOPS_E2E_TOKEN": server.token}) as process:
         sdk.serving_endpoints.put_ai_gateway(
             "chat", usage_tracking_config=AiGatewayUsageTrackingConfig(enabled=True),
             rate_limits=[AiGatewayRateLimit(
@@ -183,12 +168,8 @@ def test_the_gitops_workflow_end_to_end(repo: Path, server: EmulatorServer,
             assert time.monotonic() < deadline, "reconcile did not heal the edit"
             time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0, stderr
+        stopped = cli_process.finish(process, timeout=20)
+    assert stopped.returncode == 0, stopped.stderr
     cycles = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(c["target"] == "emu" and c["outcome"] in ("no-op", "applied") for c in cycles)
     assert [c["endpoints"] for c in cycles if c["outcome"] == "applied"] == [["chat"]]

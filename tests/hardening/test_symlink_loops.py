@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import cli_process
 
 from reconciler.loading import files
 
@@ -37,9 +36,8 @@ def _project(root: Path, manifests: str) -> Path:
     return root
 
 
-def _validate(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reconciler", "validate", "-C", str(root),
-                           "--format", "json"], capture_output=True, text=True, timeout=60)
+def _validate(root: Path) -> cli_process.Finished:
+    return cli_process.run(root, "validate", "--format", "json", timeout=60)
 
 
 @pytest.mark.parametrize("manifests", ["['endpoints/**/*.yaml']", "[endpoints/]",

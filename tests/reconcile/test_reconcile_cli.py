@@ -7,15 +7,15 @@ stop the process promptly with exit 0, and the next run must converge.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
+from support import cli_process
 from support.emulator_server import EmulatorServer
 
 from reconcile.projects import make_project
@@ -23,10 +23,8 @@ from reconcile.projects import make_project
 pytestmark = pytest.mark.e2e
 
 
-def env_for(server: EmulatorServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    env["EMU_TOKEN"] = server.token
-    return env
+def token(server: EmulatorServer) -> dict[str, str]:
+    return {"EMU_TOKEN": server.token}
 
 
 def project_on(server: EmulatorServer, root: Path, *names: str) -> Path:
@@ -37,10 +35,10 @@ def project_on(server: EmulatorServer, root: Path, *names: str) -> Path:
     return root
 
 
-def reconciler(server: EmulatorServer, root: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "reconcile", "-C", str(root), *args],
-        env=env_for(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def reconciler(server: EmulatorServer, root: Path,
+               *args: str) -> AbstractContextManager[subprocess.Popen[str]]:
+    """``reconciler reconcile ARGS`` running until the block ends (then killed if need be)."""
+    return cli_process.started(root, "reconcile", *args, env=token(server))
 
 
 def updating(server: EmulatorServer) -> list[str]:
@@ -53,12 +51,8 @@ def updating(server: EmulatorServer) -> list[str]:
 def stop(process: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[float, str]:
     started = time.monotonic()
     process.send_signal(sig)
-    try:
-        _, stderr = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    return time.monotonic() - started, stderr
+    stopped = cli_process.finish(process, timeout=20)
+    return time.monotonic() - started, stopped.stderr
 
 
 def records(log: Path) -> list[dict[str, object]]:
@@ -69,17 +63,13 @@ def test_sigterm_mid_cycle_exits_0_promptly_and_the_next_run_converges(tmp_path:
     with EmulatorServer.start(db_path=tmp_path / "emu.db", ready_after=30) as server:
         root = project_on(server, tmp_path / "p", "chat", "embed", "summarise")
         log = tmp_path / "cycles.jsonl"
-        process = reconciler(server, root, "--interval", "1s", "--log-file", str(log))
-        try:
+        with reconciler(server, root, "--interval", "1s", "--log-file", str(log)) as process:
             deadline = time.monotonic() + 30
             while len(updating(server)) < 3:  # all written; the cycle waits for the rollouts
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the first cycle wrote nothing"
                 time.sleep(0.05)
             took, stderr = stop(process)
-        finally:
-            if process.poll() is None:
-                process.kill()
         assert process.returncode == 0, stderr
         assert took < 5  # not the 30 s rollout
         [record] = records(log)
@@ -90,10 +80,8 @@ def test_sigterm_mid_cycle_exits_0_promptly_and_the_next_run_converges(tmp_path:
 
         # The next run picks up where it stopped: the rollouts are waited for (they are
         # someone else's updates now), nothing is written twice, and the plan is empty.
-        again = subprocess.run(
-            [sys.executable, "-m", "reconciler", "plan", "-C", str(root),
-             "--detailed-exitcode", "--format", "json"],
-            env=env_for(server), capture_output=True, text=True, timeout=60)
+        again = cli_process.run(root, "plan", "--detailed-exitcode", "--format", "json",
+                                env=token(server), timeout=60)
         plan = json.loads(again.stdout)
         assert again.returncode == 0, [a for a in plan["actions"] if a["action"] != "no-op"]
 
@@ -102,16 +90,12 @@ def test_sigint_between_cycles_exits_0_promptly(tmp_path: Path) -> None:
     with EmulatorServer.start(db_path=tmp_path / "emu.db", ready_after=0) as server:
         root = project_on(server, tmp_path / "p", "chat")
         log = tmp_path / "cycles.jsonl"
-        process = reconciler(server, root, "--interval", "1h", "--log-file", str(log))
-        try:
+        with reconciler(server, root, "--interval", "1h", "--log-file", str(log)) as process:
             deadline = time.monotonic() + 30
             while not log.exists() or not log.read_text():  # the first cycle is done
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
             took, stderr = stop(process, signal.SIGINT)
-        finally:
-            if process.poll() is None:
-                process.kill()
         assert process.returncode == 0 and took < 5, stderr
         assert [r["outcome"] for r in records(log)] == ["applied"]

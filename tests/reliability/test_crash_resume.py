@@ -4,45 +4,33 @@ Each trial is a real ``reconciler apply --auto-approve`` process against ``recon
 serve`` on loopback (latency and in-progress time injected, so the kill lands while creates
 are in flight or while apply waits for them). The process gets SIGKILL once the server has
 seen a number of requests drawn from a seeded generator: no cleanup code runs. A second apply
-must then converge: exit 0, the next plan empty (``--detailed-exitcode`` exits 0), every
+must then converge: exit 0, the next plan empty (the library's plan, in-process), every
 endpoint present once, none deleted and re-created, exactly one successful create each.
+Trials run two at a time, each on its own server and database.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+from support import cli_process
 from support.emulator_server import EmulatorServer
+from support.trials import assert_created_once, changes_in_process, run_trials
 
-from reliability.generated import API, TOKEN_ENV, read_log, write_project
+from reliability.generated import TOKEN_ENV, read_log, write_project
 
 TRIALS = 10
 ENDPOINTS = 60
 SEED = 6_2026
 
 
-def reconciler(root: Path, server: EmulatorServer, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
-    env[TOKEN_ENV] = server.token
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", args[0], "-C", str(root), *args[1:]],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        env=env)
-
-
 def run(root: Path, server: EmulatorServer, *args: str) -> tuple[int, str]:
-    process = reconciler(root, server, *args)
-    out, err = process.communicate(timeout=120)
-    return process.returncode, out + err
+    done = cli_process.run(root, *args, env={TOKEN_ENV: server.token})
+    return done.returncode, done.output
 
 
 def _trial(trial: int, kill_after: int, work: Path) -> dict[str, object]:
@@ -55,34 +43,29 @@ def _trial(trial: int, kill_after: int, work: Path) -> dict[str, object]:
         root = write_project(work / "project", ENDPOINTS, prefix=prefix,
                              project=f"crash-{trial}",
                              target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}, max_rps: 0}}")
-        victim = reconciler(root, server, "apply", "--auto-approve", "--parallelism", "4")
-        # The kill point is counted in API requests the server has seen, not in seconds, so
-        # it lands at the same stage whatever the machine's load.
-        deadline = time.monotonic() + 60
-        while victim.poll() is None and len(read_log(log_path)) < kill_after:
-            assert time.monotonic() < deadline, "the apply made no progress"
-            time.sleep(0.003)
-        mid_apply = victim.poll() is None
-        victim.send_signal(signal.SIGKILL)
-        victim.communicate(timeout=30)
+        with cli_process.started(root, "apply", "--auto-approve", "--parallelism", "4",
+                                 env={TOKEN_ENV: server.token}) as victim:
+            # The kill point is counted in API requests the server has seen, not in seconds,
+            # so it lands at the same stage whatever the machine's load.
+            deadline = time.monotonic() + 60
+            while victim.poll() is None and len(read_log(log_path)) < kill_after:
+                assert time.monotonic() < deadline, "the apply made no progress"
+                time.sleep(0.003)
+            mid_apply = victim.poll() is None
+            victim.send_signal(signal.SIGKILL)
+            cli_process.finish(victim, timeout=30)
         at_kill = read_log(log_path)
         creates_at_kill = sum(1 for r in at_kill if r["method"] == "POST" and r["status"] == 200)
 
         code, output = run(root, server, "apply", "--auto-approve")
         assert code == 0, f"trial {trial} (killed after {kill_after} requests): {output[-2000:]}"
         assert "Traceback" not in output
-        code, output = run(root, server, "plan", "--detailed-exitcode")
-        assert code == 0, f"trial {trial}: the plan after resuming is not empty: {output[-2000:]}"
+        assert changes_in_process(root, server) == [], \
+            f"trial {trial}: the plan after resuming is not empty"
 
         rows = read_log(log_path)
-        assert not [r for r in rows if r["method"] == "DELETE"], f"trial {trial} deleted"
-        ok_creates = sum(1 for r in rows if r["method"] == "POST" and r["status"] == 200
-                         and r["path"].rstrip("/") == API)
-        assert ok_creates == ENDPOINTS, (trial, ok_creates, creates_at_kill)
-        listed = httpx.get(server.url + API, timeout=30,
-                           headers={"Authorization": f"Bearer {server.token}"}).json()
-        names = sorted(e["name"] for e in listed.get("endpoints", []))
-        assert names == [f"{prefix}-{i:05d}" for i in range(ENDPOINTS)]
+        assert_created_once(server, rows, [f"{prefix}-{i:05d}" for i in range(ENDPOINTS)],
+                            (trial, creates_at_kill))
         return {"trial": trial, "kill_after": kill_after, "mid_apply": mid_apply,
                 "created_before_kill": creates_at_kill,
                 "resume_409": sum(1 for r in rows[len(at_kill):] if r["status"] == 409)}
@@ -94,10 +77,7 @@ def test_apply_killed_at_random_points_then_resumed_converges(tmp_path: Path) ->
     # A full apply is about 66 requests: a list for the plan, a list before creating, 60
     # creates, then lists polling until the endpoints are ready.
     points = [rng.randint(1, 66) for _ in range(TRIALS)]
-    # Two trials at a time (one per core), each on its own server and database.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda t: _trial(t, points[t], tmp_path / f"trial{t}"),
-                                range(TRIALS)))
+    results = run_trials(lambda t: _trial(t, points[t], tmp_path / f"trial{t}"), TRIALS)
     print("crash-resume trials:", results)
     # The seeded delays must really interrupt applies, at different stages.
     interrupted = [r for r in results if r["mid_apply"]]

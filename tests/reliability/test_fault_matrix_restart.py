@@ -1,28 +1,28 @@
 """Fault matrix (issue 14, "Measured"), the restart row: ``reconciler emulator serve`` on a
 SQLite file is killed with SIGKILL in the middle of an apply and started again on the same
-port and database, in 10 seeded trials.
+port and database, in 10 seeded trials (two at a time, each on its own server).
 
 Each trial runs the real command line (``reconciler apply --auto-approve``, a subprocess) on
 a project of ``ENDPOINTS`` endpoints; the emulator is killed once the request log shows a
 seeded number of requests (the apply is still running then: checked), stays down a seeded
 time and comes back on the same database. The apply must end by itself (its retries span
-the outage), a second apply runs only when a plan still shows changes, and then the plan is
-empty: every endpoint exists once, nothing was deleted, no create succeeded twice.
+the outage), a second apply runs only when a plan (the library's, in-process) still shows
+changes, and then the plan is empty: every endpoint exists once, nothing was deleted, no
+create succeeded twice.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cli_process import finish, run, started
 from support.emulator_server import EmulatorServer
+from support.trials import changes_in_process, live_names, run_trials
 
 from reliability.generated import API, TOKEN_ENV, read_log, write_project
 
@@ -45,33 +45,15 @@ class Trial:
     requests: int
 
 
-def _cli(root: Path, server: EmulatorServer, *args: str) -> subprocess.Popen[bytes]:
-    env = {**server.client_env(), TOKEN_ENV: server.token}
-    return subprocess.Popen([sys.executable, "-m", "reconciler", *args, "-C", str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=env)
-
-
-def _finish(process: subprocess.Popen[bytes]) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=APPLY_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise AssertionError(f"still running after {APPLY_TIMEOUT} s (killed)") from None
-    return process.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-
-
 def _apply(root: Path, server: EmulatorServer) -> tuple[int, dict[str, object], str]:
-    code, out, err = _finish(_cli(root, server, "apply", "--auto-approve", "--format", "json"))
-    report = json.loads(out) if out.strip().startswith("{") else {}
-    return code, report, err
+    done = run(root, "apply", "--auto-approve", "--format", "json", env=_token(server),
+               timeout=APPLY_TIMEOUT)
+    report = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
+    return done.returncode, report, done.stderr
 
 
-def _plan_has_changes(root: Path, server: EmulatorServer) -> bool:
-    code, out, err = _finish(_cli(root, server, "plan", "--detailed-exitcode"))
-    assert code in (0, 2), out[-2000:] + err[-2000:]
-    return code == 2
+def _token(server: EmulatorServer) -> dict[str, str]:
+    return {TOKEN_ENV: server.token}
 
 
 def _trial(tmp_path: Path, seed: int) -> Trial:
@@ -84,31 +66,33 @@ def _trial(tmp_path: Path, seed: int) -> Trial:
                              target=f"{{host: '{server.url}', token_env: {TOKEN_ENV}}}")
         kill_after = rng.randint(3, ENDPOINTS)
         down = round(rng.uniform(0.2, 2.0), 2)
-        apply = _cli(root, server, "apply", "--auto-approve", "--format", "json")
-        deadline = time.monotonic() + APPLY_TIMEOUT
-        while len(read_log(log)) < kill_after:
-            assert apply.poll() is None, f"seed {seed}: apply ended before the kill"
-            assert time.monotonic() < deadline, f"seed {seed}: no requests"
-            time.sleep(0.01)
-        killed = time.monotonic()
-        server.kill()  # SIGKILL: nothing of the emulator's shutdown runs
-        assert apply.poll() is None, f"seed {seed}: the apply was not running at the kill"
-        time.sleep(down)
-        server.restart()  # same port, same database file
-        outage = round(time.monotonic() - killed, 2)
-        first_exit, out, err = _finish(apply)
+        with started(root, "apply", "--auto-approve", "--format", "json",
+                     env=_token(server)) as apply:
+            deadline = time.monotonic() + APPLY_TIMEOUT
+            while len(read_log(log)) < kill_after:
+                assert apply.poll() is None, f"seed {seed}: apply ended before the kill"
+                assert time.monotonic() < deadline, f"seed {seed}: no requests"
+                time.sleep(0.01)
+            killed = time.monotonic()
+            server.kill()  # SIGKILL: nothing of the emulator's shutdown runs
+            assert apply.poll() is None, f"seed {seed}: the apply was not running at the kill"
+            time.sleep(down)  # the seeded outage itself, not a wait for something
+            server.restart()  # same port, same database file
+            outage = round(time.monotonic() - killed, 2)
+            first = finish(apply, timeout=APPLY_TIMEOUT)
+        first_exit, out, err = first.returncode, first.stdout, first.stderr
         report = json.loads(out) if out.strip().startswith("{") else {}
         assert "Traceback" not in err, err[-3000:]
         assert first_exit in (0, 1), f"seed {seed}: exit {first_exit}: {err[-2000:]}"
         failed = [o for o in report.get("outcomes", [])  # type: ignore[attr-defined]
                   if o.get("status") == "failed"]
         applies = 1
-        while _plan_has_changes(root, server):
+        while changes_in_process(root, server):
             assert applies < 3, f"seed {seed}: not converged after {applies} applies"
             code, _report, err = _apply(root, server)
             assert code == 0, err[-2000:]
             applies += 1
-        names = sorted(e["name"] for e in _get(server, API).get("endpoints", []))
+        names = live_names(server)
     rows = read_log(log)
     assert names == [f"ep-{i:05d}" for i in range(ENDPOINTS)], names
     assert not [r for r in rows if r["method"] == "DELETE"], "something was deleted"
@@ -119,19 +103,11 @@ def _trial(tmp_path: Path, seed: int) -> Trial:
                  len(rows))
 
 
-def _get(server: EmulatorServer, path: str) -> dict[str, list[dict[str, str]]]:
-    request = urllib.request.Request(server.url + path,
-                                     headers={"Authorization": f"Bearer {server.token}"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        found: dict[str, list[dict[str, str]]] = json.loads(answer.read())
-        return found
-
-
 @pytest.mark.slow
 def test_emulator_killed_and_restarted_mid_apply_converges_without_doubles(
     tmp_path: Path,
 ) -> None:
-    trials = [_trial(tmp_path / f"trial-{n}", SEED + n) for n in range(TRIALS)]
+    trials = run_trials(lambda n: _trial(tmp_path / f"trial-{n}", SEED + n), TRIALS)
     for t in trials:
         print(f"seed {t.seed}: killed after {t.kill_after} requests, down {t.down_seconds} s "
               f"(outage {t.outage_seconds} s until it answered again); "

@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import cli_process
 
 from reconciler import errors
 from reconciler.api import workflow
@@ -93,11 +91,8 @@ def hostile() -> Iterator[tuple[str, dict[str, tuple[int, str, bytes]]]]:
         thread.join(timeout=5)
 
 
-def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
-    env[TOKEN_ENV] = "dapi-hostile"
-    return subprocess.run([sys.executable, "-m", "reconciler", args[0], "-C", str(root),
-                           *args[1:]], capture_output=True, text=True, env=env, timeout=60)
+def _cli(root: Path, *args: str) -> cli_process.Finished:
+    return cli_process.run(root, *args, env={TOKEN_ENV: "dapi-hostile"}, timeout=60)
 
 
 def _assert_clear(message: str, call: str) -> None:

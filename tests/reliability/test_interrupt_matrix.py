@@ -6,13 +6,13 @@ updates 12 endpoints (config, AI Gateway and tags: three writes each) and create
 lands once the server has answered a seeded number of apply's requests after its first write
 (0 to 50). Then: exit 130 with the report printed ("Apply stopped", the not-started
 endpoints listed); every edited endpoint either fully at its new state or untouched; the next
-apply exits 0 and the plan after it is empty; each name exists once, exactly one successful
-create per endpoint, no DELETE.
+apply exits 0 and the plan after it (the library's, in-process) is empty; each name exists
+once, exactly one successful create per endpoint, no DELETE. The 12 endpoints are first
+applied in-process (the starting state); trials run two at a time, each on its own server.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import random
 import re
 import signal
@@ -20,12 +20,13 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+from support import interrupt_runs as runs
+from support.cli_process import started
 from support.emulator_server import EmulatorServer
-from support.interrupt_runs import NEW, OLD, facets, interrupt, run, start, target, wait_for
+from support.trials import apply_in_process, assert_created_once, changes_in_process, run_trials
 
-from reliability.generated import API, read_log, set_manifests, write_project
+from reliability.generated import read_log, set_manifests, write_project
 
 TRIALS = 10
 EXISTING = 12
@@ -42,19 +43,20 @@ def _trial(trial: int, after_first_write: int, work: Path) -> dict[str, object]:
         prefix = f"int{trial}"
         total = EXISTING + CREATED
         root = write_project(work / "project", EXISTING, prefix=prefix,
-                             project=f"interrupt-{trial}", target=target(server))
-        code, output = run(root, server, "apply", "--auto-approve")
-        assert code == 0, output
-        set_manifests(root, total, prefix=prefix, tier=NEW[1], calls=NEW[2], model=NEW[0])
+                             project=f"interrupt-{trial}", target=runs.target(server))
+        apply_in_process(root, server)
+        set_manifests(root, total, prefix=prefix, tier=runs.NEW[1], calls=runs.NEW[2],
+                      model=runs.NEW[0])
         before = len(read_log(log))
 
-        victim = start(root, server, "apply", "--auto-approve", "--parallelism", "4")
-        first_write = _wait_first_write(log, victim, before)
-        mid_apply = first_write is not None
-        if first_write is not None:
-            wait_for(log, victim, first_write + after_first_write)
-        mid_apply = mid_apply and victim.poll() is None
-        _took, out, err = interrupt(victim, signal.SIGINT)
+        with started(root, "apply", "--auto-approve", "--parallelism", "4",
+                     env=runs.token(server)) as victim:
+            first_write = _wait_first_write(log, victim, before)
+            mid_apply = first_write is not None
+            if first_write is not None:
+                runs.wait_for(log, victim, first_write + after_first_write)
+            mid_apply = mid_apply and victim.poll() is None
+            _took, out, err = runs.interrupt(victim, signal.SIGINT)
         at_signal = read_log(log)
 
         if mid_apply:
@@ -63,23 +65,15 @@ def _trial(trial: int, after_first_write: int, work: Path) -> dict[str, object]:
         assert "Traceback" not in out + err
         summary = SUMMARY.search(out)
         for index in range(EXISTING):
-            state = facets(server, f"{prefix}-{index:05d}")
-            assert state in (OLD, NEW), f"trial {trial}: {prefix}-{index:05d} half-written"
+            state = runs.facets(server, f"{prefix}-{index:05d}")
+            assert state in (runs.OLD, runs.NEW), f"trial {trial}: {prefix}-{index:05d} " \
+                "half-written"
 
-        code, output = run(root, server, "apply", "--auto-approve")
+        code, output = runs.run(root, server, "apply", "--auto-approve")
         assert code == 0, f"trial {trial}: the next apply: {output[-2000:]}"
-        code, output = run(root, server, "plan", "--detailed-exitcode")
-        assert code == 0, f"trial {trial}: the plan after it is not empty: {output[-2000:]}"
-
-        rows = read_log(log)
-        assert not [r for r in rows if r["method"] == "DELETE"], f"trial {trial} deleted"
-        ok_creates = sum(1 for r in rows if r["method"] == "POST" and r["status"] == 200
-                         and r["path"].rstrip("/") == API)
-        assert ok_creates == total, (trial, ok_creates)
-        listed = httpx.get(server.url + API, timeout=30,
-                           headers={"Authorization": f"Bearer {server.token}"}).json()
-        names = sorted(e["name"] for e in listed.get("endpoints", []))
-        assert names == [f"{prefix}-{i:05d}" for i in range(total)]
+        assert changes_in_process(root, server) == [], f"trial {trial}: the plan after it"
+        assert_created_once(server, read_log(log), [f"{prefix}-{i:05d}" for i in range(total)],
+                            trial)
         return {"trial": trial, "after_first_write": after_first_write, "mid_apply": mid_apply,
                 "exit": victim.returncode,
                 "done": int(summary.group(1)) if summary else None,
@@ -106,9 +100,7 @@ def _wait_first_write(log: Path, process: subprocess.Popen[str], before: int) ->
 def test_sigint_at_random_points_reports_and_the_next_apply_converges(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     points = [rng.randint(0, 50) for _ in range(TRIALS)]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda t: _trial(t, points[t], tmp_path / f"trial{t}"),
-                                range(TRIALS)))
+    results = run_trials(lambda t: _trial(t, points[t], tmp_path / f"trial{t}"), TRIALS)
     print("SIGINT trials:", results)
     interrupted = [r for r in results if r["mid_apply"]]
     assert len(interrupted) >= TRIALS - 2, results

@@ -6,13 +6,12 @@ random values per test session, so a hit in any output is a leak, never a coinci
 
 from __future__ import annotations
 
-import os
 import secrets
 import string
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from support import cli_process
 
 PROJECT = "secrets-scan"
 REPO = Path(__file__).resolve().parents[2]
@@ -97,14 +96,9 @@ def write_project(root: Path, host: str) -> Path:
 
 
 def run_cli(root: Path, env: dict[str, str], *args: str,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``reconciler ARGS -C root`` in a clean environment plus ``env``."""
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("DATABRICKS_", "NO_COLOR", "RECONCILER_"))}
-    base.update(env)
-    command = [sys.executable, "-m", "reconciler", *args[:1], "-C", str(root), *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, env=base, timeout=timeout,
-                          stdin=subprocess.DEVNULL, cwd=root)
+            timeout: float = 120) -> cli_process.Finished:
+    """``reconciler ARGS -C root`` in a clean environment plus ``env``, in ``root``."""
+    return cli_process.run(root, *args, env=env, cwd=root, timeout=timeout)
 
 
 def leaks(text: str | bytes, values: list[str]) -> list[str]:

@@ -9,10 +9,8 @@ endpoint left half-written shows as a mix of old and new values.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import httpx
 from reliability.generated import API, TOKEN_ENV, read_log
 
+from support import cli_process
 from support.emulator_server import EmulatorServer
 
 OLD = ("gpt-4o-mini", "gold", 100)  # (model, tier tag, rate limit calls) as first applied
@@ -30,19 +29,15 @@ def target(server: EmulatorServer) -> str:
     return f"{{host: '{server.url}', token_env: {TOKEN_ENV}, max_rps: 0}}"
 
 
-def start(root: Path, server: EmulatorServer, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    env[TOKEN_ENV] = server.token
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", args[0], "-C", str(root), *args[1:]],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-        env=env)
+def token(server: EmulatorServer) -> dict[str, str]:
+    """The environment a ``target(server)`` project needs: the server's token."""
+    return {TOKEN_ENV: server.token}
 
 
 def run(root: Path, server: EmulatorServer, *args: str) -> tuple[int, str]:
-    process = start(root, server, *args)
-    out, err = process.communicate(timeout=180)
-    return process.returncode, out + err
+    """``reconciler ARGS`` on ``server`` to its end: exit code, stdout and stderr."""
+    done = cli_process.run(root, *args, env=token(server))
+    return done.returncode, done.output
 
 
 def wait_for(log: Path, process: subprocess.Popen[str], count: int, *,
@@ -66,12 +61,8 @@ def interrupt(process: subprocess.Popen[str], *signals: int, gap: float = 0.2,
             time.sleep(gap)
         process.send_signal(sig)
     sent = time.monotonic()
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise
-    return time.monotonic() - sent, out, err
+    done = cli_process.finish(process, timeout=timeout)
+    return time.monotonic() - sent, done.stdout, done.stderr
 
 
 def facets(server: EmulatorServer, name: str) -> tuple[Any, Any, Any] | None:

@@ -11,13 +11,11 @@ never on the command line) and becomes the project's default target.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from support import cli_process
 from support.emulator_server import EmulatorServer
 from support.registry_harness import copy_project
 
@@ -44,11 +42,7 @@ def remote_copy(source: Path, destination: Path, server: EmulatorServer) -> Path
 
 
 def reconciler(root: Path, server: EmulatorServer, *args: str,
-               env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``reconciler COMMAND -C root ARGS...`` as a process, with the server's token in
-    ``EMU_TOKEN`` and no DATABRICKS_* variables of the caller's environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "NO_COLOR"))}
-    clean.update({TOKEN_ENV: server.token, **(env or {})})
-    command = [sys.executable, "-m", "reconciler", args[0], "-C", str(root), *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, env=clean, timeout=180,
-                          input="")
+               env: Mapping[str, str] | None = None) -> cli_process.Finished:
+    """``reconciler COMMAND -C root ARGS...`` as a process (``support.cli_process``), with the
+    server's token in ``EMU_TOKEN``."""
+    return cli_process.run(root, *args, env={TOKEN_ENV: server.token, **(env or {})})

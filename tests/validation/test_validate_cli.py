@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import cli_process
 from support.cli import run_cli as run
 
 from reconciler.validation.catalog import ALL_RULES
@@ -125,15 +124,7 @@ def test_vars_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_python_dash_m_and_no_color(tmp_path: Path) -> None:
-    env = {**os.environ, "NO_COLOR": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "reconciler", "validate", "-C", str(EXAMPLES)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = cli_process.run(EXAMPLES, "validate", env={"NO_COLOR": "1"}, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "0 errors, 1 warning" in done.stdout and "\x1b[" not in done.stdout
 
