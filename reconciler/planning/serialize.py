@@ -14,15 +14,25 @@ An edited plan file is refused with the step named, not applied as written.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pydantic
 
 from reconciler import errors
 from reconciler.diff.secret_digest import DIGEST_MARKER
-from reconciler.model.steps import OPS_BY_ACTION, SERVICE_STEP_OPS, STEP_OPS, CreateStep
+from reconciler.model.steps import (
+    OPS_BY_ACTION,
+    SERVICE_MASKS,
+    SERVICE_OPS_BY_ACTION,
+    SERVICE_STEP_OPS,
+    STEP_OPS,
+    CreateStep,
+    UpdateServiceStep,
+)
+from reconciler.model.unity import PROVIDER_BLOCKS
 from reconciler.planning.plan import SCHEMA_VERSION, Plan
-from reconciler.planning.service_plan import service_step_problems
+from reconciler.planning.service_plan import ServiceAction
 from reconciler.redaction import MASK, is_plaintext_field, redact_data
 
 
@@ -157,3 +167,42 @@ def _masked_fields(obj: Any, prefix: str) -> list[str]:
         for i, value in enumerate(obj):
             out.extend(_masked_fields(value, f"{prefix}[{i}]"))
     return out
+
+
+def _config_keys_of(mask: Sequence[str]) -> set[str]:
+    """The ``config`` members an update with ``mask`` may carry."""
+    keys = {p.split(".")[1] for p in mask if p.startswith("config.") and p != "config.provider"}
+    if "config.provider" in mask:
+        keys |= {"provider_type", *PROVIDER_BLOCKS.values()}
+    return keys
+
+
+def service_step_problems(actions: Sequence[ServiceAction]) -> list[str]:
+    """Service steps that do not belong to their action (a saved plan edited by hand): another
+    service or collection, an operation the action kind never has, a mask path the planner
+    never writes, a config member outside the mask, steps on a blocked action."""
+    problems: list[str] = []
+    for index, action in enumerate(actions):
+        allowed = SERVICE_OPS_BY_ACTION[action.action]
+        for number, step in enumerate(action.steps, start=1):
+            where = f"service {index + 1} ({action.name!r}) step {number} ({step.op})"
+            if step.service != action.name or step.collection != action.collection:
+                problems.append(f"{where}: names {step.collection}/{step.service}, not the "
+                                f"action's {action.collection}/{action.name}")
+            if action.blocked:
+                problems.append(f"{where}: a blocked action sends nothing")
+            elif step.op not in allowed:
+                problems.append(f"{where}: a {action.action} action does not {step.op}")
+            if isinstance(step, UpdateServiceStep):
+                unknown = [p for p in step.update_mask
+                           if p not in SERVICE_MASKS.get(step.collection, ())]
+                if unknown:
+                    problems.append(f"{where}: update_mask path {unknown[0]!r} is not one "
+                                    f"this reconciler writes for {step.collection}")
+                extra = sorted(set(step.config) - _config_keys_of(step.update_mask))
+                if extra:
+                    problems.append(f"{where}: config.{extra[0]} is not covered by the "
+                                    "update_mask")
+                if step.comment is not None and "comment" not in step.update_mask:
+                    problems.append(f"{where}: a comment outside the update_mask")
+    return problems

@@ -19,16 +19,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
 from reconciler import errors
 from reconciler.diff.changes import PlanModel
+from reconciler.diff.service_fields import (
+    align,
+    get_path,
+    normal_destinations,
+    put_path,
+    strip_output,
+)
 from reconciler.model.live import Owner, Ownership, as_owner, ownership, prune_refusal
 from reconciler.model.steps import (
     SERVICE_MASKS,
-    SERVICE_OPS_BY_ACTION,
     CreateServiceStep,
     DeleteServiceStep,
     GrantServiceStep,
@@ -40,7 +46,6 @@ from reconciler.model.unity import (
     PROVIDER_BLOCKS,
     McpService,
     ModelProviderService,
-    ModelService,
     UnitySecurable,
 )
 
@@ -54,10 +59,6 @@ KIND_OF: dict[str, ServiceKind] = {"model-provider-services": "ModelProviderServ
                                    "mcp-services": "McpService"}
 MARKER = re.compile(r"(?:\n\n)?\[managed by serving-reconciler: project=([^;\]\s]+)"
                     r"(?:; id=([a-z0-9-]+))?(?:; secrets=([0-9a-f.]+))?\]$")
-OUTPUT_ONLY = frozenset({"name", "etag", "create_time", "update_time", "created_by",
-                         "updated_by", "effective_owner", "metastore_id",
-                         "supported_api_types"})
-NESTED_OUTPUT_ONLY = frozenset({"is_deleted", "table"})  # inference_table.table, dangling
 # The config paths compared one by one, from the service facet table (model/steps.py);
 # ``comment`` and ``config.provider`` are compared apart.
 _OWN = ("comment", "config.provider")
@@ -173,91 +174,15 @@ def desired_comment(service: UnitySecurable, owner: Owner | str, digest: str | N
     return f"{service.comment}\n\n{mark}" if service.comment else mark
 
 
-def _strip(value: Any, top: bool = True) -> Any:
-    """``value`` without output-only members; plaintext secrets as reads show them (``{}``)."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if (top and key in OUTPUT_ONLY) or key in NESTED_OUTPUT_ONLY or item is None:
-                continue
-            if key == "plaintext":
-                continue
-            out[key] = _strip(item, False)
-        return out
-    if isinstance(value, list):
-        return [_strip(v, False) for v in value]
-    return value
-
-
-def _get(doc: Any, dotted: str) -> Any:
-    for key in dotted.split("."):
-        doc = doc.get(key) if isinstance(doc, dict) else None
-    return doc
-
-
-def _put(doc: dict[str, Any], dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
-    for key in keys[:-1]:
-        doc = doc.setdefault(key, {})
-    doc[keys[-1]] = value
-
-
-def _known_fields() -> frozenset[str]:
-    names: set[str] = set()
-    todo: list[Any] = [ModelProviderService, ModelService, McpService]
-    while todo:
-        model = todo.pop()
-        for name, field in model.model_fields.items():
-            names.add(name)
-            for tp in _flatten(field.annotation):
-                if isinstance(tp, type) and hasattr(tp, "model_fields") and tp not in todo:
-                    todo.append(tp)
-    return frozenset(names)
-
-
-def _flatten(annotation: Any) -> list[Any]:
-    out: list[Any] = []
-    for arg in get_args(annotation) or (annotation,):
-        out.extend(_flatten(arg) if get_args(arg) else [arg])
-    return out
-
-
-KNOWN_FIELDS = _known_fields()
-# Members a server fills in when the manifest leaves them out (not changes of the user's).
-DEFAULTED = frozenset({"native_api_types", "table_name_prefix", "traffic_percentage"})
-
-
-def _align(desired: Any, live: Any) -> Any:
-    """``live`` without what the manifest leaves to the server: members this version does not
-    know (newer API fields, kept on read but not compared), server-filled defaults and
-    ``false`` flags the manifest does not write. A known member the manifest dropped stays,
-    so removing it is a change."""
-    if isinstance(desired, dict) and isinstance(live, dict):
-        return {k: _align(desired[k], v) if k in desired else v for k, v in live.items()
-                if k in desired or (k in KNOWN_FIELDS and k not in DEFAULTED
-                                    and v is not False)}
-    if isinstance(desired, list) and isinstance(live, list) and len(desired) == len(live):
-        return [_align(d, v) for d, v in zip(desired, live, strict=True)]
-    return live
-
-
-def _normal_destinations(value: Any) -> Any:
-    # One primary destination takes all traffic whether or not it says 100.
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict) and \
-            value[0].get("traffic_percentage") == 100:
-        return [{k: v for k, v in value[0].items() if k != "traffic_percentage"}]
-    return value
-
-
 def _compare(paths: Sequence[str], desired: dict[str, Any], live: dict[str, Any],
              ) -> list[ServiceChange]:
     changes: list[ServiceChange] = []
     for path in paths:
-        want, have = _get(desired, path), _get(live, path)
+        want, have = get_path(desired, path), get_path(live, path)
         if want is not None:
-            have = _align(want, have)
+            have = align(want, have)
         if path == "config.routing.destinations":
-            want, have = _normal_destinations(want), _normal_destinations(have)
+            want, have = normal_destinations(want), normal_destinations(have)
         if want in ([], {}):
             want = None
         if have in ([], {}):
@@ -272,7 +197,7 @@ def _provider_changes(service: ModelProviderService, desired: dict[str, Any],
                       ) -> tuple[list[ServiceChange], str | None]:
     """Changes of a provider service and, if any, why it cannot be updated in place."""
     block = PROVIDER_BLOCKS[service.config.provider_type]
-    live_type = _get(live, "config.provider_type")
+    live_type = get_path(live, "config.provider_type")
     if live_type != service.config.provider_type:
         return [ServiceChange(path="config.provider_type", before=live_type,
                               after=service.config.provider_type)], (
@@ -287,7 +212,8 @@ def _provider_changes(service: ModelProviderService, desired: dict[str, Any],
 
 
 def _immutable_table(desired: dict[str, Any], live: dict[str, Any]) -> str | None:
-    want, have = _get(desired, "config.inference_table"), _get(live, "config.inference_table")
+    want = get_path(desired, "config.inference_table")
+    have = get_path(live, "config.inference_table")
     if not (isinstance(want, dict) and isinstance(have, dict)):
         return None
     for field in ("parent", "table_name_prefix"):
@@ -339,7 +265,7 @@ def plan_service(item: DesiredService, live: LiveService | None, owner: Owner | 
         create = CreateServiceStep(**target, comment=comment, config=body["config"])
         return ServiceAction(**base, action="create", steps=[create, *_grant_steps(service, {})],
                              changes=[ServiceChange(path=f"config.{key}", after=value)
-                                      for key, value in _strip(body["config"]).items()])
+                                      for key, value in strip_output(body["config"]).items()])
     held = owner_of(live.body)
     live_digest = held.secrets
     found = held.ownership(owner)
@@ -352,8 +278,8 @@ def plan_service(item: DesiredService, live: LiveService | None, owner: Owner | 
             reason=f"marked project={owner.project} without an id (written before project "
             "ids; another repository of this name may own it): not changed — if it is this "
             "repository's, plan and apply with --adopt-legacy-ownership")
-    desired = _strip(body)
-    current = _strip(live.body)
+    desired = strip_output(body)
+    current = strip_output(live.body)
     changes = _compare(["comment"], desired, current)
     if isinstance(service, ModelProviderService):
         more, refusal = _provider_changes(service, desired, current,
@@ -380,14 +306,14 @@ def plan_service(item: DesiredService, live: LiveService | None, owner: Owner | 
     for path in mask:
         if path == "config.provider":
             block = PROVIDER_BLOCKS[str(service.config.provider_type)]  # type: ignore[union-attr]
-            _put(patch, f"config.{block}", _get(body, f"config.{block}"))
-            _put(patch, "config.provider_type", _get(body, "config.provider_type"))
+            put_path(patch, f"config.{block}", get_path(body, f"config.{block}"))
+            put_path(patch, "config.provider_type", get_path(body, "config.provider_type"))
         elif path == "comment":
             patch["comment"] = comment
         else:
-            value = _get(body, path)
+            value = get_path(body, path)
             if value is not None:
-                _put(patch, path, value)
+                put_path(patch, path, value)
     update = UpdateServiceStep(**target, update_mask=mask, etag=etag,
                                comment=comment if "comment" in mask else None,
                                config=patch.get("config", {}))
@@ -436,45 +362,6 @@ def plan_services(desired: Sequence[DesiredService],
                     steps=[DeleteServiceStep(service=name, collection=COLLECTIONS[kind],
                                              etag=etag)]))
     return actions
-
-
-def _config_keys_of(mask: Sequence[str]) -> set[str]:
-    """The ``config`` members an update with ``mask`` may carry."""
-    keys = {p.split(".")[1] for p in mask if p.startswith("config.") and p != "config.provider"}
-    if "config.provider" in mask:
-        keys |= {"provider_type", *PROVIDER_BLOCKS.values()}
-    return keys
-
-
-def service_step_problems(actions: Sequence[ServiceAction]) -> list[str]:
-    """Service steps that do not belong to their action (a saved plan edited by hand): another
-    service or collection, an operation the action kind never has, a mask path the planner
-    never writes, a config member outside the mask, steps on a blocked action."""
-    problems: list[str] = []
-    for index, action in enumerate(actions):
-        allowed = SERVICE_OPS_BY_ACTION[action.action]
-        for number, step in enumerate(action.steps, start=1):
-            where = f"service {index + 1} ({action.name!r}) step {number} ({step.op})"
-            if step.service != action.name or step.collection != action.collection:
-                problems.append(f"{where}: names {step.collection}/{step.service}, not the "
-                                f"action's {action.collection}/{action.name}")
-            if action.blocked:
-                problems.append(f"{where}: a blocked action sends nothing")
-            elif step.op not in allowed:
-                problems.append(f"{where}: a {action.action} action does not {step.op}")
-            if isinstance(step, UpdateServiceStep):
-                unknown = [p for p in step.update_mask
-                           if p not in SERVICE_MASKS.get(step.collection, ())]
-                if unknown:
-                    problems.append(f"{where}: update_mask path {unknown[0]!r} is not one "
-                                    f"this reconciler writes for {step.collection}")
-                extra = sorted(set(step.config) - _config_keys_of(step.update_mask))
-                if extra:
-                    problems.append(f"{where}: config.{extra[0]} is not covered by the "
-                                    "update_mask")
-                if step.comment is not None and "comment" not in step.update_mask:
-                    problems.append(f"{where}: a comment outside the update_mask")
-    return problems
 
 
 def attribute(action: ServiceAction, live: Mapping[str, Any] | None,
