@@ -39,7 +39,7 @@ async def grants_of(registry: RegistryClient, live: LiveEndpoint) -> Grants:
         return live_direct_grants(answer)
     except ValueError as exc:
         path = permissions_path(endpoint_id)
-        raise registry._protocol("GET", path, str(exc), name) from None
+        raise registry.protocol_error("GET", path, str(exc), name) from None
 
 
 async def grants_of_all(registry: RegistryClient, live: Mapping[str, LiveEndpoint],

@@ -25,7 +25,7 @@ A 429 with ``Retry-After`` holds every slot it concerns until that time, not onl
 of the request that got it: the workspace is saying the caller is over its limit. It holds
 the overall limit (when there is one) and, for a request of a class, that class.
 
-Every request of the client goes through ``acquire`` (``RegistryClient._send_once``, retries
+Every request of the client goes through ``acquire`` (``Transport._send_once``, retries
 included), so no caller can bypass a limit by sending through another function.
 """
 

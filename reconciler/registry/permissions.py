@@ -25,7 +25,7 @@ def checked_answer(client: RegistryClient, method: str, path: str, answer: dict[
              endpoint: str | None) -> dict[str, Any]:
     acl = answer.get("access_control_list", [])
     if not isinstance(acl, list) or not all(isinstance(e, dict) for e in acl):
-        raise client._protocol(method, path, "'access_control_list' is not a list of objects",
+        raise client.protocol_error(method, path, "'access_control_list' is not a list of objects",
                                endpoint)
     return answer
 
@@ -54,5 +54,5 @@ async def current_user(client: RegistryClient) -> dict[str, Any]:
     """The SCIM ``Me`` answer of the token (``userName`` is what permissions name)."""
     answer = await client.call("GET", ME_PATH)
     if not isinstance(answer.get("userName"), str) or not answer["userName"]:
-        raise client._protocol("GET", ME_PATH, "no 'userName' in the SCIM Me answer")
+        raise client.protocol_error("GET", ME_PATH, "no 'userName' in the SCIM Me answer")
     return answer

@@ -13,7 +13,7 @@ from support.hostile_http import API, Reply, Request, hostile_server, write_remo
 
 from reconciler import errors
 from reconciler.registry import RetryPolicy, open_remote
-from reconciler.registry.client import MAX_RESPONSE_BYTES
+from reconciler.registry.transport import MAX_RESPONSE_BYTES
 
 
 def _endless_list(request: Request) -> None:
