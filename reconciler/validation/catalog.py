@@ -8,14 +8,14 @@ from reconciler.validation.endpoint_rules import ENDPOINT_RULES
 from reconciler.validation.permission_rules import PERMISSION_POLICY_RULES, PERMISSION_RULES
 from reconciler.validation.project_rules import POLICY_RULES, PROJECT_RULES
 from reconciler.validation.provider_rules import PROVIDER_RULES
+from reconciler.validation.settings_rules import SETTINGS_RULES
 from reconciler.validation.smoke_rules import SMOKE_RULES
 from reconciler.validation.throughput_rules import THROUGHPUT_RULES
 from reconciler.validation.unity_rules import UNITY_RULES
 
 RULES: tuple[RuleSpec, ...] = (
-    *PROVIDER_RULES, *ENDPOINT_RULES, *THROUGHPUT_RULES, *SMOKE_RULES, *PERMISSION_RULES,
-    *PROJECT_RULES,
-    *POLICY_RULES, *PERMISSION_POLICY_RULES,
+    *PROVIDER_RULES, *ENDPOINT_RULES, *SETTINGS_RULES, *THROUGHPUT_RULES, *SMOKE_RULES,
+    *PERMISSION_RULES, *PROJECT_RULES, *POLICY_RULES, *PERMISSION_POLICY_RULES,
     *UNITY_RULES,  # UNITY-*: run by unity_rules.validate
 )
 """Rules of the provider, endpoint, project and policy layers (all but PROJECT-002 have a check
