@@ -1,6 +1,7 @@
 """Library entry points: load, validate, plan, apply. The CLI is a thin layer over these."""
 
 from reconciler.api.gitops import drift, prepare_import
+from reconciler.api.saved_plans import load_saved_plan, planned_requests, save_plan
 from reconciler.api.validating import load_project, validate_paths, validate_project
 from reconciler.api.workflow import (
     ApplySettings,
@@ -8,10 +9,7 @@ from reconciler.api.workflow import (
     PlanSettings,
     apply,
     export,
-    load_saved_plan,
     plan,
-    planned_requests,
-    save_plan,
 )
 from reconciler.loading.interpolation import resolve_env_refs
 from reconciler.loading.project import LoadedEndpoint, Project

@@ -15,7 +15,7 @@ import click
 
 from reconciler import errors
 from reconciler.api import progressive as api_progressive
-from reconciler.api import service_gitops, workflow
+from reconciler.api import saved_plans, service_gitops, workflow
 from reconciler.api.manifest_files import manifest_files, write_manifest
 from reconciler.applying.rollout import RolloutOptions
 from reconciler.cli.interrupts import (
@@ -109,13 +109,13 @@ def plan_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ...
                                      adopt_legacy_ownership=adopt_legacy_ownership)
     plan = workflow.plan(project, settings)
     if out is not None:
-        workflow.save_plan(plan, out)
+        saved_plans.save_plan(plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: "
                    f"{apply_hint(project_dir, plan.target_name, cli_vars, out)}", err=True)
     echo_report(formats.PLAN, fmt, plan)
     if show_requests:
         # On stderr for the machine formats, so their stdout stays one document.
-        click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
+        click.echo(plan_requests.render_requests(saved_plans.planned_requests(plan)), nl=False,
                    err=fmt != "text")
     if progressive is not None:
         staged = api_progressive.preview(project, plan, progressive, parallelism)
@@ -162,7 +162,7 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
         raise click.UsageError("--allow-recreate, --prune, --adopt-legacy-ownership and "
                                "--select are set when the plan is made (`reconciler plan "
                                "--out FILE ...`), not here")
-    plan = workflow.load_saved_plan(planfile, project) if planfile else workflow.plan(
+    plan = saved_plans.load_saved_plan(planfile, project) if planfile else workflow.plan(
         project, workflow.PlanSettings(select=workflow.selected(select), prune=prune,
                                        allow_recreate=allow_recreate, parallelism=parallelism,
                                        adopt_legacy_ownership=adopt_legacy_ownership))
@@ -170,7 +170,7 @@ def apply_command(project_dir: Path, target: str | None, cli_vars: tuple[str, ..
     echo_report(formats.PLAN, "text", plan, err=to_stderr)
     if planfile is not None and plan.has_changes:
         # A saved plan is applied as written: show exactly what that sends before asking.
-        click.echo(plan_requests.render_requests(workflow.planned_requests(plan)), nl=False,
+        click.echo(plan_requests.render_requests(saved_plans.planned_requests(plan)), nl=False,
                    err=to_stderr)
     if not plan.has_changes:
         if fmt != "text":  # a machine format always gets its document

@@ -4,7 +4,7 @@ services) as the emulator accepts and keeps them, pinned to databricks-sdk 0.162
 ``McpService`` and their config dataclasses).
 
 Derived from the manifest models (``reconciler.model.unity``, the one definition of these
-shapes) into the same small JSON Schema subset as ``schemas``, so that ``schemas.check``
+shapes) into the same small JSON Schema subset as ``schemas``, so that ``schema_check.check``
 gives the structural 400s and ``endpoints.prune`` drops members the service does not know
 (the real service ignores them; our client keeps unknown members it reads). What the
 models do not hold is added here: the read-only members a server fills in, and which

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reconciler.emulator import schemas
+from reconciler.emulator import schema_check, schemas
 from reconciler.emulator.api_error import invalid
 from reconciler.model import endpoint as endpoint_model
 from reconciler.model import providers
@@ -39,7 +39,7 @@ PROVISIONED = (
 
 
 def check_body(schema: schemas.Schema, body: Any, path: str = "") -> None:
-    problem = schemas.check(schema, body, path)
+    problem = schema_check.check(schema, body, path)
     if problem:
         raise invalid(problem)
 

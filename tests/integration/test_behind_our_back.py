@@ -13,7 +13,7 @@ from databricks.sdk.service.serving import EndpointTag
 from support.emulator_server import EmulatorServer
 from support.registry_harness import EXAMPLES, FAST_WAITS, add_target, copy_project
 
-from reconciler.api import workflow
+from reconciler.api import saved_plans, workflow
 from reconciler.api.validating import load_project
 from reconciler.loading.project import Project
 
@@ -52,7 +52,7 @@ def test_sdk_change_shows_in_next_plan_and_stales_a_saved_plan(
     chat.write_text(chat.read_text().replace("tier: gold", "tier: platinum"))
     project = load(root)
     saved_path = tmp_path / "plan.json"
-    workflow.save_plan(workflow.plan(project), saved_path)
+    saved_plans.save_plan(workflow.plan(project), saved_path)
 
     # Someone edits the endpoint by hand with the SDK.
     sdk = WorkspaceClient(host=server.url, token=server.token)
@@ -63,7 +63,7 @@ def test_sdk_change_shows_in_next_plan_and_stales_a_saved_plan(
     assert action is not None and action.action == "update"
     assert any("team" in change.path and change.old == "hijacked" for change in action.changes)
 
-    saved = workflow.load_saved_plan(saved_path, project)
+    saved = saved_plans.load_saved_plan(saved_path, project)
     report = workflow.apply(project, saved, APPLY, saved=True)
     assert not report.ok
     [failure] = report.failed
