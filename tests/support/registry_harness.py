@@ -96,7 +96,8 @@ def set_project_id(root: Path, project_id: str | None) -> None:
              if not line.startswith("project_id:")]
     if project_id is not None:
         at = next(i for i, line in enumerate(lines) if line.startswith("project:")) + 1
-        lines.insert(at, f"project_id: {project_id}\n")
+        # Quoted: an id of 16 decimal digits (1 in 1,845 of token_hex(8)) is a number in YAML.
+        lines.insert(at, f"project_id: '{project_id}'\n")
     path.write_text("".join(lines))
 
 
