@@ -27,7 +27,7 @@ PROJECT_YAML = """\
 # The project: which manifests, which targets (workspaces), variables and policy.
 # `reconciler validate` checks it offline; `reconciler apply` converges the default target.
 project: {name}
-project_id: {project_id}    # this repository's own: ownership of what apply writes
+project_id: "{project_id}"  # this repository's own: ownership of what apply writes
 manifests: [endpoints/]
 default_target: local
 variables:
@@ -123,7 +123,9 @@ def with_project_id(text: str, project_id: str) -> str | None:
     """``text`` (reconciler.yaml) with ``project_id`` set: the examples' placeholder line
     replaced, or a line added after the top-level ``project:`` line. None: no such line
     (flow style, say): the user adds it by hand."""
-    line = f"project_id: {project_id}\n"
+    # Quoted: a random hex id can be all digits (about 1 draw in 1,845), which YAML reads as
+    # a number, not the string the project file requires.
+    line = f'project_id: "{project_id}"\n'
     if _ID_LINE.search(text):
         return _ID_LINE.sub(line, text, count=1)
     found = _PROJECT_LINE.search(text)
@@ -154,7 +156,7 @@ def migrate_ownership_command(project_dir: Path) -> int:
     updated = with_project_id(original, project_id)
     if updated is None:
         raise errors.ProjectError(f"{path} has no top-level `project:` line to put the id "
-                                  f"after: add `project_id: {project_id}` yourself")
+                                  f"after: add `project_id: \"{project_id}\"` yourself")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         temporary.write_text(updated, encoding="utf-8")
@@ -167,7 +169,7 @@ def migrate_ownership_command(project_dir: Path) -> int:
     except (errors.ProjectError, errors.ManifestError):
         path.write_text(original, encoding="utf-8")  # leave the file as it was
         raise errors.ProjectError(f"adding project_id made {path} invalid; it is unchanged: "
-                                  f"add `project_id: {project_id}` yourself") from None
+                                  f"add `project_id: \"{project_id}\"` yourself") from None
     click.echo(f"wrote project_id: {project_id} into {path}. Commit it, and never copy it "
                "into another repository.", err=True)
     click.echo("Next: `reconciler plan --adopt-legacy-ownership` lists the endpoints tagged "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from reconciler.api import workflow
 from reconciler.api.validating import load_project
+from reconciler.cli import init_cmd
 from tests.reconcile.projects import make_project
 from tests.support.cli import run_cli
 
@@ -134,6 +136,26 @@ def test_init_scaffolds_a_project_that_validates_and_applies(
     assert all(i and len(i) == 16 for i in ids) and ids[0] != ids[1]
     code, out, err = run_cli(capsys, "plan", "-C", str(root), "--prune")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("drawn", ["4711081500123456", "123e4567"])
+def test_init_and_migrate_ownership_write_an_id_yaml_reads_as_text(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    drawn: str,
+) -> None:
+    # token_hex(8) is all digits about once in 1,845 draws (or digits and one "e"): written
+    # bare, YAML reads a number and the project file is invalid (STRUCT-003).
+    monkeypatch.setattr(init_cmd.secrets, "token_hex", lambda _n: drawn)
+    root = tmp_path / "p"
+    code, _, err = run_cli(capsys, "init", str(root))
+    assert code == 0, err
+    assert load_project(root, env={}).file.project_id == drawn
+    project_file = root / "reconciler.yaml"
+    project_file.write_text(re.sub(r"(?m)^project_id:.*$", "project_id: example-replace-me",
+                                   project_file.read_text()))
+    code, _, err = run_cli(capsys, "migrate-ownership", "-C", str(root))
+    assert code == 0, err
+    assert load_project(root, env={}).file.project_id == drawn
 
 
 def test_init_refuses_to_overwrite_anything(
