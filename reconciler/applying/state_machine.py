@@ -150,8 +150,7 @@ class Machine:
             case Replanning(), Replanned():
                 return self._after_replan(state, event.again, journal)
             case CheckingGrants(), GrantsRead():
-                moved = grants_moved([g.model_dump(exclude_none=True)
-                                      for g in state.step.seen or []], event.answer)
+                moved = grants_moved(state.step.seen or [], event.answer)
                 if moved:
                     return Failed(state.action, "stale-plan", f"stale plan: the grants of "
                                   f"{state.action.name!r} changed since the plan was made "

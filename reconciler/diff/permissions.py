@@ -18,7 +18,7 @@ Semantics (docs/permissions.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ from reconciler.model.permissions import (
     Principal,
     direct_grants,
 )
+from reconciler.model.steps import GrantWrite
 
 Grants = dict[Principal, str]
 """principal -> permission level."""
@@ -237,10 +238,11 @@ class GrantsRead:
     grants: Mapping[str, Grants] = field(default_factory=dict)
 
 
-def grants_moved(seen_entries: list[Mapping[str, Any]], answer: Mapping[str, Any]) -> list[str]:
+def grants_moved(planned_on: Sequence[GrantWrite], answer: Mapping[str, Any]) -> list[str]:
     """Each principal whose direct grant in the ACL ``answer`` is not the one in
-    ``seen_entries`` (the grants a planned PUT was made against, as request entries)."""
-    seen = {p.identity: (p, level) for p, level in written_grants(seen_entries).items()}
+    ``planned_on`` (the grants a planned PUT was made against: ``SetPermissionsStep.seen``)."""
+    entries = [g.model_dump(exclude_none=True) for g in planned_on]
+    seen = {p.identity: (p, level) for p, level in written_grants(entries).items()}
     live = {p.identity: (p, level) for p, level in live_direct_grants(answer).items()}
     moved: list[str] = []
     for ident in sorted(set(seen) | set(live)):
